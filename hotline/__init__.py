@@ -1,0 +1,33 @@
+"""The hotline: a Flask application that answers the provider's central number."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from hotline import config, db
+from hotline.clock import system_clock
+
+
+def create_app(settings: dict[str, Any] | None = None) -> Flask:
+    """The app factory. `settings` override everything else (tests, the simulator)."""
+    app = Flask(__name__, instance_relative_config=True)
+    if settings and "INSTANCE_PATH" in settings:
+        app.instance_path = str(settings["INSTANCE_PATH"])
+    app.config.update(config.load(Path(app.instance_path), settings))
+    app.config.setdefault("CLOCK", system_clock)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    db.init_app(app)
+
+    from hotline import cli
+    from hotline.voice import voice
+
+    app.register_blueprint(voice)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,5 @@
+"""Commands of this concern (being built)."""
+
+import click
+
+commands: list[click.Command] = []

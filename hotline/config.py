@@ -1,0 +1,90 @@
+"""Settings: one place, one list.
+
+Order of precedence (later wins): the defaults below, `instance/settings.py`, the environment,
+and the `config` mapping given to `create_app()` (tests). Secrets that are missing on the
+embedded default (the Flask secret key and, without a Twilio account, the webhook auth token)
+are generated once and kept in `instance/secrets.json`, which git ignores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+# name: (default, converter, what it is)
+SETTINGS: dict[str, tuple[Any, type, str]] = {
+    "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite at instance/hotline.db"),
+    "PORT": (5000, int, "port of the built-in server (`bin/serve`)"),
+    "SECRET_KEY": (None, str, "Flask secret; generated into instance/secrets.json if unset"),
+    "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID; without it SMS are logged, not sent"),
+    "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: signs every webhook (generated if unset)"),
+    "HOTLINE_PUBLIC_URL": (None, str, "base URL Twilio calls, e.g. https://hotline.example.de"),
+    "HOTLINE_FALLBACK_NUMBER": (None, str, "last-resort number; overrides the directory's"),
+    "HOTLINE_SMS_FROM": (None, str, "sender of SMS; default the central number"),
+    "HOTLINE_RING_TIMEOUT": (20, int, "seconds each engineer's phone rings (Twilio adds 5)"),
+    "HOTLINE_WHISPER_TIMEOUT": (10, int, "seconds an engineer has to press 1 or 2"),
+    "HOTLINE_MAX_HOLD": (240, int, "seconds a caller waits for an engineer before voicemail"),
+    "HOTLINE_VOICEMAIL_MAX": (120, int, "maximum voicemail length in seconds"),
+    "HOTLINE_UNIDENTIFIED": ("pool", str, "unidentified callers: 'pool' (cross-team) or 'refer'"),
+    "HOTLINE_REANNOUNCE_MINUTES": (15, int, "re-send unacknowledged voicemail alerts every N min"),
+    "HOTLINE_SMTP_HOST": (None, str, "SMTP server for e-mail; without it e-mail is logged"),
+    "HOTLINE_SMTP_PORT": (25, int, "SMTP port"),
+    "HOTLINE_SMTP_USER": (None, str, "SMTP user"),
+    "HOTLINE_SMTP_PASSWORD": (None, str, "SMTP password"),
+    "HOTLINE_SMTP_STARTTLS": (False, bool, "use STARTTLS"),
+    "HOTLINE_MAIL_FROM": ("hotline@localhost", str, "sender address of e-mail"),
+    "HOTLINE_RETENTION_DAYS": (90, int, "delete caller numbers and voicemails after N days"),
+}
+
+
+def _convert(value: Any, kind: type) -> Any:
+    if kind is bool and isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(value) if value is not None else None
+
+
+def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The effective settings as a dict for `app.config`."""
+    values = {name: default for name, (default, _, _) in SETTINGS.items()}
+    file = instance_path / "settings.py"
+    if file.exists():
+        scope: dict[str, Any] = {}
+        exec(compile(file.read_text(), str(file), "exec"), scope)  # noqa: S102 - operator's file
+        values.update({k: v for k, v in scope.items() if k.isupper()})
+    for name in SETTINGS:
+        if name in os.environ:
+            values[name] = os.environ[name]
+    values.update(overrides or {})
+    for name, (_, kind, _) in SETTINGS.items():
+        values[name] = _convert(values[name], kind)
+
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{instance_path / 'hotline.db'}"
+    if not values["HOTLINE_PUBLIC_URL"]:
+        values["HOTLINE_PUBLIC_URL"] = f"http://localhost:{values['PORT']}"
+    values["HOTLINE_PUBLIC_URL"] = values["HOTLINE_PUBLIC_URL"].rstrip("/")
+    for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN"):
+        if not values[name]:
+            values[name] = _generated_secret(instance_path, name)
+    return values
+
+
+def _generated_secret(instance_path: Path, name: str) -> str:
+    """A secret kept in instance/secrets.json, made on first use (never in the repo)."""
+    file = instance_path / "secrets.json"
+    stored = json.loads(file.read_text()) if file.exists() else {}
+    if name not in stored:
+        stored[name] = secrets.token_hex(20)
+        instance_path.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(stored, indent=2))
+        file.chmod(0o600)
+    return stored[name]
+
+
+def describe() -> str:
+    """The settings table for `flask --app hotline settings` and the README."""
+    rows = [f"{name:28} {default!s:22} {text}" for name, (default, _, text) in SETTINGS.items()]
+    return "\n".join(rows)

@@ -1,0 +1,399 @@
+"""SQLAlchemy 2.0 typed models: the directory, the rota, tickets, appointments and the outbox.
+
+Every instant is stored as UTC (see `UTCDateTime`); planning and display convert to the
+provider's zone. Money and hours are `Numeric`, read back as `Decimal`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
+
+    Naive values are refused: a naive time is a bug waiting for the next DST change.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- the directory -------------------------------------------------------------------------
+
+
+class Provider(Base):
+    """The one provider this deployment serves (a single row)."""
+
+    __tablename__ = "provider"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    central_number: Mapped[str | None] = mapped_column(String(32))
+    fallback_number: Mapped[str | None] = mapped_column(String(32))
+    office_number: Mapped[str | None] = mapped_column(String(32))
+    support_email: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    holiday_region: Mapped[str] = mapped_column(String(8), default="BE")
+    # Escalation policy default for all teams; shape defined in escalation/chain.py.
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Working hours and emergency defaults for appointments and billing (escalation/).
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    project_lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("engineers.id", use_alter=True, ondelete="SET NULL")
+    )
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+
+    project_lead: Mapped[Engineer | None] = relationship(foreign_keys=[project_lead_id])
+    engineers: Mapped[list[Engineer]] = relationship(
+        back_populates="team", foreign_keys="Engineer.team_id", order_by="Engineer.key"
+    )
+    customers: Mapped[list[Customer]] = relationship(back_populates="team")
+
+
+class Engineer(Base):
+    __tablename__ = "engineers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    role: Mapped[str] = mapped_column(String(32), default="consultant")  # project_lead|consultant
+    mobile: Mapped[str | None] = mapped_column(String(32))  # E.164
+    email: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # The emergency this engineer is being rung for or is bridged to: an atomic claim, so that
+    # two emergencies never ring the same engineer at once (hotline/tickets.py).
+    busy_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    busy_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # round-robin order
+
+    team: Mapped[Team | None] = relationship(back_populates="engineers", foreign_keys=[team_id])
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # Kundennummer
+    name: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id", ondelete="SET NULL"))
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    pin: Mapped[str | None] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(200))
+    sms_number: Mapped[str | None] = mapped_column(String(32))
+
+    team: Mapped[Team | None] = relationship(back_populates="customers")
+    contact: Mapped[Engineer | None] = relationship()
+    phones: Mapped[list[Phone]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="Phone.id"
+    )
+    contract: Mapped[Contract | None] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Phone(Base):
+    """A customer's phone number: an exact E.164 number, or a block (an E.164 prefix)."""
+
+    __tablename__ = "phones"
+    __table_args__ = (UniqueConstraint("customer_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # number | block
+    value: Mapped[str] = mapped_column(String(32), index=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+
+    customer: Mapped[Customer] = relationship(back_populates="phones")
+
+
+class Contract(Base):
+    """The service contract's billing terms (Servicevertrag)."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), unique=True
+    )
+    monthly_hours: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("0"))
+    hourly_rate: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    billing_increment_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    minimum_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    surcharge_percent: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("0"))
+    surcharge_flat: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    # Expected emergency duration for displacement checks; None: the provider default.
+    emergency_minutes: Mapped[int | None] = mapped_column(Integer)
+
+    customer: Mapped[Customer] = relationship(back_populates="contract")
+
+
+# --- the rota ------------------------------------------------------------------------------
+
+
+class Rotation(Base):
+    """One layer of a team's on-call rotation; rules in escalation/rota.py."""
+
+    __tablename__ = "rotations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    layer: Mapped[str] = mapped_column(String(32), default="primary")  # primary | secondary
+    shift: Mapped[str] = mapped_column(String(16), default="1w")  # 12h, 1d, 1w, 2w ...
+    handoff: Mapped[str] = mapped_column(String(32), default="Mon 08:00")
+    start: Mapped[date] = mapped_column(Date)
+    # Time restriction (business hours, after hours, weekdays ...); shape in escalation/rota.py.
+    restriction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    team: Mapped[Team] = relationship()
+    members: Mapped[list[RotationMember]] = relationship(
+        cascade="all, delete-orphan", order_by="RotationMember.position"
+    )
+
+
+class RotationMember(Base):
+    __tablename__ = "rotation_members"
+    __table_args__ = (UniqueConstraint("rotation_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+
+    engineer: Mapped[Engineer] = relationship()
+
+
+class Override(Base):
+    """Someone replaces someone (or is added) on a team's rota for a period."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    layer: Mapped[str] = mapped_column(String(32), default="primary")
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    team: Mapped[Team] = relationship()
+    engineer: Mapped[Engineer] = relationship(foreign_keys=[engineer_id])
+    replaces: Mapped[Engineer | None] = relationship(foreign_keys=[replaces_id])
+
+
+class Absence(Base):
+    """Vacation, sickness: the engineer is off the rota and the next member covers."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(64))
+
+    engineer: Mapped[Engineer] = relationship()
+
+
+# --- emergencies ---------------------------------------------------------------------------
+
+
+class Ticket(Base):
+    """One emergency call, keyed by the caller leg's CallSid so a retried webhook finds it."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_raw: Mapped[str | None] = mapped_column(String(64))  # the caller ID exactly as sent
+    from_number: Mapped[str | None] = mapped_column(String(32))  # E.164, None when withheld
+    to_number: Mapped[str | None] = mapped_column(String(32))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    identified_by: Mapped[str | None] = mapped_column(String(16))  # number|block|keypad|pin
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    state: Mapped[str] = mapped_column(String(24), default="identifying", index=True)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    chain: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # frozen at confirmation
+    chain_skipped: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    accepted_attempt_id: Mapped[int | None] = mapped_column(Integer)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bridged_seconds: Mapped[int | None] = mapped_column(Integer)
+    voicemail_url: Mapped[str | None] = mapped_column(String(500))
+    voicemail_seconds: Mapped[int | None] = mapped_column(Integer)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    call_seconds: Mapped[int | None] = mapped_column(Integer)
+    status_sequence: Mapped[int | None] = mapped_column(Integer)  # last status SequenceNumber
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    work_minutes: Mapped[int] = mapped_column(Integer, default=0)  # logged work after the call
+    notes: Mapped[str | None] = mapped_column(Text)
+    surcharge_waived_reason: Mapped[str | None] = mapped_column(Text)
+    surcharge_waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
+    displacement_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer | None] = relationship()
+    accepted_by: Mapped[Engineer | None] = relationship(foreign_keys=[accepted_by_id])
+    attempts: Mapped[list[Attempt]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="Attempt.seq"
+    )
+    events: Mapped[list[Event]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="Event.id"
+    )
+
+
+class Attempt(Base):
+    """One screened `<Dial>` of one chain entry for one ticket."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (UniqueConstraint("ticket_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 ... in the order dialled
+    entry: Mapped[int] = mapped_column(Integer)  # index into the ticket's frozen chain
+    level: Mapped[str] = mapped_column(String(32))
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
+    number: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # whisper reached
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ringing | accepted | declined | no-answer | busy | failed | not-accepted | canceled
+    outcome: Mapped[str] = mapped_column(String(16), default="ringing")
+    dial_status: Mapped[str | None] = mapped_column(String(16))
+    bridged: Mapped[bool | None] = mapped_column(Boolean)
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
+    child_call_sid: Mapped[str | None] = mapped_column(String(64))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attempts")
+    engineer: Mapped[Engineer | None] = relationship()
+
+
+class Event(Base):
+    """One line of a ticket's timeline, in the order it happened."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+# --- appointments --------------------------------------------------------------------------
+
+
+class Appointment(Base):
+    """An engineer's planned appointment with a customer; lifecycle in escalation/."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_engineer_start", "engineer_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # stable id from the source
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    onsite: Mapped[bool] = mapped_column(Boolean, default=False)
+    # planned | at_risk | kept | reassigned | rescheduled | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="planned", index=True)
+
+    engineer: Mapped[Engineer] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+
+
+# --- messages out --------------------------------------------------------------------------
+
+
+class Message(Base):
+    """An SMS or e-mail waiting to go out, sent by the worker, never inside a voice request.
+
+    `dedupe_key` makes enqueueing idempotent: a repeated Twilio request enqueues nothing new.
+    """
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(8))  # sms | email
+    to: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|sent|failed
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(64))  # Twilio SID / Message-ID
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
