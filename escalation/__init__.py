@@ -1,0 +1,1 @@
+"""The domain core: pure rules, no I/O. Time is always a parameter."""
