@@ -1,0 +1,116 @@
+"""Phone numbers: German input formats to E.164, caller IDs, and numbers read aloud.
+
+Everything stored is E.164. Input arrives in every German format ("030 123456",
+"0049 30 123456", "+49 (0)30 123456", with "/" and "-"); caller IDs from Twilio are trusted only
+when they are strict E.164, valid and not one of the keypad-spelled sentinels that stand for a
+withheld number (twilio-facts.md §3): a wrong customer is worse than asking for the number.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+# Only what people write in phone numbers; letters (vanity numbers, "ext") are refused.
+ALLOWED = re.compile(r"^[\d\s+()/.\-]+$")
+STRICT_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+
+# Keypad spellings Twilio sends for withheld callers: ANONYMOUS, RESTRICTED (twice), BLOCKED,
+# UNKNOWN, UNAVAILABLE. Some look like valid foreign numbers, so they are named explicitly.
+SENTINELS = frozenset(
+    {"+266696687", "+7378742833", "+17378742833", "+2562533", "+8656696", "+86282452253"}
+)
+WITHHELD_WORDS = ("anonymous", "unknown", "restricted", "blocked", "unavailable", "private")
+
+
+def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
+    text = raw.strip()
+    if not text or not ALLOWED.match(text) or not any(c.isdigit() for c in text):
+        raise ValueError(f"{raw!r} is not a phone number")
+    try:
+        return phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        raise ValueError(f"{raw!r} is not a phone number ({exc})") from None
+
+
+def normalize(raw: str, region: str = "DE") -> str:
+    """Any German (or international) format to E.164; ValueError for an invalid number."""
+    number = _parse(raw, region)
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{raw!r} is not a valid phone number")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def prefix(raw: str, region: str = "DE") -> str:
+    """A number block (Rufnummernblock) as an E.164 prefix, e.g. "040 5551" -> "+49405551".
+
+    A block is the start of a number, so it need not be a valid number itself; it must name a
+    country and at least an area code's worth of digits, and leave room for extensions.
+    """
+    number = _parse(raw, region)
+    national = str(number.national_number)
+    if len(national) < 3 or len(str(number.country_code)) + len(national) >= 15:
+        raise ValueError(f"{raw!r} is not a valid number block")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def caller_id(raw: str | None) -> str | None:
+    """The E.164 of a usable caller ID, or None when withheld, a sentinel or not valid.
+
+    Never guesses: only strict E.164 as Twilio sends it is accepted, never national formats.
+    """
+    if raw is None:
+        return None
+    text = raw.strip()
+    lowered = text.lower()
+    if (
+        not text
+        or ":" in text  # client:Anonymous, sip:...
+        or any(word in lowered for word in WITHHELD_WORDS)
+        or not STRICT_E164.match(text)
+        or text in SENTINELS
+    ):
+        return None
+    try:
+        number = phonenumbers.parse(text, None)
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return e164 if e164 == text else None
+
+
+def _digit_groups(group: str) -> list[str]:
+    """Long groups in threes, the last one up to four: "1234567" -> "123", "4567"."""
+    parts = []
+    while len(group) > 4:
+        parts.append(group[:3])
+        group = group[3:]
+    return [*parts, group]
+
+
+def display(e164: str) -> str:
+    """National format for German numbers, international for the rest ("030 1234567")."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return e164
+    german = number.country_code == 49
+    style = PhoneNumberFormat.NATIONAL if german else PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
+
+
+def spoken(e164: str) -> str:
+    """The number as text-to-speech should read it: digit by digit, in groups.
+
+    "+49301234567" -> "0 3 0, 1 2 3, 4 5 6 7"; "+442079460958" -> "+4 4, 2 0, 7 9 4 6, 0 9 5 8".
+    """
+    groups = re.findall(r"\+?\d+", display(e164))
+    parts = [g for group in groups for g in _digit_groups(group.lstrip("+"))]
+    words = [" ".join(part) for part in parts]
+    if groups and groups[0].startswith("+"):
+        words[0] = "+" + words[0]
+    return ", ".join(words)
