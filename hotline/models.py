@@ -367,8 +367,80 @@ class Appointment(Base):
     # planned | at_risk | kept | reassigned | rescheduled | cancelled
     status: Mapped[str] = mapped_column(String(16), default="planned", index=True)
 
+    # The time before the first reschedule, for the customer notice and the billing trace.
+    original_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    original_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     engineer: Mapped[Engineer] = relationship()
     customer: Mapped[Customer | None] = relationship()
+
+
+class Displacement(Base):
+    """An appointment an emergency put at risk, and the dispatcher's decision on it (§2 trace)."""
+
+    __tablename__ = "displacements"
+    __table_args__ = (UniqueConstraint("appointment_id", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the real duration showed the appointment was never in the way.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # kept|reassigned|rescheduled|cancelled
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment] = relationship()
+    ticket: Mapped[Ticket] = relationship()
+
+
+# --- billing -------------------------------------------------------------------------------
+
+
+class BillingRun(Base):
+    """One month's billing run; once closed, its lines never change."""
+
+    __tablename__ = "billing_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date, unique=True)  # the first day of the month
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[BillingLine]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="BillingLine.id"
+    )
+
+
+class BillingLine(Base):
+    """One emergency as billed, with the minutes and appointments behind every figure."""
+
+    __tablename__ = "billing_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("billing_runs.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)  # billed once
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    phone_seconds: Mapped[int] = mapped_column(Integer)
+    work_minutes: Mapped[int] = mapped_column(Integer)
+    raw_minutes: Mapped[int] = mapped_column(Integer)
+    billed_minutes: Mapped[int] = mapped_column(Integer)
+    quota_minutes: Mapped[int] = mapped_column(Integer)
+    extra_minutes: Mapped[int] = mapped_column(Integer)
+    monthly_hours: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    hourly_rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    extra_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    surcharge: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # [{"id", "customer", "title", "starts_at", "outcome"}]: the appointments behind §2.
+    displaced: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    surcharge_waived_reason: Mapped[str | None] = mapped_column(Text)
+
+    run: Mapped[BillingRun] = relationship(back_populates="lines")
+    customer: Mapped[Customer] = relationship()
+    ticket: Mapped[Ticket] = relationship()
 
 
 # --- messages out --------------------------------------------------------------------------

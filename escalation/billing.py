@@ -1,0 +1,155 @@
+"""What an emergency costs under the service contract: billable time, quota, extra effort, §2.
+
+Every figure of a `Line` keeps the minutes and appointments behind it, so an accountant can
+retrace it. Money is Decimal, rounded half up to cents only at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from escalation.displacement import DISPLACING
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A contract's billing terms (Servicevertrag)."""
+
+    monthly_hours: Decimal = Decimal("0")
+    hourly_rate: Decimal = Decimal("0")
+    increment_minutes: int = 15
+    minimum_minutes: int = 0
+    surcharge_percent: Decimal = Decimal("0")
+    surcharge_flat: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One appointment one emergency put at risk, and what the dispatcher then decided."""
+
+    ticket_id: int
+    accepted_at: datetime
+    appointment_id: int
+    customer_id: int | None  # the appointment's customer
+    outcome: str | None  # None while undecided; kept | reassigned | rescheduled | cancelled
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Emergency:
+    ticket_id: int
+    accepted_at: datetime
+    phone_seconds: int
+    work_minutes: int
+    displaced: tuple[int, ...] = ()  # other customers' appointments it moved (see `displaced`)
+    waived: str | None = None  # the reason, when a project lead waived the surcharge
+
+
+@dataclass(frozen=True)
+class Line:
+    ticket_id: int
+    raw_minutes: int  # phone time (started minutes) plus logged work
+    billed_minutes: int  # rounded up per increment, at least the minimum
+    quota_minutes: int  # the part the monthly quota covers
+    extra_minutes: int  # beyond the quota: extra effort (Mehraufwand)
+    amount: Decimal  # billed hours at the hourly rate: the base of the percent surcharge
+    extra_amount: Decimal  # extra hours at the hourly rate: what is billed at month end
+    surcharge: Decimal
+    displaced: tuple[int, ...]
+    waived: str | None
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def hours(minutes: int) -> Decimal:
+    return cents(Decimal(minutes) / 60)
+
+
+def billable_minutes(raw_minutes: int, terms: Terms) -> int:
+    """Every started increment counts; never below the minimum."""
+    step = max(terms.increment_minutes, 1)
+    return max(-(-raw_minutes // step) * step, terms.minimum_minutes)
+
+
+def displaced(ticket_id: int, customer_id: int | None, links: Iterable[Link]) -> tuple[int, ...]:
+    """The appointments that make `ticket_id`'s surcharge (§2).
+
+    Only another customer's appointment that was rescheduled or cancelled counts. When one
+    decision settled an appointment that several emergencies had put at risk, it counts once:
+    for the emergency accepted first.
+    """
+    decisions: dict[tuple[int, datetime | None], Link] = {}
+    for link in links:
+        if link.outcome not in DISPLACING:
+            continue
+        key = (link.appointment_id, link.decided_at)
+        first = decisions.get(key)
+        if first is None or (link.accepted_at, link.ticket_id) < (
+            first.accepted_at,
+            first.ticket_id,
+        ):
+            decisions[key] = link
+    return tuple(
+        sorted(
+            {
+                link.appointment_id
+                for link in decisions.values()
+                if link.ticket_id == ticket_id and link.customer_id != customer_id
+            }
+        )
+    )
+
+
+def surcharge(
+    amount: Decimal, terms: Terms, displaced: Sequence[int], waived: str | None
+) -> Decimal:
+    """§2: percent of the emergency's amount and/or a flat fee, only for displacing emergencies."""
+    if not displaced or waived:
+        return Decimal("0.00")
+    return cents(amount * terms.surcharge_percent / 100 + terms.surcharge_flat)
+
+
+def month_lines(
+    emergencies: Iterable[Emergency], terms: Terms, used_minutes: int = 0
+) -> list[Line]:
+    """One customer's emergencies of one month, in acceptance order, against the quota.
+
+    `used_minutes` is quota already used this month (by earlier lines) before these.
+    """
+    quota_left = int(terms.monthly_hours * 60) - used_minutes
+    lines = []
+    for e in sorted(emergencies, key=lambda e: (e.accepted_at, e.ticket_id)):
+        raw = -(-e.phone_seconds // 60) + e.work_minutes
+        billed = billable_minutes(raw, terms)
+        covered = min(billed, max(quota_left, 0))
+        quota_left -= covered
+        amount = cents(Decimal(billed) / 60 * terms.hourly_rate)
+        lines.append(
+            Line(
+                ticket_id=e.ticket_id,
+                raw_minutes=raw,
+                billed_minutes=billed,
+                quota_minutes=covered,
+                extra_minutes=billed - covered,
+                amount=amount,
+                extra_amount=cents(Decimal(billed - covered) / 60 * terms.hourly_rate),
+                surcharge=surcharge(amount, terms, e.displaced, e.waived),
+                displaced=e.displaced,
+                waived=e.waived,
+            )
+        )
+    return lines
+
+
+def quota_share(used_minutes: int, terms: Terms) -> Decimal | None:
+    """The used part of the quota (1 = used up), None without a quota."""
+    if terms.monthly_hours <= 0:
+        return None
+    return Decimal(used_minutes) / (terms.monthly_hours * 60)
