@@ -1,0 +1,259 @@
+"""The escalation chain one emergency call walks, and the policy that shapes it.
+
+Levels in the default order: the own team's primary, its secondary, the on-call engineers of the
+other teams (the cross-team pool), the customer's project lead, the fallback number. Nobody
+appears twice; inactive and absent engineers and those without a usable mobile are skipped with
+a reason; an empty level adds nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import phonenumbers
+
+from escalation.rota import LAYERS, OnCall, parse_shift
+
+LEVELS = ("own-primary", "own-secondary", "pool", "project-lead", "fallback")
+ORDERS = ("fewest-displaced", "round-robin", "fixed", "random")
+
+
+@dataclass(frozen=True)
+class Entry:
+    level: str  # "own-primary" | "own-secondary" | "pool" | "project-lead" | "fallback"
+    number: str  # E.164 to dial
+    engineer: str | None  # engineer key; None for the fallback number
+    name: str  # engineer name, or "Fallback"
+    timeout: int  # ring timeout in seconds for this entry's level
+    reason: str  # why this entry is in the chain, human readable
+
+
+@dataclass(frozen=True)
+class Skip:
+    level: str
+    engineer: str
+    reason: str  # "absent (vacation)", "no usable mobile", "already in chain", "inactive"
+
+
+@dataclass(frozen=True)
+class Chain:
+    entries: tuple[Entry, ...]
+    skipped: tuple[Skip, ...] = ()
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The entries as plain dicts, to freeze onto the ticket."""
+        return [asdict(entry) for entry in self.entries]
+
+    def skipped_json(self) -> list[dict[str, Any]]:
+        return [asdict(skip) for skip in self.skipped]
+
+
+# --- the policy -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    order: str = "fewest-displaced"
+    timeout: int | None = None  # None: the app's HOTLINE_RING_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Policy:
+    levels: tuple[Level, ...] = tuple(Level(name) for name in LEVELS)
+    window: timedelta = timedelta(hours=2)  # expected emergency duration for displacement
+
+
+def _seconds(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 5 <= value <= 600:
+        raise ValueError(f"policy {where}: timeout {value!r} must be whole seconds, 5 to 600")
+    return value
+
+
+def _order(value: Any, where: str) -> str:
+    if value not in ORDERS:
+        raise ValueError(f"policy {where}: order {value!r} must be one of {', '.join(ORDERS)}")
+    return value
+
+
+def parse_policy(obj: Any) -> Policy:
+    """Validate a policy (`Team.policy` / `Provider.policy`); None means the default policy.
+
+    Shape (every key optional):
+    `{"levels": ["own-primary", {"level": "pool", "order": "round-robin", "timeout": 15}, ...],
+      "order": "fewest-displaced", "timeout": 20, "window": "2h"}`.
+    `order` and `timeout` at the top are the defaults of every level; `levels` lists the levels
+    walked, in order, each at most once, and must end with "fallback" (never a dead line).
+    """
+    if obj is None:
+        return Policy()
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"policy {obj!r}: expected a mapping")
+    unknown = set(obj) - {"levels", "order", "timeout", "window"}
+    if unknown:
+        raise ValueError(f"policy: unknown keys {sorted(unknown)} (levels, order, timeout, window)")
+    order = _order(obj.get("order", "fewest-displaced"), "order")
+    timeout = _seconds(obj.get("timeout"), "timeout")
+    window = parse_shift(obj.get("window", "2h"))
+    levels: list[Level] = []
+    for item in obj.get("levels", LEVELS):
+        spec = {"level": item} if isinstance(item, str) else item
+        if not isinstance(spec, Mapping) or set(spec) - {"level", "order", "timeout"}:
+            raise ValueError(f"policy level {item!r}: expected a name or level/order/timeout")
+        name = spec.get("level")
+        if name not in LEVELS:
+            raise ValueError(f"policy level {name!r}: expected one of {', '.join(LEVELS)}")
+        if any(level.name == name for level in levels):
+            raise ValueError(f"policy level {name!r} is listed twice")
+        where = f"level {name}"
+        own_timeout = _seconds(spec.get("timeout"), where)
+        levels.append(
+            Level(
+                name,
+                _order(spec.get("order", order), where),
+                own_timeout if own_timeout is not None else timeout,
+            )
+        )
+    if not levels or levels[-1].name != "fallback":
+        raise ValueError("policy levels must end with 'fallback': a call never ends unanswered")
+    return Policy(tuple(levels), window)
+
+
+def effective_policy(provider: Mapping[str, Any] | None, team: Mapping[str, Any] | None) -> Policy:
+    """The team's policy over the provider default, key by key."""
+    return parse_policy({**(provider or {}), **(team or {})} or None)
+
+
+# --- the chain ------------------------------------------------------------------------------
+
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def usable_number(number: str | None) -> bool:
+    """An E.164 number of a possible length for its country: something Twilio can dial."""
+    if not number or not E164.fullmatch(number):
+        return False
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the chain needs to know of an engineer."""
+
+    key: str
+    name: str
+    mobile: str | None
+    active: bool = True
+    last_called_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything that decides one chain, gathered by the caller at instant `at`."""
+
+    at: datetime
+    team: str | None  # the customer's team; None: unidentified caller
+    on_call: Sequence[OnCall]
+    people: Mapping[str, Person]
+    project_lead: str | None = None
+    fallback: str | None = None
+    fallback_reason: str = "the provider's fallback number"
+    policy: Policy = field(default_factory=Policy)
+    ring_timeout: int = 20
+    absent: Mapping[str, str] = field(default_factory=dict)  # engineer -> reason
+    displaced: Mapping[str, int] = field(default_factory=dict)  # engineer -> appointments
+
+
+@dataclass(frozen=True)
+class Candidate:
+    engineer: str
+    reason: str
+
+
+def candidates(level: str, s: Situation) -> list[Candidate]:
+    """The people of one level in fixed order (teams by key, primary before secondary)."""
+    if level == "project-lead":
+        if s.team is None or s.project_lead is None:
+            return []
+        return [Candidate(s.project_lead, "project lead of the customer's team")]
+    if level in ("own-primary", "own-secondary"):
+        if s.team is None:
+            return []
+        layer = level.removeprefix("own-")
+        return [
+            Candidate(o.engineer, o.reason)
+            for o in s.on_call
+            if (o.team, o.layer) == (s.team, layer)
+        ]
+    if level == "pool":
+        others = sorted(
+            (o for o in s.on_call if o.team != s.team),
+            key=lambda o: (o.team, LAYERS.index(o.layer)),
+        )
+        return [
+            Candidate(o.engineer, f"cross-team pool: team {o.team}, {o.reason}") for o in others
+        ]
+    return []
+
+
+def ordered(level: Level, found: list[Candidate], s: Situation) -> list[Candidate]:
+    """Apply the level's order; ties keep the fixed order."""
+    rank: Callable[[Candidate], Any]
+    if level.order == "fewest-displaced":
+        rank = lambda c: s.displaced.get(c.engineer, 0)  # noqa: E731
+    elif level.order == "round-robin":
+        never = datetime.min.replace(tzinfo=s.at.tzinfo)
+        rank = lambda c: s.people[c.engineer].last_called_at or never  # noqa: E731
+    elif level.order == "random":
+        shuffled = list(found)
+        random.Random(f"{s.at.isoformat()}|{level.name}").shuffle(shuffled)
+        return shuffled
+    else:
+        return found
+    return sorted(found, key=rank)
+
+
+def build(s: Situation) -> Chain:
+    """The chain for one call: levels in policy order, each person once, skips explained."""
+    entries: list[Entry] = []
+    skipped: list[Skip] = []
+    seen: set[str] = set()
+    for level in s.policy.levels:
+        timeout = level.timeout if level.timeout is not None else s.ring_timeout
+        if level.name == "fallback":
+            if s.fallback:
+                entries.append(
+                    Entry("fallback", s.fallback, None, "Fallback", timeout, s.fallback_reason)
+                )
+            continue
+        for candidate in ordered(level, candidates(level.name, s), s):
+            key = candidate.engineer
+            person = s.people.get(key)
+            problem = (
+                "unknown engineer" if person is None
+                else "already in chain" if key in seen
+                else "inactive" if not person.active
+                else f"absent ({s.absent[key]})" if key in s.absent
+                else "no usable mobile" if not usable_number(person.mobile)
+                else None
+            )  # fmt: skip
+            if problem:
+                skipped.append(Skip(level.name, key, problem))
+                continue
+            assert person is not None and person.mobile is not None
+            seen.add(key)
+            reason = candidate.reason
+            if level.order == "fewest-displaced" and level.name != "project-lead":
+                reason += f"; {s.displaced.get(key, 0)} planned appointments in the window"
+            entries.append(Entry(level.name, person.mobile, key, person.name, timeout, reason))
+    return Chain(tuple(entries), tuple(skipped))

@@ -1,0 +1,405 @@
+"""The rota: rotations, layers, restrictions, overrides and absences -> who is on call at t.
+
+Pure rules: no database, no clock; every instant is an aware datetime given by the caller.
+
+Daylight saving (one stated meaning, see docs/rota.md): shifts are laid out in wall-clock time
+of the provider's zone, so a hand-off stays at "Mon 08:00" all year and the shift spanning a
+change is an hour shorter or longer. A hand-off at a wall-clock time that does not exist (spring)
+happens at the moment the clocks jump; one that exists twice (autumn) happens at its first
+occurrence. Every boundary is one instant shared by the shift that ends and the shift that
+starts, so no change creates a gap or an overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+BERLIN = ZoneInfo("Europe/Berlin")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+LAYERS = ("primary", "secondary")
+WHEN = ("business_hours", "after_hours")
+UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+# --- validators (the directory importer calls these) ----------------------------------------
+
+
+def parse_shift(text: str) -> timedelta:
+    """'12h', '1d', '1w', '2w' ... -> the shift length (wall-clock), at least one hour."""
+    match = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", str(text), re.IGNORECASE)
+    if not match or int(match[1]) == 0:
+        raise ValueError(f"shift {text!r}: expected a positive number and h, d or w (12h, 1w)")
+    return int(match[1]) * UNITS[match[2].lower()]
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Wall-clock hand-off time; the weekday (0 = Monday) only picks the first hand-off."""
+
+    weekday: int | None
+    at: time
+
+
+def _weekday(text: str) -> int:
+    names = [w.lower() for w in WEEKDAYS]
+    if text.lower()[:3] not in names or len(text) not in (2, 3):
+        raise ValueError(f"weekday {text!r}: expected one of {', '.join(WEEKDAYS)}")
+    return names.index(text.lower()[:3])
+
+
+def _clock(text: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not match or int(match[1]) > 24 or int(match[2]) > 59:
+        raise ValueError(f"time {text!r}: expected HH:MM, e.g. 08:00")
+    if int(match[1]) == 24:
+        if int(match[2]):
+            raise ValueError(f"time {text!r}: 24:00 is the latest time")
+        return time.max
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_handoff(text: str) -> Handoff:
+    """'Mon 08:00' or '08:00' -> Handoff."""
+    parts = str(text).split()
+    if len(parts) not in (1, 2):
+        raise ValueError(f"handoff {text!r}: expected 'Mon 08:00' or '08:00'")
+    at = _clock(parts[-1])
+    if at == time.max:
+        raise ValueError(f"handoff {text!r}: use 00:00 of the next day instead of 24:00")
+    return Handoff(_weekday(parts[0]) if len(parts) == 2 else None, at)
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """When a rotation is active: business hours or after hours.
+
+    Business hours are the listed weekdays from `start` to `end` (wall-clock), except the
+    public holidays of the provider's state; after hours are all the rest.
+    """
+
+    when: str = "business_hours"
+    days: frozenset[int] = frozenset(range(5))
+    start: time = time(8, 0)
+    end: time = time(17, 0)
+
+    def allows(self, local: datetime, holiday: bool) -> bool:
+        business = (
+            not holiday and local.weekday() in self.days and self.start <= local.time() < self.end
+        )
+        return business == (self.when == "business_hours")
+
+
+def parse_restriction(obj: Any) -> Restriction | None:
+    """`{"when": "after_hours", "days": ["Mon", ..., "Fri"], "hours": "08:00-17:00"}` or None.
+
+    Only `when` is required; `days` defaults to Mon-Fri and `hours` to 08:00-17:00.
+    """
+    if obj is None:
+        return None
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"restriction {obj!r}: expected a mapping with 'when'")
+    unknown = set(obj) - {"when", "days", "hours"}
+    if unknown:
+        raise ValueError(f"restriction: unknown keys {sorted(unknown)} (when, days, hours)")
+    if obj.get("when") not in WHEN:
+        raise ValueError(f"restriction when {obj.get('when')!r}: expected one of {WHEN}")
+    days = obj.get("days", list(WEEKDAYS[:5]))
+    if not isinstance(days, list) or not days:
+        raise ValueError(f"restriction days {days!r}: expected a list such as ['Mon', 'Fri']")
+    hours = str(obj.get("hours", "08:00-17:00"))
+    start, sep, end = hours.partition("-")
+    if not sep:
+        raise ValueError(f"restriction hours {hours!r}: expected 'HH:MM-HH:MM'")
+    restriction = Restriction(
+        obj["when"], frozenset(_weekday(str(d)) for d in days), _clock(start), _clock(end)
+    )
+    if restriction.start >= restriction.end:
+        raise ValueError(f"restriction hours {hours!r}: the start must be before the end")
+    return restriction
+
+
+# --- wall-clock time ------------------------------------------------------------------------
+
+
+def wall(at: datetime, zone: ZoneInfo) -> datetime:
+    """The naive wall-clock time of an instant."""
+    return at.astimezone(zone).replace(tzinfo=None)
+
+
+def instant(local: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a naive wall-clock time, with the stated DST meaning.
+
+    A time that exists twice is its first occurrence; a time that does not exist is the moment
+    the clocks jump (the first instant whose wall-clock time is later). Monotone: a later
+    wall-clock time never maps to an earlier instant.
+    """
+    first = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if wall(first, zone) == local:
+        return first
+    low = int(local.replace(tzinfo=zone, fold=1).astimezone(UTC).timestamp())
+    high = int(first.timestamp())
+    while low < high:  # the jump lies between the two readings: find its second
+        middle = (low + high) // 2
+        if wall(datetime.fromtimestamp(middle, UTC), zone) >= local:
+            high = middle
+        else:
+            low = middle + 1
+    return datetime.fromtimestamp(high, UTC)
+
+
+@lru_cache(maxsize=256)
+def _holidays(region: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("DE", subdiv=region, years=year))
+
+
+def is_holiday(day: date, region: str) -> bool:
+    """A German public holiday in the given state (BE, BY, NW ...)."""
+    return day in _holidays(region, day.year)
+
+
+# --- the rota -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """One layer of one team's rotation: members take turns, shift by shift."""
+
+    key: str
+    team: str
+    layer: str
+    members: tuple[str, ...]
+    shift: timedelta
+    handoff: Handoff
+    start: date
+    restriction: Restriction | None = None
+
+    @cached_property
+    def anchor(self) -> datetime:
+        """The wall-clock time of the first hand-off, on or after the start date."""
+        first = self.start
+        if self.handoff.weekday is not None:
+            first += timedelta(days=(self.handoff.weekday - first.weekday()) % 7)
+        return datetime.combine(first, self.handoff.at)
+
+    def boundary(self, index: int, zone: ZoneInfo) -> datetime:
+        """The instant shift `index` begins (and shift `index - 1` ends)."""
+        return instant(self.anchor + index * self.shift, zone)
+
+    def shift_index(self, at: datetime, zone: ZoneInfo) -> int | None:
+        """Which shift holds `at`; None before the first hand-off."""
+        if at < self.boundary(0, zone):
+            return None
+        index = max(0, (wall(at, zone) - self.anchor) // self.shift)
+        while index > 0 and self.boundary(index, zone) > at:
+            index -= 1
+        while self.boundary(index + 1, zone) <= at:
+            index += 1
+        return index
+
+
+@dataclass(frozen=True)
+class Override:
+    """`engineer` replaces `replaces` (or, without it, is added) on a team's layer."""
+
+    team: str
+    layer: str
+    engineer: str
+    replaces: str | None
+    starts_at: datetime
+    ends_at: datetime
+
+    def covers(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+@dataclass(frozen=True)
+class Absence:
+    """Vacation, sickness: the engineer is off every rota and the next member covers."""
+
+    engineer: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = "absent"
+
+    def covers(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """One engineer on call for a team's layer at an instant, and why."""
+
+    team: str
+    layer: str
+    engineer: str
+    reason: str
+    scheduled: str | None = None  # the rotation member whose shift this is
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A stretch of time one engineer is on call for a team's layer."""
+
+    team: str
+    layer: str
+    engineer: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
+def swap(
+    rotation: Rotation, first: datetime, second: datetime, zone: ZoneInfo = BERLIN
+) -> tuple[Override, Override]:
+    """Two engineers swap the shifts holding `first` and `second`: two overrides."""
+    shifts = []
+    for at in (first, second):
+        index = rotation.shift_index(at, zone)
+        if index is None:
+            raise ValueError(f"{at.isoformat()} is before rotation {rotation.key} starts")
+        member = rotation.members[index % len(rotation.members)]
+        shifts.append((member, rotation.boundary(index, zone), rotation.boundary(index + 1, zone)))
+    (a, a_start, a_end), (b, b_start, b_end) = shifts
+    if a == b:
+        raise ValueError(f"both shifts belong to {a}: nothing to swap")
+    team, layer = rotation.team, rotation.layer
+    return (
+        Override(team, layer, b, a, a_start, a_end),
+        Override(team, layer, a, b, b_start, b_end),
+    )
+
+
+@dataclass(frozen=True)
+class Rota:
+    """Everything that decides who is on call; rotations apply in the order given."""
+
+    rotations: tuple[Rotation, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    absences: tuple[Absence, ...] = ()
+    zone: ZoneInfo = BERLIN
+    region: str = "BE"
+
+    @cached_property
+    def _absences(self) -> dict[str, list[Absence]]:
+        by_engineer: dict[str, list[Absence]] = {}
+        for absence in self.absences:
+            by_engineer.setdefault(absence.engineer, []).append(absence)
+        return by_engineer
+
+    def absence(self, engineer: str, at: datetime) -> Absence | None:
+        """The absence that takes `engineer` out at `at`, if any."""
+        return next((a for a in self._absences.get(engineer, ()) if a.covers(at)), None)
+
+    def for_team(self, team: str) -> Rota:
+        return Rota(
+            tuple(r for r in self.rotations if r.team == team),
+            tuple(o for o in self.overrides if o.team == team),
+            self.absences,
+            self.zone,
+            self.region,
+        )
+
+    def active(self, rotation: Rotation, at: datetime) -> bool:
+        if rotation.restriction is None:
+            return True
+        local = wall(at, self.zone)
+        return rotation.restriction.allows(local, is_holiday(local.date(), self.region))
+
+    def on_call(self, at: datetime) -> tuple[OnCall, ...]:
+        """Who is on call at `at`, per team and layer, in rotation order, each with a reason."""
+        found: list[OnCall] = []
+        for rotation in self.rotations:
+            index = rotation.shift_index(at, self.zone) if self.active(rotation, at) else None
+            if index is None or not rotation.members:
+                continue
+            members = rotation.members
+            scheduled = members[index % len(members)]
+            for step in range(len(members)):
+                engineer = members[(index + step) % len(members)]
+                if not self.absence(engineer, at):
+                    break
+            else:
+                continue  # everybody is away: a gap the report shows
+            absence = self.absence(scheduled, at)
+            reason = f"{rotation.layer} on call (rotation {rotation.key})"
+            if absence:
+                reason = f"covers for {scheduled} ({absence.reason}) in rotation {rotation.key}"
+            found.append(OnCall(rotation.team, rotation.layer, engineer, reason, scheduled))
+        for override in self.overrides:
+            if not override.covers(at) or self.absence(override.engineer, at):
+                continue
+            until = wall(override.ends_at, self.zone).strftime("%Y-%m-%d %H:%M")
+            if override.replaces is None:
+                found.append(
+                    OnCall(
+                        override.team,
+                        override.layer,
+                        override.engineer,
+                        f"{override.layer} on call by override until {until}",
+                    )
+                )
+                continue
+            for i, entry in enumerate(found):
+                if (entry.team, entry.layer) == (override.team, override.layer) and (
+                    override.replaces in (entry.engineer, entry.scheduled)
+                ):
+                    reason = f"replaces {override.replaces} by override until {until}"
+                    found[i] = OnCall(entry.team, entry.layer, override.engineer, reason)
+        unique: dict[tuple[str, str, str], OnCall] = {}
+        for entry in found:
+            unique.setdefault((entry.team, entry.layer, entry.engineer), entry)
+        return tuple(unique.values())
+
+    def changes(self, start: datetime, end: datetime) -> list[datetime]:
+        """Every instant in [start, end) at which the answer of `on_call` may change."""
+        points = {start}
+        for rotation in self.rotations:
+            index = rotation.shift_index(start, self.zone)
+            index = 0 if index is None else index
+            while (boundary := rotation.boundary(index, self.zone)) < end:
+                points.add(boundary)
+                index += 1
+            if rotation.restriction:
+                day = wall(start, self.zone).date() - timedelta(days=1)
+                while day <= wall(end, self.zone).date():
+                    for clock in (time(), rotation.restriction.start, rotation.restriction.end):
+                        if clock != time.max:
+                            points.add(instant(datetime.combine(day, clock), self.zone))
+                    day += timedelta(days=1)
+        for period in (*self.overrides, *self.absences):
+            points.update((period.starts_at, period.ends_at))
+        return sorted(p for p in points if start <= p < end)
+
+    def shifts(self, start: datetime, end: datetime) -> list[Shift]:
+        """The on-call stretches in [start, end), merged where nothing changes."""
+        open_: dict[tuple[str, str, str], Shift] = {}
+        done: list[Shift] = []
+        for at in [*self.changes(start, end), end]:
+            now = {} if at == end else {(o.team, o.layer, o.engineer): o for o in self.on_call(at)}
+            for key, shift in list(open_.items()):
+                if key not in now:
+                    done.append(
+                        Shift(
+                            shift.team,
+                            shift.layer,
+                            shift.engineer,
+                            shift.starts_at,
+                            at,
+                            shift.reason,
+                        )
+                    )
+                    del open_[key]
+            for key, entry in now.items():
+                if key not in open_:
+                    open_[key] = Shift(
+                        entry.team, entry.layer, entry.engineer, at, end, entry.reason
+                    )
+        return sorted(done, key=lambda s: (s.starts_at, s.team, LAYERS.index(s.layer), s.engineer))

@@ -1,0 +1,163 @@
+"""The rota service the rest of the app calls: database rows in, escalation/ decisions out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from escalation import chain, gaps, rota
+from hotline import models as m
+
+
+def provider(session: Session) -> m.Provider | None:
+    return session.scalars(select(m.Provider).order_by(m.Provider.id).limit(1)).first()
+
+
+def zone(session: Session) -> ZoneInfo:
+    """The provider's time zone, where rota hand-offs and restrictions are wall-clock times."""
+    row = provider(session)
+    return ZoneInfo(row.timezone if row and row.timezone else "Europe/Berlin")
+
+
+def load_rota(session: Session, start: datetime, end: datetime | None = None) -> rota.Rota:
+    """The rota with the overrides and absences touching [start, end] (end None: the instant)."""
+    end = end or start
+    row = provider(session)
+    rotations = session.scalars(
+        select(m.Rotation)
+        .options(selectinload(m.Rotation.team), selectinload(m.Rotation.members))
+        .order_by(m.Rotation.id)
+    ).all()
+    engineers = dict(session.execute(select(m.Engineer.id, m.Engineer.key)).tuples().all())
+    teams = dict(session.execute(select(m.Team.id, m.Team.key)).tuples().all())
+    overrides = session.scalars(
+        select(m.Override)
+        .where(m.Override.starts_at <= end, m.Override.ends_at > start)
+        .order_by(m.Override.starts_at, m.Override.id)
+    ).all()
+    absences = session.scalars(
+        select(m.Absence)
+        .where(m.Absence.starts_at <= end, m.Absence.ends_at > start)
+        .order_by(m.Absence.starts_at, m.Absence.id)
+    ).all()
+    return rota.Rota(
+        rotations=tuple(
+            rota.Rotation(
+                key=r.key,
+                team=teams[r.team_id],
+                layer=r.layer,
+                members=tuple(engineers[member.engineer_id] for member in r.members),
+                shift=rota.parse_shift(r.shift),
+                handoff=rota.parse_handoff(r.handoff),
+                start=r.start,
+                restriction=rota.parse_restriction(r.restriction),
+            )
+            for r in rotations
+        ),
+        overrides=tuple(
+            rota.Override(
+                team=teams[o.team_id],
+                layer=o.layer,
+                engineer=engineers[o.engineer_id],
+                replaces=engineers.get(o.replaces_id) if o.replaces_id else None,
+                starts_at=o.starts_at,
+                ends_at=o.ends_at,
+            )
+            for o in overrides
+        ),
+        absences=tuple(
+            rota.Absence(engineers[a.engineer_id], a.starts_at, a.ends_at, a.reason or "absent")
+            for a in absences
+        ),
+        zone=ZoneInfo(row.timezone if row and row.timezone else "Europe/Berlin"),
+        region=row.holiday_region if row and row.holiday_region else "BE",
+    )
+
+
+def on_call(session: Session, at: datetime, team: str | None = None) -> list[rota.OnCall]:
+    """Who is on call at `at`, for every team (or one)."""
+    found = load_rota(session, at).on_call(at)
+    return [o for o in found if team is None or o.team == team]
+
+
+def people(session: Session) -> dict[str, chain.Person]:
+    rows = session.scalars(select(m.Engineer)).all()
+    return {e.key: chain.Person(e.key, e.name, e.mobile, e.active, e.last_called_at) for e in rows}
+
+
+def displaced(session: Session, keys: set[str], at: datetime, window: timedelta) -> dict[str, int]:
+    """Planned appointments per engineer overlapping [at, at + window]."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(m.Engineer.key, func.count(m.Appointment.id))
+        .join(m.Appointment, m.Appointment.engineer_id == m.Engineer.id)
+        .where(
+            m.Engineer.key.in_(keys),
+            m.Appointment.status == "planned",
+            m.Appointment.starts_at < at + window,
+            m.Appointment.ends_at > at,
+        )
+        .group_by(m.Engineer.key)
+    ).tuples()
+    return dict(rows.all())
+
+
+def chain_for(session: Session, customer: m.Customer | None, at: datetime) -> chain.Chain:
+    """The chain a call from `customer` (None: unidentified) walks at `at`."""
+    row = provider(session)
+    team = customer.team if customer else None
+    policy = chain.effective_policy(row.policy if row else None, team.policy if team else None)
+    current = load_rota(session, at)
+    found = current.on_call(at)
+    lead = team.project_lead.key if team and team.project_lead else None
+    involved = {o.engineer for o in found} | ({lead} if lead else set())
+    configured = current_app.config.get("HOTLINE_FALLBACK_NUMBER")
+    fallback = configured or (row.fallback_number if row else None)
+    absent = {}
+    for key in involved:
+        absence = current.absence(key, at)
+        if absence:
+            absent[key] = absence.reason
+    return chain.build(
+        chain.Situation(
+            at=at,
+            team=team.key if team else None,
+            on_call=found,
+            people=people(session),
+            project_lead=lead,
+            fallback=fallback,
+            fallback_reason="fallback number from the settings"
+            if configured
+            else "the provider's fallback number",
+            policy=policy,
+            ring_timeout=current_app.config["HOTLINE_RING_TIMEOUT"],
+            absent=absent,
+            displaced=displaced(session, involved, at, policy.window),
+        )
+    )
+
+
+def shifts(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    team: str | None = None,
+    engineer: str | None = None,
+) -> list[rota.Shift]:
+    """On-call stretches in [start, end), for one team or one engineer or everybody."""
+    current = load_rota(session, start, end)
+    if team is not None:
+        current = current.for_team(team)
+    found = current.shifts(start, end)
+    return [s for s in found if engineer is None or s.engineer == engineer]
+
+
+def gap_report(session: Session, start: datetime, end: datetime) -> gaps.Report:
+    """Holes in the rota in [start, end): teams and pool without anyone, unusable numbers."""
+    teams = session.scalars(select(m.Team.key).order_by(m.Team.key)).all()
+    return gaps.report(load_rota(session, start, end), list(teams), people(session), start, end)
