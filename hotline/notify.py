@@ -1,0 +1,191 @@
+"""SMS and e-mail out, through the outbox: enqueue in the caller's transaction, deliver later.
+
+A voice request only inserts a `Message` row (cheap, idempotent by `dedupe_key`); the worker
+(`hotline/scheduler.py`) delivers what is due, so a slow Twilio or SMTP server never delays a
+call, and a failed send is retried with backoff until it goes out or is marked `failed` loudly.
+Without `TWILIO_ACCOUNT_SID` (SMS) or `HOTLINE_SMTP_HOST` (e-mail) a message is logged in full
+and marked sent with `external_id="dry-run"`: the embedded default has no account.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from hotline import clock
+from hotline.models import Message, Provider
+
+log = logging.getLogger(__name__)
+
+DRY_RUN = "dry-run"
+MAX_TRIES = 8  # 1 + 2 + 4 + ... + 64 minutes of backoff: about two hours before giving up
+CLAIM = timedelta(minutes=5)  # a worker that dies mid-send releases its message after this
+BATCH = 50
+
+
+def enqueue_sms(
+    session: Session, to: str, body: str, key: str, ticket_id: int | None = None
+) -> bool:
+    """Queue an SMS; False (and nothing inserted) when `key` was queued before."""
+    return _enqueue(session, key, channel="sms", to=to, body=body, ticket_id=ticket_id)
+
+
+def enqueue_email(
+    session: Session,
+    to: str,
+    subject: str,
+    text: str,
+    key: str,
+    html: str | None = None,
+    ticket_id: int | None = None,
+) -> bool:
+    """Queue an e-mail (text, and HTML as an alternative); False when `key` was queued before."""
+    return _enqueue(
+        session, key, channel="email", to=to, subject=subject, body=text, html=html,
+        ticket_id=ticket_id,
+    )  # fmt: skip
+
+
+def _enqueue(session: Session, key: str, **values: Any) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING in the caller's transaction: a retry inserts nothing."""
+    now = clock.now()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Message.__table__)
+        .values(
+            dedupe_key=key, status="pending", tries=0, next_try_at=now, created_at=now, **values
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Message.__table__.c.id)
+    )
+    return session.execute(statement).scalar() is not None
+
+
+def deliver_due(session: Session, now: datetime) -> int:
+    """Send every pending message that is due; returns how many went out.
+
+    Each message is claimed by a conditional UPDATE (committed) before it is sent, so two
+    workers never send the same one, and its outcome is committed on its own, so one failure
+    never blocks or undoes the others. This commits `session`.
+    """
+    session.commit()
+    due = session.scalars(
+        select(Message.id)
+        .where(Message.status == "pending", Message.next_try_at <= now)
+        .order_by(Message.next_try_at, Message.id)
+        .limit(BATCH)
+    ).all()
+    sent = 0
+    for message_id in due:
+        message = _claim(session, message_id, now)
+        if message is not None:
+            sent += _deliver(session, message, now)
+    return sent
+
+
+def _claim(session: Session, message_id: int, now: datetime) -> Message | None:
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "pending", Message.next_try_at <= now)
+        .values(tries=Message.tries + 1, next_try_at=now + CLAIM)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return session.get(Message, message_id, populate_existing=True) if claimed else None
+
+
+def _deliver(session: Session, message: Message, now: datetime) -> int:
+    try:
+        message.external_id = (send_sms if message.channel == "sms" else send_email)(
+            session, message
+        )[:64]
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.tries >= MAX_TRIES:
+            message.status = "failed"
+            log.error(
+                "message %s (%s to %s) FAILED after %d tries, giving up: %s",
+                message.id, message.channel, message.to, message.tries, message.last_error,
+            )  # fmt: skip
+        else:
+            message.next_try_at = now + backoff(message.tries)
+            log.warning(
+                "message %s (%s to %s) try %d failed, next at %s: %s",
+                message.id, message.channel, message.to, message.tries,
+                message.next_try_at.isoformat(), message.last_error,
+            )  # fmt: skip
+        session.commit()
+        return 0
+    message.status = "sent"
+    message.sent_at = now
+    message.last_error = None
+    session.commit()
+    return 1
+
+
+def backoff(tries: int) -> timedelta:
+    """Wait 1, 2, 4, 8 ... minutes after the 1st, 2nd, 3rd, 4th ... failed try."""
+    return timedelta(minutes=2 ** (tries - 1))
+
+
+def send_sms(session: Session, message: Message) -> str:
+    """Send through the Twilio REST API; returns the message SID (or "dry-run")."""
+    config = current_app.config
+    if not config.get("TWILIO_ACCOUNT_SID"):
+        log.warning(
+            "DRY RUN, not sent (TWILIO_ACCOUNT_SID is not set): SMS %s to %s:\n%s",
+            message.id, message.to, message.body,
+        )  # fmt: skip
+        return DRY_RUN
+    http_client = config.get("TWILIO_HTTP_CLIENT")
+    if http_client is None:
+        if config.get("TESTING"):
+            raise RuntimeError("tests must set TWILIO_HTTP_CLIENT: refusing to reach Twilio")
+        http_client = TwilioHttpClient(timeout=10)
+    sender = config.get("HOTLINE_SMS_FROM") or session.scalar(select(Provider.central_number))
+    if not sender:
+        raise RuntimeError("no SMS sender: set HOTLINE_SMS_FROM or the provider's central number")
+    client = Client(
+        config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client
+    )
+    return client.messages.create(to=message.to, from_=sender, body=message.body).sid
+
+
+def send_email(session: Session, message: Message) -> str:
+    """Send by SMTP as multipart text (+ HTML); returns the Message-ID (or "dry-run")."""
+    config = current_app.config
+    if not config.get("HOTLINE_SMTP_HOST"):
+        log.warning(
+            "DRY RUN, not sent (HOTLINE_SMTP_HOST is not set): e-mail %s to %s, subject %r%s:\n%s",
+            message.id, message.to, message.subject, " (with HTML part)" if message.html else "",
+            message.body,
+        )  # fmt: skip
+        return DRY_RUN
+    sender = config["HOTLINE_MAIL_FROM"]
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to
+    email["Subject"] = message.subject or ""
+    email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "hotline")
+    email.set_content(message.body)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    with smtplib.SMTP(config["HOTLINE_SMTP_HOST"], config["HOTLINE_SMTP_PORT"], timeout=10) as smtp:
+        if config.get("HOTLINE_SMTP_STARTTLS"):
+            smtp.starttls()
+        if config.get("HOTLINE_SMTP_USER"):
+            smtp.login(config["HOTLINE_SMTP_USER"], config.get("HOTLINE_SMTP_PASSWORD") or "")
+        smtp.send_message(email)
+    return email["Message-ID"]

@@ -1,0 +1,60 @@
+"""A real SMTP server on 127.0.0.1 for tests (aiosmtpd), keeping what it receives.
+
+with running_smtp() as inbox:
+    app.config.update(HOTLINE_SMTP_HOST=inbox.host, HOTLINE_SMTP_PORT=inbox.port)
+    ...
+    assert inbox.messages[0]["Subject"] == "..."
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+class Inbox:
+    """The aiosmtpd handler: parses each message; `refuse(n)` answers the next n with a 451."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []
+        self.refusals = 0
+
+    def refuse(self, times: int = 1) -> None:
+        self.refusals += times
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refusals:
+            self.refusals -= 1
+            return "451 4.3.0 try again later"
+        parsed = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
+        self.messages.append(parsed)  # type: ignore[arg-type]
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_smtp() -> Iterator[Inbox]:
+    inbox = Inbox(free_port())
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -1,0 +1,211 @@
+"""The outbox: idempotent enqueueing, delivery through Twilio's real client and real SMTP."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from smtp_server import Inbox, running_smtp
+from sqlalchemy import select
+from twilio_recorder import RecordingHttpClient
+
+from hotline import db, notify
+from hotline.models import Message
+
+ENGINEER = "+4915112345678"
+
+
+@pytest.fixture
+def recorder(app: Flask) -> RecordingHttpClient:
+    app.config["TWILIO_HTTP_CLIENT"] = client = RecordingHttpClient()
+    app.config["HOTLINE_SMS_FROM"] = "+493012345000"
+    return client
+
+
+@pytest.fixture
+def inbox(app: Flask) -> Iterator[Inbox]:
+    with running_smtp() as inbox:
+        app.config.update(HOTLINE_SMTP_HOST=inbox.host, HOTLINE_SMTP_PORT=inbox.port)
+        yield inbox
+
+
+def messages(session: Any) -> list[Message]:
+    session.expire_all()
+    return list(session.scalars(select(Message).order_by(Message.id)))
+
+
+def test_same_key_enqueues_one_message(session: Any, clock: Any) -> None:
+    assert notify.enqueue_sms(session, ENGINEER, "Ticket 7 accepted", key="ticket-7-accepted")
+    assert not notify.enqueue_sms(session, ENGINEER, "Ticket 7 accepted", key="ticket-7-accepted")
+    session.commit()
+    assert not notify.enqueue_sms(session, ENGINEER, "again", key="ticket-7-accepted")
+    session.commit()
+    [message] = messages(session)
+    assert (message.channel, message.status, message.body) == (
+        "sms",
+        "pending",
+        "Ticket 7 accepted",
+    )
+    assert message.next_try_at == clock.at
+
+
+def test_enqueue_joins_the_callers_transaction(session: Any) -> None:
+    notify.enqueue_sms(session, ENGINEER, "rolled back", key="k")
+    session.rollback()
+    assert messages(session) == []
+
+
+def test_concurrent_enqueue_of_one_key_inserts_once(app: Flask) -> None:
+    """Two requests (a Twilio retry racing the original) enqueue the same key at once."""
+    barrier = threading.Barrier(2)
+    results: list[bool] = []
+
+    def enqueue() -> None:
+        with app.app_context(), db.new_session() as s:
+            barrier.wait()
+            results.append(notify.enqueue_sms(s, ENGINEER, "once", key="race"))
+            s.commit()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, True]
+    with app.app_context():
+        assert len(messages(db.session())) == 1
+
+
+def test_sms_goes_out_through_the_twilio_client(
+    session: Any, clock: Any, recorder: RecordingHttpClient
+) -> None:
+    notify.enqueue_sms(session, ENGINEER, "Notfall Ticket 7: Müller GmbH", key="a", ticket_id=None)
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 1
+    [request] = recorder.requests
+    assert request.method == "POST"
+    assert request.url == f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Messages.json"
+    assert request.data == {
+        "To": ENGINEER,
+        "From": "+493012345000",
+        "Body": "Notfall Ticket 7: Müller GmbH",
+    }
+    [message] = messages(session)
+    assert (message.status, message.tries, message.sent_at) == ("sent", 1, clock.at)
+    assert message.external_id == "SM" + "1".zfill(32)
+    assert notify.deliver_due(session, clock.advance(minutes=5)) == 0
+    assert len(recorder.requests) == 1
+
+
+def test_failed_sms_is_retried_with_backoff_then_sent(
+    session: Any, clock: Any, recorder: RecordingHttpClient
+) -> None:
+    recorder.fail(500, times=2)
+    notify.enqueue_sms(session, ENGINEER, "retry me", key="a")
+    session.commit()
+    start = clock.at
+    assert notify.deliver_due(session, start) == 0
+    [message] = messages(session)
+    assert message.status == "pending" and "500" in (message.last_error or "")
+    assert message.next_try_at == start + timedelta(minutes=1)
+    assert notify.deliver_due(session, start + timedelta(seconds=59)) == 0  # not due yet
+    assert notify.deliver_due(session, start + timedelta(minutes=1)) == 0  # second 500
+    assert messages(session)[0].next_try_at == start + timedelta(minutes=3)
+    assert notify.deliver_due(session, start + timedelta(minutes=3)) == 1
+    [message] = messages(session)
+    assert (message.status, message.tries, message.last_error) == ("sent", 3, None)
+    assert len(recorder.requests) == 3
+
+
+def test_permanent_failure_is_marked_failed_and_logged(
+    session: Any, clock: Any, recorder: RecordingHttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder.fail(400, times=notify.MAX_TRIES)
+    notify.enqueue_sms(session, "+4900", "never arrives", key="a")
+    session.commit()
+    for _ in range(notify.MAX_TRIES):
+        assert notify.deliver_due(session, clock.advance(hours=3)) == 0
+    [message] = messages(session)
+    assert (message.status, message.tries) == ("failed", notify.MAX_TRIES)
+    assert "400" in (message.last_error or "")
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "FAILED" in errors[0].getMessage()
+    assert notify.deliver_due(session, clock.advance(days=1)) == 0
+    assert len(recorder.requests) == notify.MAX_TRIES
+
+
+def test_one_failure_does_not_block_the_others(
+    session: Any, clock: Any, recorder: RecordingHttpClient
+) -> None:
+    recorder.fail(500)
+    for key in "abc":
+        notify.enqueue_sms(session, ENGINEER, key, key=key)
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 2
+    assert [m.status for m in messages(session)] == ["pending", "sent", "sent"]
+
+
+def test_a_claimed_message_is_not_sent_by_a_second_worker(
+    session: Any, clock: Any, recorder: RecordingHttpClient
+) -> None:
+    """The claim is an atomic conditional UPDATE: whoever loses it skips the message."""
+    notify.enqueue_sms(session, ENGINEER, "once", key="a")
+    session.commit()
+    [message] = messages(session)
+    assert notify._claim(session, message.id, clock.at) is not None
+    assert notify._claim(session, message.id, clock.at) is None
+    assert notify.deliver_due(session, clock.at) == 0
+    assert recorder.requests == []
+
+
+def test_dry_run_without_twilio_account(
+    app: Flask, session: Any, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["TWILIO_ACCOUNT_SID"] = None
+    notify.enqueue_sms(session, ENGINEER, "Voicemail von Müller GmbH", key="a")
+    notify.enqueue_email(session, "it@mueller.example", "Status", "text body", key="b")
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 2
+    assert [(m.status, m.external_id) for m in messages(session)] == [("sent", "dry-run")] * 2
+    logged = caplog.text
+    assert "DRY RUN" in logged and "Voicemail von Müller GmbH" in logged and "text body" in logged
+
+
+def test_tests_never_reach_twilio(app: Flask, session: Any, clock: Any) -> None:
+    """With an account but no injected client, a test refuses to send instead of going online."""
+    notify.enqueue_sms(session, ENGINEER, "x", key="a")
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 0
+    assert "refusing to reach Twilio" in (messages(session)[0].last_error or "")
+
+
+def test_email_goes_out_by_smtp_as_text_and_html(session: Any, clock: Any, inbox: Inbox) -> None:
+    notify.enqueue_email(
+        session, "it@mueller.example", "Stundenkontingent März", "80 % verbraucht",
+        key="status-1", html="<p>80&nbsp;% verbraucht</p>",
+    )  # fmt: skip
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 1
+    [mail] = inbox.messages
+    assert inbox.recipients == [["it@mueller.example"]]
+    assert mail["Subject"] == "Stundenkontingent März"
+    assert mail["From"] == "hotline@localhost"
+    assert mail.get_body(("plain",)).get_content().strip() == "80 % verbraucht"
+    assert "80&nbsp;%" in mail.get_body(("html",)).get_content()
+    [message] = messages(session)
+    assert message.status == "sent" and message.external_id == mail["Message-ID"]
+
+
+def test_refused_email_is_retried(session: Any, clock: Any, inbox: Inbox) -> None:
+    inbox.refuse()
+    notify.enqueue_email(session, "it@mueller.example", "S", "t", key="a")
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 0
+    assert "451" in (messages(session)[0].last_error or "")
+    assert notify.deliver_due(session, clock.advance(minutes=1)) == 1
+    assert len(inbox.messages) == 1
