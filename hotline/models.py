@@ -469,3 +469,19 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     external_id: Mapped[str | None] = mapped_column(String(64))  # Twilio SID / Message-ID
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Lease(Base):
+    """A named lock in the database, so that two worker processes never run one job run twice.
+
+    APScheduler 3 does not coordinate processes; `hotline/scheduler.py` claims a job's lease with
+    one conditional UPDATE before running it. `last_run_at` tells a second process's late copy
+    of the same run apart from the next run.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(100))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

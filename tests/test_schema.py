@@ -6,6 +6,7 @@ from flask import Flask
 
 from hotline import db, migrate
 from hotline.models import Base
+from hotline.scheduler import JOB_TABLE
 
 
 def test_migrations_match_models(app: Flask) -> None:
@@ -18,9 +19,15 @@ def test_migrations_match_models(app: Flask) -> None:
         try:
             migrate.upgrade(url)
             with engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+                context = MigrationContext.configure(conn, opts={"include_name": _ours})
+                diff = compare_metadata(context, Base.metadata)
             assert diff == []
         finally:
             migrate.downgrade(url, "base")
             Base.metadata.create_all(engine)
             engine.dispose()
+
+
+def _ours(name: str | None, kind: str, _parent: object) -> bool:
+    """APScheduler creates and owns its job table (hotline/scheduler.py): not ours to compare."""
+    return not (kind == "table" and name == JOB_TABLE)

@@ -1,5 +1,89 @@
-"""Commands of this concern (being built)."""
+"""The worker and the outbox: `worker`, `outbox`, `send-pending`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
 
 import click
+from flask import current_app
+from sqlalchemy import func, select
 
-commands: list[click.Command] = []
+from hotline import clock, db, notify, scheduler
+from hotline.models import Message
+
+
+@click.command("worker")
+def worker() -> None:
+    """Run the scheduler process: sends messages, runs the periodic jobs (Procfile `worker`)."""
+    scheduler.serve(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@click.command("send-pending")
+def send_pending() -> None:
+    """Deliver the messages that are due now, once (what the worker does every 10 seconds)."""
+    session = db.session()
+    sent = notify.deliver_due(session, clock.now())
+    counts = dict(
+        session.execute(select(Message.status, func.count()).group_by(Message.status)).all()
+    )
+    click.echo(f"{sent} sent; outbox: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+@click.command("outbox")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed"]), help="Only these.")
+@click.option("--limit", default=30, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
+def outbox(status: str | None, limit: int, as_json: bool) -> None:
+    """List SMS and e-mails: pending, sent (or only logged: dry-run) and failed."""
+    query = select(Message).order_by(Message.id.desc()).limit(limit)
+    if status:
+        query = query.where(Message.status == status)
+    messages = db.session().scalars(query).all()
+    if as_json:
+        click.echo(json.dumps([as_dict(m) for m in messages], indent=2, ensure_ascii=False))
+        return
+    if not messages:
+        click.echo("outbox is empty")
+    for m in messages:
+        when = m.sent_at if m.status == "sent" else m.next_try_at
+        state = "DRY-RUN (logged, not sent)" if m.external_id == notify.DRY_RUN else m.status
+        click.echo(
+            f"#{m.id:<5} {clock.local(when):%Y-%m-%d %H:%M} {m.channel:5} {m.to:24} {state}"
+            f" (tries {m.tries}){' ticket ' + str(m.ticket_id) if m.ticket_id else ''}"
+        )
+        click.echo(f"       {m.subject + ': ' if m.subject else ''}{_line(m.body)}")
+        if m.last_error:
+            click.echo(f"       last error: {m.last_error}")
+
+
+def _line(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def as_dict(m: Message) -> dict[str, Any]:
+    def iso(at: Any) -> str | None:
+        return at.isoformat() if at else None
+
+    return {
+        "id": m.id,
+        "key": m.dedupe_key,
+        "channel": m.channel,
+        "to": m.to,
+        "subject": m.subject,
+        "body": m.body,
+        "html": m.html,
+        "ticket_id": m.ticket_id,
+        "status": m.status,
+        "dry_run": m.external_id == notify.DRY_RUN,
+        "tries": m.tries,
+        "next_try_at": iso(m.next_try_at),
+        "sent_at": iso(m.sent_at),
+        "external_id": m.external_id,
+        "last_error": m.last_error,
+        "created_at": iso(m.created_at),
+    }
+
+
+commands = [worker, send_pending, outbox]

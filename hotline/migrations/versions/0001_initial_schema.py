@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:52:15.389549
+Create Date: 2026-11-27 00:53:28.968087
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ def upgrade() -> None:
         sa.Column("closed_at", hotline.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_runs")),
         sa.UniqueConstraint("month", name=op.f("uq_billing_runs_month")),
+    )
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("holder", sa.String(length=100), nullable=True),
+        sa.Column("expires_at", hotline.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_run_at", hotline.models.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
     )
     op.create_table(
         "provider",
@@ -500,5 +508,6 @@ def downgrade() -> None:
     op.drop_table("engineers")
     op.drop_table("teams")
     op.drop_table("provider")
+    op.drop_table("leases")
     op.drop_table("billing_runs")
     # ### end Alembic commands ###

@@ -1,0 +1,220 @@
+"""The worker process: APScheduler 3 runs the periodic jobs (`flask --app hotline worker`).
+
+The jobs are kept in the product's database (`SQLAlchemyJobStore`, table `apscheduler_jobs`),
+so a restart loses no run: a month-end run missed while the worker was down still runs when it
+comes back, within the job's grace time. APScheduler 3 does not coordinate processes, so every
+run first claims the job's lease (a row in `leases`, one conditional UPDATE): two workers never
+run the same job run twice.
+
+A job is a "module:function" called as `function(session, now)` with a session of its own and
+the injected clock. It is looked up when it runs, so a service that does not exist (yet) is
+logged, not a crash.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask, current_app
+from sqlalchemy import or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hotline import clock, db
+from hotline.clock import BERLIN
+from hotline.models import Lease
+
+log = logging.getLogger(__name__)
+
+JOB_TABLE = "apscheduler_jobs"
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Job:
+    target: str  # "module:function", called as function(session, now)
+    trigger: BaseTrigger
+    every: timedelta  # the shortest time between two runs; a claim within half of it is a repeat
+    lease: timedelta = timedelta(minutes=10)  # how long a dead worker's claim blocks the job
+    grace: int = 60  # seconds a missed run may still start late
+
+
+DAY = timedelta(days=1)
+JOBS: dict[str, Job] = {
+    "deliver-messages": Job(
+        "hotline.notify:deliver_due", IntervalTrigger(seconds=10), timedelta(seconds=10),
+        lease=timedelta(minutes=2),
+    ),
+    "check-displacements": Job(
+        "hotline.appointments:check_displacements", IntervalTrigger(seconds=30),
+        timedelta(seconds=30), lease=timedelta(minutes=2),
+    ),
+    "reannounce": Job(
+        "hotline.tickets:reannounce", IntervalTrigger(minutes=1), timedelta(minutes=1),
+        lease=timedelta(minutes=2),
+    ),
+    "purge-personal-data": Job(
+        "hotline.tickets:purge_personal_data", CronTrigger(hour=3, minute=30, timezone=BERLIN),
+        DAY, grace=12 * 3600,
+    ),
+    "status-emails": Job(
+        "hotline.reports:queue_status_emails", CronTrigger(hour=7, timezone=BERLIN), DAY,
+        grace=6 * 3600,
+    ),
+    "month-end": Job(
+        "hotline.billing:run_month_end", CronTrigger(day=1, hour=2, timezone=BERLIN),
+        timedelta(days=28), lease=timedelta(hours=1), grace=3 * 24 * 3600,
+    ),
+}  # fmt: skip
+
+_app: Flask | None = None  # the worker's app, for `run_job` (APScheduler stores only a reference)
+_missing: set[str] = set()  # targets already reported missing, to log that once per process
+
+
+def jobs() -> dict[str, Job]:
+    """The job table; tests replace it with `app.config["SCHEDULER_JOBS"]`."""
+    return current_app.config.get("SCHEDULER_JOBS") or JOBS
+
+
+def run_job(job_id: str) -> None:
+    """What APScheduler calls, in one of its threads."""
+    assert _app is not None, "run_job needs the worker's app: use scheduler.build(app)"
+    with _app.app_context():
+        run(job_id)
+
+
+def run(job_id: str, holder: str = WORKER) -> bool:
+    """Claim the job's lease, run the job, release; False when another worker has this run."""
+    job = jobs()[job_id]
+    now = clock.now()
+    with db.new_session() as session:
+        if not claim(session, job_id, holder, now, job.every / 2, job.lease):
+            log.info("job %s: this run belongs to another worker", job_id)
+            return False
+        try:
+            function = resolve(job.target)
+            if function is not None:
+                function(session, now)
+                session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("job %s (%s) failed", job_id, job.target)
+        finally:
+            release(session, job_id, holder)
+    return True
+
+
+def resolve(target: str) -> Callable[[Session, datetime], Any] | None:
+    module, _, name = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        if target not in _missing:
+            _missing.add(target)
+            log.warning("job target %s is not available, skipped: %s", target, exc)
+        return None
+
+
+def claim(
+    session: Session, name: str, holder: str, now: datetime, repeat: timedelta, hold: timedelta
+) -> bool:
+    """Take the lease `name` unless someone holds it or it was taken less than `repeat` ago."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(Lease).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+    session.commit()
+    claimed = session.execute(
+        update(Lease)
+        .where(
+            Lease.name == name,
+            or_(Lease.expires_at.is_(None), Lease.expires_at <= now),
+            or_(Lease.last_run_at.is_(None), Lease.last_run_at <= now - repeat),
+        )
+        .values(holder=holder, expires_at=now + hold, last_run_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return claimed == 1
+
+
+def release(session: Session, name: str, holder: str) -> None:
+    session.execute(
+        update(Lease)
+        .where(Lease.name == name, Lease.holder == holder)
+        .values(expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """A scheduler whose job store is the product's database, holding the current job table.
+
+    A stored job whose trigger is unchanged is kept as it is, with its next run time: replacing
+    it would recompute that time and silently drop a run missed while the worker was down.
+    """
+    global _app
+    _app = app
+    with app.app_context():
+        table = jobs()
+        store = SQLAlchemyJobStore(engine=db.engine(), tablename=JOB_TABLE)
+    scheduler = scheduler_class(
+        jobstores={"default": store},
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1},
+    )
+    store.start(scheduler, "default")  # creates the table, so stored jobs can be compared
+    for stored in store.get_all_jobs():
+        if stored.id not in table:
+            store.remove_job(stored.id)
+    for job_id, job in table.items():
+        stored = store.lookup_job(job_id)
+        if stored is not None and _same(stored, job):
+            continue
+        scheduler.add_job(
+            run_job, job.trigger, args=[job_id], id=job_id, name=job.target,
+            misfire_grace_time=job.grace, replace_existing=True,
+        )  # fmt: skip
+    return scheduler
+
+
+def _same(stored: Any, job: Job) -> bool:
+    return (stored.name, str(stored.trigger), stored.misfire_grace_time) == (
+        job.target,
+        str(job.trigger),
+        job.grace,
+    ) and str(getattr(stored.trigger, "timezone", "")) == str(getattr(job.trigger, "timezone", ""))
+
+
+def serve(app: Flask) -> None:
+    """Run the worker until SIGTERM or Ctrl-C; running jobs finish first."""
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    scheduler = build(app)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    with app.app_context():
+        log.info("worker %s started, jobs: %s", WORKER, ", ".join(jobs()))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown()
+        log.info("worker %s stopped", WORKER)
