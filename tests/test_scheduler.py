@@ -1,0 +1,192 @@
+"""The worker's machinery: leases across processes, the job store, jobs looked up at run time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+from sqlalchemy import inspect, select
+
+from hotline import db, notify, scheduler
+from hotline.models import Lease, Message
+
+ran: list[tuple[str, datetime]] = []
+MINUTE = timedelta(minutes=1)
+
+
+def record(session: Any, now: datetime) -> None:
+    """A job of this test: proves it ran, with which clock, in a session that gets committed."""
+    ran.append(("record", now))
+    notify.enqueue_sms(session, "+4915112345678", "from a job", key=f"job-{now.isoformat()}")
+
+
+def explode(session: Any, now: datetime) -> None:
+    ran.append(("explode", now))
+    raise RuntimeError("boom")
+
+
+TEST_JOBS = {
+    "record": scheduler.Job(f"{__name__}:record", IntervalTrigger(minutes=1), MINUTE),
+    "explode": scheduler.Job(f"{__name__}:explode", IntervalTrigger(minutes=1), MINUTE),
+    "missing": scheduler.Job("hotline.nowhere:nothing", IntervalTrigger(minutes=1), MINUTE),
+}
+
+
+@pytest.fixture
+def jobs(app: Flask) -> Iterator[None]:
+    ran.clear()
+    scheduler._missing.clear()
+    app.config["SCHEDULER_JOBS"] = TEST_JOBS
+    yield
+    with app.app_context():
+        SQLAlchemyJobStore(engine=db.engine(), tablename=scheduler.JOB_TABLE).jobs_t.drop(
+            db.engine(), checkfirst=True
+        )
+
+
+def concurrently(app: Flask, action: Callable[[Any, str], Any], n: int = 2) -> list[Any]:
+    """Run `action(session, holder)` in n threads at once, each with its own connection."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def worker(i: int) -> None:
+        with app.app_context(), db.new_session() as session:
+            barrier.wait()
+            results[i] = action(session, f"worker-{i}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_two_concurrent_claimers_get_one_lease(app: Flask, clock: Any) -> None:
+    for name in ("race-1", "race-2", "race-3", "race-4", "race-5"):
+
+        def claim(session: Any, holder: str, name: str = name) -> bool:
+            return scheduler.claim(session, name, holder, clock.at, MINUTE / 2, MINUTE)
+
+        assert sorted(concurrently(app, claim)) == [False, True]
+
+
+def test_two_workers_running_one_job_run_it_once(app: Flask, clock: Any, jobs: None) -> None:
+    results = concurrently(app, lambda _s, holder: scheduler.run("record", holder), n=3)
+    assert sorted(results) == [False, False, True]
+    assert ran == [("record", clock.at)]
+    with app.app_context():
+        assert len(db.session().scalars(select(Message)).all()) == 1  # the job's work committed
+
+
+def test_lease_repeat_and_expiry(session: Any, clock: Any) -> None:
+    t0 = clock.at
+    hold, repeat = timedelta(minutes=10), timedelta(seconds=30)
+    assert scheduler.claim(session, "job", "a", t0, repeat, hold)
+    assert not scheduler.claim(session, "job", "b", t0 + timedelta(minutes=5), repeat, hold)
+    scheduler.release(session, "job", "a")
+    # released, but a late copy of the same run (within `repeat`) is still refused
+    assert not scheduler.claim(session, "job", "b", t0 + timedelta(seconds=20), repeat, hold)
+    assert scheduler.claim(session, "job", "b", t0 + timedelta(seconds=30), repeat, hold)
+    # b dies without releasing: the job is blocked until its lease expires, then free again
+    assert not scheduler.claim(session, "job", "a", t0 + timedelta(minutes=9), repeat, hold)
+    assert scheduler.claim(
+        session, "job", "a", t0 + timedelta(minutes=10, seconds=30), repeat, hold
+    )
+    lease = session.get(Lease, "job", populate_existing=True)
+    assert (lease.holder, lease.last_run_at) == ("a", t0 + timedelta(minutes=10, seconds=30))
+
+
+def test_run_uses_the_injected_clock_and_each_run_once(app: Flask, clock: Any, jobs: None) -> None:
+    with app.app_context():
+        assert scheduler.run("record")
+        assert not scheduler.run("record", holder="other-worker")  # same run, other process
+        clock.advance(minutes=1)
+        assert scheduler.run("record", holder="other-worker")
+    assert ran == [("record", clock.at - MINUTE), ("record", clock.at)]
+
+
+def test_failing_and_missing_jobs_are_logged_not_fatal(
+    app: Flask, clock: Any, jobs: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with app.app_context():
+        assert scheduler.run("explode")
+        assert scheduler.run("missing")
+        clock.advance(minutes=1)
+        assert scheduler.run("explode")  # the lease was released after the failure
+        assert scheduler.run("missing")
+    assert [name for name, _ in ran] == ["explode", "explode"]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and "boom" in caplog.text
+    missing = [r.getMessage() for r in caplog.records if "not available" in r.getMessage()]
+    assert len(missing) == 1 and "hotline.nowhere:nothing" in missing[0]
+
+
+def test_jobs_are_kept_in_the_database_and_survive_a_restart(app: Flask, jobs: None) -> None:
+    """A restart keeps a stored job's next run time, so a run missed while down still happens."""
+    first = scheduler.build(app, BackgroundScheduler)
+    first.start(paused=True)
+    missed = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    first.modify_job("record", next_run_time=missed)
+    first.shutdown(wait=False)
+    with app.app_context():
+        assert scheduler.JOB_TABLE in inspect(db.engine()).get_table_names()
+
+    app.config["SCHEDULER_JOBS"] = {
+        "record": TEST_JOBS["record"],  # unchanged: kept as stored
+        "explode": scheduler.Job(f"{__name__}:explode", IntervalTrigger(hours=1), MINUTE),
+    }  # "missing" was dropped from the table
+    second = scheduler.build(app, BackgroundScheduler)
+    second.start(paused=True)
+    try:
+        stored = {job.id: job for job in second.get_jobs()}
+        assert set(stored) == {"record", "explode"}
+        assert stored["record"].next_run_time == missed
+        assert str(stored["explode"].trigger) == "interval[1:00:00]"
+        assert stored["record"].args == ("record",)
+    finally:
+        second.shutdown(wait=False)
+
+
+def test_production_jobs_resolve_or_name_a_function() -> None:
+    assert scheduler.resolve(scheduler.JOBS["deliver-messages"].target) is notify.deliver_due
+    for job in scheduler.JOBS.values():
+        module, _, name = job.target.partition(":")
+        assert module.startswith("hotline.") and name.isidentifier()
+
+
+@pytest.mark.parametrize(
+    ("job", "after", "fires"),
+    [
+        # 02:00 in Berlin on the 1st: CET (UTC+1) in November, CEST (UTC+2) in April
+        ("month-end", datetime(2026, 10, 15, tzinfo=UTC), datetime(2026, 11, 1, 1, 0, tzinfo=UTC)),
+        ("month-end", datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 4, 1, 0, 0, tzinfo=UTC)),
+        # 07:00 in Berlin on the day the clocks go back, and the day after
+        (
+            "status-emails",
+            datetime(2026, 10, 24, 6, tzinfo=UTC),
+            datetime(2026, 10, 25, 6, tzinfo=UTC),
+        ),
+        (
+            "status-emails",
+            datetime(2026, 10, 25, 7, tzinfo=UTC),
+            datetime(2026, 10, 26, 6, tzinfo=UTC),
+        ),
+        # and on the day they go forward
+        (
+            "status-emails",
+            datetime(2026, 3, 28, 7, tzinfo=UTC),
+            datetime(2026, 3, 29, 5, tzinfo=UTC),
+        ),
+    ],
+)
+def test_calendar_jobs_follow_berlin_time(job: str, after: datetime, fires: datetime) -> None:
+    assert scheduler.JOBS[job].trigger.get_next_fire_time(None, after) == fires
