@@ -228,6 +228,7 @@ def build(s: Situation) -> Chain:
     entries: list[Entry] = []
     skipped: list[Skip] = []
     seen: set[str] = set()
+    dialled: set[str | None] = set()
     for level in s.policy.levels:
         timeout = level.timeout if level.timeout is not None else s.ring_timeout
         if level.name == "fallback":
@@ -245,6 +246,7 @@ def build(s: Situation) -> Chain:
                 else "inactive" if not person.active
                 else f"absent ({s.absent[key]})" if key in s.absent
                 else "no usable mobile" if not usable_number(person.mobile)
+                else "number already in chain" if person.mobile in dialled
                 else None
             )  # fmt: skip
             if problem:
@@ -252,6 +254,7 @@ def build(s: Situation) -> Chain:
                 continue
             assert person is not None and person.mobile is not None
             seen.add(key)
+            dialled.add(person.mobile)
             reason = candidate.reason
             if level.order == "fewest-displaced" and level.name != "project-lead":
                 reason += f"; {s.displaced.get(key, 0)} planned appointments in the window"
