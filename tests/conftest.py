@@ -128,7 +128,9 @@ class TwilioClient:
         self.token = token
 
     def post(self, path: str, data: dict[str, str], signed: bool = True) -> Any:
-        headers = {"X-Twilio-Signature": sign(PUBLIC_URL + path, data, self.token)} if signed else {}
+        headers = (
+            {"X-Twilio-Signature": sign(PUBLIC_URL + path, data, self.token)} if signed else {}
+        )
         return self.client.post(path, data=data, headers=headers)
 
 

@@ -6,7 +6,16 @@ import importlib
 
 from flask import Flask
 
-MODULES = ["database", "directory", "tickets", "simulate", "rota", "appointments", "billing", "worker"]
+MODULES = [
+    "database",
+    "directory",
+    "tickets",
+    "simulate",
+    "rota",
+    "appointments",
+    "billing",
+    "worker",
+]
 
 
 def init_app(app: Flask) -> None:

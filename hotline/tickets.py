@@ -1,0 +1,260 @@
+"""Emergency tickets: creating, claiming engineers, accepting, the timeline.
+
+The two guarantees of the phone side live here as single conditional UPDATEs, which both SQLite
+and PostgreSQL execute atomically: an engineer is claimed by one emergency at a time, and a ticket
+is accepted by one attempt only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from escalation import callflow
+from hotline import notify
+from hotline.clock import local
+from hotline.models import Attempt, Customer, Engineer, Event, Provider, Ticket
+
+# A claim older than Twilio's maximum call length is a leftover of a lost webhook.
+STALE_CLAIM = timedelta(hours=4)
+
+
+def get(session: Session, call_sid: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.call_sid == call_sid))
+
+
+def find(session: Session, ident: str) -> Ticket | None:
+    """By id or by CallSid, for the CLI and links."""
+    if ident.isdigit():
+        return session.get(Ticket, int(ident))
+    return get(session, ident)
+
+
+def open_ticket(session: Session, call_sid: str, **fields: Any) -> tuple[Ticket, bool]:
+    """The ticket of this call, created now if it is new. Returns (ticket, created).
+
+    A retried webhook (or two racing ones) finds the same ticket: the CallSid is unique.
+    """
+    ticket = get(session, call_sid)
+    if ticket is not None:
+        return ticket, False
+    ticket = Ticket(call_sid=call_sid, **fields)
+    try:
+        with session.begin_nested():
+            session.add(ticket)
+    except IntegrityError:
+        found = get(session, call_sid)
+        assert found is not None
+        return found, False
+    return ticket, True
+
+
+def log(session: Session, ticket: Ticket, at: datetime, kind: str, **detail: Any) -> None:
+    session.add(Event(ticket=ticket, at=at, kind=kind, detail=detail or None))
+
+
+def provider(session: Session) -> Provider | None:
+    return session.scalar(select(Provider).limit(1))
+
+
+# --- engineers: one emergency at a time ----------------------------------------------------
+
+
+def claim(session: Session, engineer_id: int, ticket_id: int, now: datetime) -> bool:
+    """Mark the engineer as rung for this ticket unless another emergency holds them."""
+    result = session.execute(
+        update(Engineer)
+        .where(
+            Engineer.id == engineer_id,
+            or_(
+                Engineer.busy_ticket_id.is_(None),
+                Engineer.busy_ticket_id == ticket_id,
+                Engineer.busy_since < now - STALE_CLAIM,
+            ),
+        )
+        .values(busy_ticket_id=ticket_id, busy_since=now, last_called_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release(session: Session, ticket_id: int, engineer_id: int | None = None) -> None:
+    """Free the engineer(s) this ticket holds."""
+    statement = update(Engineer).where(Engineer.busy_ticket_id == ticket_id)
+    if engineer_id is not None:
+        statement = statement.where(Engineer.id == engineer_id)
+    session.execute(
+        statement.values(busy_ticket_id=None, busy_since=None).execution_options(
+            synchronize_session=False
+        )
+    )
+
+
+def accept(session: Session, ticket: Ticket, attempt: Attempt, now: datetime) -> bool:
+    """The one atomic accept: True for the first attempt that presses 1, False for any other."""
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.accepted_attempt_id.is_(None))
+        .values(
+            accepted_attempt_id=attempt.id,
+            accepted_by_id=attempt.engineer_id,
+            accepted_at=now,
+            state=callflow.CONNECTED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(ticket)
+    return result.rowcount == 1
+
+
+# --- messages about a ticket ---------------------------------------------------------------
+
+
+def who(ticket: Ticket) -> str:
+    return ticket.customer.name if ticket.customer else "unbekannter Anrufer"
+
+
+def caller(ticket: Ticket) -> str:
+    return ticket.from_number or "Rufnummer unterdrückt"
+
+
+def link(base_url: str, ticket: Ticket) -> str:
+    return f"{base_url}/tickets/{ticket.id}"
+
+
+def chain_people(session: Session, ticket: Ticket) -> list[str]:
+    """Mobiles of everybody in the frozen chain, plus the customer's project lead."""
+    numbers = [e["number"] for e in ticket.chain or [] if e.get("engineer")]
+    customer = ticket.customer
+    if customer and customer.team and customer.team.project_lead:
+        lead = customer.team.project_lead
+        if lead.mobile:
+            numbers.append(lead.mobile)
+    return list(dict.fromkeys(numbers))
+
+
+def announce_voicemail(session: Session, ticket: Ticket, base_url: str, round_: int = 0) -> int:
+    """SMS to everyone in the chain and the project lead; `round_` > 0 re-announces."""
+    when = local(ticket.arrived_at).strftime("%d.%m. %H:%M")
+    again = "ERINNERUNG: " if round_ else ""
+    body = (
+        f"{again}Notfall-Voicemail #{ticket.id} von {who(ticket)} ({caller(ticket)}), {when}. "
+        f"Niemand hat angenommen. Bitte zurückrufen und übernehmen: {link(base_url, ticket)}"
+    )
+    return sum(
+        notify.enqueue_sms(
+            session, number, body, f"voicemail:{ticket.id}:{round_}:{number}", ticket.id
+        )
+        for number in chain_people(session, ticket)
+    )
+
+
+def reannounce(session: Session, now: datetime, every: timedelta = timedelta(minutes=15)) -> int:
+    """Re-announce voicemails nobody has taken yet, every `every` since the voicemail."""
+    pending = session.scalars(
+        select(Ticket).where(
+            Ticket.state == callflow.CALLBACK_PENDING, Ticket.acknowledged_at.is_(None)
+        )
+    ).all()
+    sent = 0
+    for ticket in pending:
+        since = ticket.ended_at or ticket.arrived_at
+        round_ = int((now - since) / every)
+        if round_ >= 1:
+            sent += announce_voicemail(session, ticket, _base_url(), round_)
+    session.commit()
+    return sent
+
+
+def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datetime) -> None:
+    """Someone takes the voicemail: re-announcing stops."""
+    if ticket.acknowledged_at is None:
+        ticket.acknowledged_at = now
+        ticket.acknowledged_by_id = engineer.id
+        log(session, ticket, now, "acknowledged", engineer=engineer.key)
+
+
+def purge_personal_data(session: Session, now: datetime, days: int | None = None) -> int:
+    """DSGVO: forget caller numbers and voicemail links of tickets older than the retention."""
+    from flask import current_app
+
+    keep = timedelta(days=days or current_app.config["HOTLINE_RETENTION_DAYS"])
+    old = session.scalars(
+        select(Ticket).where(
+            Ticket.arrived_at < now - keep,
+            or_(Ticket.from_raw.is_not(None), Ticket.voicemail_url.is_not(None)),
+        )
+    ).all()
+    for ticket in old:
+        ticket.from_raw = ticket.from_number = ticket.voicemail_url = None
+        log(session, ticket, now, "personal data deleted", retention_days=keep.days)
+    session.commit()
+    return len(old)
+
+
+def _base_url() -> str:
+    from flask import current_app
+
+    return current_app.config["HOTLINE_PUBLIC_URL"]
+
+
+# --- reading a ticket ----------------------------------------------------------------------
+
+
+def _time(at: datetime | None) -> str | None:
+    return local(at).isoformat() if at else None
+
+
+def as_dict(ticket: Ticket) -> dict[str, Any]:
+    """The whole ticket with its timeline, Berlin times, for `flask ticket --json`."""
+    customer: Customer | None = ticket.customer
+    return {
+        "id": ticket.id,
+        "call_sid": ticket.call_sid,
+        "state": ticket.state,
+        "caller_as_sent": ticket.from_raw,
+        "caller": ticket.from_number,
+        "customer": {"number": customer.number, "name": customer.name} if customer else None,
+        "identified_by": ticket.identified_by,
+        "language": ticket.language,
+        "arrived_at": _time(ticket.arrived_at),
+        "confirmed_at": _time(ticket.confirmed_at),
+        "accepted_by": ticket.accepted_by.key if ticket.accepted_by else None,
+        "accepted_at": _time(ticket.accepted_at),
+        "bridged_seconds": ticket.bridged_seconds,
+        "voicemail_url": ticket.voicemail_url,
+        "voicemail_seconds": ticket.voicemail_seconds,
+        "acknowledged_at": _time(ticket.acknowledged_at),
+        "ended_at": _time(ticket.ended_at),
+        "call_seconds": ticket.call_seconds,
+        "resolved_at": _time(ticket.resolved_at),
+        "chain": ticket.chain,
+        "chain_skipped": ticket.chain_skipped,
+        "attempts": [
+            {
+                "seq": a.seq,
+                "level": a.level,
+                "engineer": a.engineer.key if a.engineer else None,
+                "number": a.number,
+                "started_at": _time(a.started_at),
+                "answered_at": _time(a.answered_at),
+                "ended_at": _time(a.ended_at),
+                "outcome": a.outcome,
+                "dial_status": a.dial_status,
+                "ring_seconds": _seconds(a.started_at, a.answered_at or a.ended_at),
+                "talk_seconds": a.talk_seconds,
+            }
+            for a in ticket.attempts
+        ],
+        "timeline": [
+            {"at": _time(e.at), "event": e.kind, **(e.detail or {})} for e in ticket.events
+        ],
+    }
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    return int((end - start).total_seconds()) if start and end else None

@@ -1,0 +1,104 @@
+"""What callers and engineers hear, in German and English. Short: every second counts.
+
+Texts are plain `str.format` templates; names and numbers go in as values, and the TwiML library
+escapes them. Engineers always hear German (they are the provider's own staff).
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "greeting": {
+        "de": "{provider}, Notfall-Hotline. Guten Tag, {customer}.",
+        "en": "{provider} emergency line. Hello, {customer}.",
+    },
+    "greeting_unknown": {
+        "de": "{provider}, Notfall-Hotline.",
+        "en": "{provider} emergency line.",
+    },
+    "ask_customer_number": {
+        "de": "Bitte geben Sie Ihre Kundennummer ein und drücken Sie danach die Raute-Taste.",
+        "en": "Please enter your customer number, followed by the hash key.",
+    },
+    "customer_number_unknown": {
+        "de": "Diese Kundennummer kennen wir nicht.",
+        "en": "We do not know this customer number.",
+    },
+    "ask_pin": {
+        "de": "Bitte geben Sie Ihre PIN ein und drücken Sie danach die Raute-Taste.",
+        "en": "Please enter your PIN, followed by the hash key.",
+    },
+    "pin_wrong": {
+        "de": "Die PIN war nicht richtig.",
+        "en": "That PIN was not correct.",
+    },
+    "confirm": {
+        "de": "Bei einem Notfall wie einem Serverausfall drücken Sie die 1. "
+        "Notfälle, für die wir andere Termine absagen müssen, berechnen wir mit Aufschlag. "
+        "Für alles andere drücken Sie die 2.",
+        "en": "If this is an emergency such as a server outage, press 1. "
+        "Emergencies that make us cancel other appointments are billed with a surcharge. "
+        "For anything else, press 2.",
+    },
+    "not_emergency": {
+        "de": "Für alle anderen Anliegen legen Sie bitte ein Ticket in unserem Ticketsystem an "
+        "oder schreiben an {support}. Wir bearbeiten es beim nächsten JourFixe. "
+        "Sie können jetzt nach dem Ton eine kurze Nachricht hinterlassen.",
+        "en": "For everything else, please open a ticket in our ticket system or write to "
+        "{support}. We handle it at the next JourFixe. "
+        "You can leave a short message after the tone.",
+    },
+    "refer": {
+        "de": "Wir konnten Sie leider nicht zuordnen. Bitte rufen Sie unser Büro an: {office}.",
+        "en": "Sorry, we could not identify you. Please call our office: {office}.",
+    },
+    "connecting": {
+        "de": "Wir verbinden Sie mit dem Bereitschaftsdienst. Bitte bleiben Sie dran.",
+        "en": "We are connecting you to the engineer on call. Please stay on the line.",
+    },
+    "next_engineer": {
+        "de": "Wir versuchen den nächsten Techniker. Bitte bleiben Sie dran.",
+        "en": "We are trying the next engineer. Please stay on the line.",
+    },
+    "voicemail": {
+        "de": "Im Moment ist kein Techniker erreichbar. Bitte hinterlassen Sie nach dem Ton "
+        "Ihren Namen, Ihre Rückrufnummer und eine kurze Beschreibung. Wir rufen zurück.",
+        "en": "No engineer is reachable right now. After the tone, please leave your name, "
+        "call-back number and a short description. We will call you back.",
+    },
+    "no_recording": {
+        "de": "Wir haben keine Nachricht erhalten. Auf Wiederhören.",
+        "en": "We did not receive a message. Goodbye.",
+    },
+    "thanks": {
+        "de": "Vielen Dank. Wir melden uns so schnell wie möglich. Auf Wiederhören.",
+        "en": "Thank you. We will get back to you as soon as possible. Goodbye.",
+    },
+    "goodbye": {"de": "Auf Wiederhören.", "en": "Goodbye."},
+    "failure": {
+        "de": "Entschuldigung, eine technische Störung. Wir verbinden Sie mit unserem Notdienst.",
+        "en": "Sorry, we have a technical problem. We are connecting you to our emergency service.",
+    },
+    # engineers
+    "whisper": {
+        "de": "Notfall von {customer}, Anrufer {caller}. "
+        "Drücken Sie 1 zum Annehmen, 2 zum Ablehnen.",
+    },
+    "whisper_fallback": {
+        "de": "Notfall über die Ausfall-Leitung der Hotline. "
+        "Drücken Sie 1 zum Annehmen, 2 zum Ablehnen.",
+    },
+    "accepted": {"de": "Angenommen. Sie werden verbunden."},
+    "taken": {"de": "Dieser Notfall ist bereits angenommen oder beendet. Danke."},
+}
+
+LANGUAGES = {"de": "de-DE", "en": "en-GB"}
+
+
+def text(name: str, language: str = "de", **values: str) -> str:
+    variants = TEXTS[name]
+    return variants.get(language, variants["de"]).format(**values)
+
+
+def seconds_to_say(spoken: str) -> float:
+    """Rough speaking time of a prompt (about 14 characters a second), for the simulator."""
+    return round(len(spoken) / 14, 1)
