@@ -24,7 +24,7 @@ class WorkingHours:
 
     @classmethod
     def from_settings(cls, value: dict[str, object] | None) -> WorkingHours:
-        """From `{"start": "08:00", "end": "17:00", "days": [0, 1, 2, 3, 4]}`; gaps take defaults."""
+        """From `{"start": "08:00", "end": "17:00", "days": [0, 1, 2, 3, 4]}`; gaps: defaults."""
         value = value or {}
         default = cls()
         return cls(

@@ -1,0 +1,573 @@
+"""Appointments: import, list, the displacement check, and the dispatcher's decisions.
+
+The rules live in escalation/ (displacement, slots); here they meet the database and the outbox.
+Every service works in the caller's transaction and leaves committing to it, except
+`check_displacements`, the worker's job, which commits what it did.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays as public_holidays
+from flask import render_template
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from escalation import displacement as rule
+from escalation.displacement import AT_RISK, CANCELLED, PLANNED, Booking, Window
+from escalation.slots import Interval, WorkingHours, free_slots, overlaps
+from hotline.models import (
+    Absence,
+    Appointment,
+    Customer,
+    Displacement,
+    Engineer,
+    Event,
+    Provider,
+    Ticket,
+)
+
+LANGUAGES = ("de", "en")
+
+
+class AppointmentError(ValueError):
+    """A decision that cannot be made (wrong state, a clash); the message says why."""
+
+
+@dataclass(frozen=True)
+class Planning:
+    """The provider's planning settings (`Provider.settings`, documented in docs/billing.md)."""
+
+    zone: ZoneInfo
+    hours: WorkingHours
+    emergency: timedelta  # expected emergency duration unless the contract says otherwise
+    travel: timedelta  # to an on-site appointment after an emergency
+    step: timedelta  # suggested slots start on these boundaries
+    region: str  # federal state for public holidays
+    dispatcher: str | None  # who is told about appointments at risk
+
+    def holidays(self) -> public_holidays.HolidayBase:
+        return public_holidays.country_holidays("DE", subdiv=self.region)
+
+
+def provider(session: Session) -> Provider:
+    return session.scalar(select(Provider).limit(1)) or Provider(name="", settings={})
+
+
+def planning(session: Session) -> Planning:
+    p = provider(session)
+    s: dict[str, Any] = p.settings or {}
+    return Planning(
+        zone=ZoneInfo(p.timezone or "Europe/Berlin"),
+        hours=WorkingHours.from_settings(s.get("working_hours")),
+        emergency=timedelta(minutes=int(s.get("emergency_minutes", 120))),
+        travel=timedelta(minutes=int(s.get("travel_minutes", 30))),
+        step=timedelta(minutes=int(s.get("slot_minutes", 15))),
+        region=p.holiday_region or "BE",
+        dispatcher=s.get("dispatcher_email") or p.support_email,
+    )
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@dataclass
+class Imported:
+    created: int = 0
+    updated: int = 0
+    skipped: list[str] = field(default_factory=list)  # why each skipped entry was skipped
+
+
+def upsert(
+    session: Session,
+    key: str,
+    engineer: Engineer,
+    customer: Customer | None,
+    start: datetime,
+    end: datetime,
+    title: str,
+    onsite: bool,
+) -> bool:
+    """Create or update by `key`; True when created. A decided appointment keeps its decision."""
+    if end <= start:
+        raise AppointmentError(f"{key}: ends before it starts")
+    found = session.scalar(select(Appointment).where(Appointment.key == key))
+    if found is None:
+        session.add(
+            Appointment(
+                key=key, engineer=engineer, customer=customer, starts_at=start, ends_at=end,
+                title=title, onsite=onsite, status=PLANNED,
+            )
+        )  # fmt: skip
+        return True
+    if found.status == PLANNED:
+        found.engineer, found.starts_at, found.ends_at = engineer, start, end
+    found.customer, found.title, found.onsite = customer, title, onsite
+    return False
+
+
+def import_csv(session: Session, text: str, zone: ZoneInfo | None = None) -> Imported:
+    """Rows `key;engineer;customer;start;end;title;onsite` (comma works too), with a header.
+
+    Times without an offset are wall-clock times in the provider's zone, as in the directory.
+    """
+    zone = zone or planning(session).zone
+    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
+    result = Imported()
+    for number, row in enumerate(csv.DictReader(io.StringIO(text), dialect=dialect), start=2):
+        try:
+            engineer = _engineer(session, row["engineer"])
+            customer = _customer(session, row.get("customer") or "")
+            created = upsert(
+                session, row["key"], engineer, customer, _instant(row["start"], zone),
+                _instant(row["end"], zone), row.get("title") or "",
+                (row.get("onsite") or "").strip().lower() in {"1", "true", "yes", "ja", "x"},
+            )  # fmt: skip
+        except (AppointmentError, KeyError, ValueError) as exc:
+            result.skipped.append(f"line {number}: {exc}")
+            continue
+        result.created += created
+        result.updated += not created
+    return result
+
+
+def import_ics(
+    session: Session, engineer_key: str, data: bytes, zone: ZoneInfo | None = None
+) -> Imported:
+    """An engineer's calendar export: each timed event naming a customer number becomes an
+    appointment, keyed by its UID. On site when it has a location that is not remote."""
+    from icalendar import Calendar
+
+    zone = zone or planning(session).zone
+    engineer = _engineer(session, engineer_key)
+    numbers = {c.number: c for c in session.scalars(select(Customer))}
+    result = Imported()
+    for event in Calendar.from_ical(data).walk("VEVENT"):
+        uid = str(event.get("UID", ""))
+        summary = str(event.get("SUMMARY", ""))
+        start, end = event.get("DTSTART"), event.get("DTEND")
+        if start is None or not isinstance(start.dt, datetime):
+            result.skipped.append(f"{uid or summary}: no start time (all-day event)")
+            continue
+        if event.get("RRULE"):
+            result.skipped.append(f"{uid or summary}: recurring events are not expanded")
+            continue
+        text = " ".join(str(event.get(k, "")) for k in ("SUMMARY", "DESCRIPTION", "LOCATION"))
+        customer = _customer_in(text, numbers)
+        if customer is None:
+            result.skipped.append(f"{uid or summary}: no known customer number")
+            continue
+        begins = _aware(start.dt, zone)
+        ends = _aware(end.dt, zone) if end is not None else begins + event.decoded("DURATION")
+        location = str(event.get("LOCATION", "")).strip().lower()
+        onsite = bool(location) and not location.startswith(("remote", "online", "http", "teams"))
+        created = upsert(session, f"ics:{uid}", engineer, customer, begins, ends, summary, onsite)
+        result.created += created
+        result.updated += not created
+    return result
+
+
+def _customer_in(text: str, customers: dict[str, Customer]) -> Customer | None:
+    for word in re.findall(r"[A-Za-z0-9-]+", text):
+        if word in customers:
+            return customers[word]
+    return None
+
+
+def _engineer(session: Session, key: str) -> Engineer:
+    engineer = session.scalar(select(Engineer).where(Engineer.key == key.strip()))
+    if engineer is None:
+        raise AppointmentError(f"no engineer {key!r}")
+    return engineer
+
+
+def _customer(session: Session, number: str) -> Customer | None:
+    if not number.strip():
+        return None
+    customer = session.scalar(select(Customer).where(Customer.number == number.strip()))
+    if customer is None:
+        raise AppointmentError(f"no customer {number!r}")
+    return customer
+
+
+def _aware(at: datetime, zone: ZoneInfo) -> datetime:
+    return at.replace(tzinfo=zone) if at.tzinfo is None else at
+
+
+def _instant(text: str, zone: ZoneInfo) -> datetime:
+    return _aware(datetime.fromisoformat(text.strip()), zone)
+
+
+# --- listing -------------------------------------------------------------------------------
+
+
+def listing(
+    session: Session,
+    since: datetime | None = None,
+    engineer: Engineer | None = None,
+    status: str | None = None,
+) -> list[Appointment]:
+    """At risk first (they need a decision), then by start."""
+    query = select(Appointment)
+    if since is not None:
+        query = query.where(Appointment.ends_at > since)
+    if engineer is not None:
+        query = query.where(Appointment.engineer_id == engineer.id)
+    if status is not None:
+        query = query.where(Appointment.status == status)
+    found = session.scalars(query).all()
+    return sorted(found, key=lambda a: (a.status != AT_RISK, a.starts_at, a.id))
+
+
+def as_dict(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]:
+    a = appointment
+    return {
+        "id": a.id,
+        "key": a.key,
+        "engineer": a.engineer.key,
+        "customer": a.customer.number if a.customer else None,
+        "customer_name": a.customer.name if a.customer else None,
+        "start": a.starts_at.astimezone(zone).isoformat(),
+        "end": a.ends_at.astimezone(zone).isoformat(),
+        "title": a.title,
+        "onsite": a.onsite,
+        "status": a.status,
+        "original_start": a.original_starts_at.astimezone(zone).isoformat()
+        if a.original_starts_at
+        else None,
+    }
+
+
+# --- displacement --------------------------------------------------------------------------
+
+
+def expected(session: Session, ticket: Ticket) -> timedelta:
+    contract = ticket.customer.contract if ticket.customer else None
+    if contract is not None and contract.emergency_minutes:
+        return timedelta(minutes=contract.emergency_minutes)
+    return planning(session).emergency
+
+
+def check_displacements(session: Session, now: datetime) -> int:
+    """The worker's job: put the appointments of newly accepted emergencies at risk.
+
+    Each ticket is claimed by a conditional UPDATE, so two workers never check it twice.
+    Returns how many tickets were checked; commits.
+    """
+    ids = session.scalars(
+        select(Ticket.id).where(
+            Ticket.accepted_at.is_not(None), Ticket.displacement_checked_at.is_(None)
+        )
+    ).all()
+    checked = 0
+    for ticket_id in ids:
+        claimed = session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.displacement_checked_at.is_(None))
+            .values(displacement_checked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            continue
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        session.refresh(ticket)
+        added, _ = displace(session, ticket, now)
+        if added:
+            _tell_dispatcher(session, ticket, added, [], f"displaced:{ticket.id}")
+        session.commit()
+        checked += 1
+    return checked
+
+
+def recheck(session: Session, ticket: Ticket, now: datetime) -> None:
+    """After resolution: the real duration decides; appointments that turned out fine return."""
+    if ticket.displacement_checked_at is None:
+        return  # the worker's first check will use the real duration
+    added, released = displace(session, ticket, now)
+    if added or released:
+        _tell_dispatcher(session, ticket, added, released, f"displaced:{ticket.id}:resolved")
+
+
+def displace(
+    session: Session, ticket: Ticket, now: datetime
+) -> tuple[list[Appointment], list[Appointment]]:
+    """Bring the ticket's links in line with its window: (newly at risk, released)."""
+    if ticket.accepted_at is None or ticket.accepted_by_id is None:
+        return [], []
+    settings = planning(session)
+    window = Window.of(ticket.accepted_at, expected(session, ticket), ticket.resolved_at)
+    candidates = session.scalars(
+        select(Appointment).where(
+            Appointment.engineer_id == ticket.accepted_by_id,
+            Appointment.status != CANCELLED,
+            Appointment.starts_at < window.end + settings.travel,
+            Appointment.ends_at > window.start,
+        )
+    ).all()
+    hit = set(rule.at_risk(map(_booking, candidates), window, settings.travel))
+    links = {
+        d.appointment_id: d
+        for d in session.scalars(select(Displacement).where(Displacement.ticket_id == ticket.id))
+    }
+    added: list[Appointment] = []
+    for appointment in candidates:
+        if appointment.id not in hit:
+            continue
+        link = links.get(appointment.id)
+        if link is None:
+            session.add(Displacement(appointment=appointment, ticket=ticket, created_at=now))
+        elif link.released_at is not None and link.outcome is None:
+            link.released_at = None
+        else:
+            continue
+        appointment.status = AT_RISK
+        added.append(appointment)
+        _event(session, ticket, now, "appointment_at_risk", appointment)
+    released: list[Appointment] = []
+    for link in links.values():
+        if link.appointment_id in hit or link.outcome or link.released_at:
+            continue
+        link.released_at = now
+        session.flush()
+        if not _open_links(session, link.appointment_id):
+            link.appointment.status = PLANNED
+        released.append(link.appointment)
+        _event(session, ticket, now, "appointment_released", link.appointment)
+    return added, released
+
+
+def _booking(a: Appointment) -> Booking:
+    return Booking(a.id, a.starts_at, a.ends_at, a.onsite, a.status)
+
+
+def _open_links(session: Session, appointment_id: int) -> list[Displacement]:
+    """The links still waiting for a decision on this appointment."""
+    return list(
+        session.scalars(
+            select(Displacement).where(
+                Displacement.appointment_id == appointment_id,
+                Displacement.outcome.is_(None),
+                Displacement.released_at.is_(None),
+            )
+        )
+    )
+
+
+def _event(session: Session, ticket: Ticket, at: datetime, kind: str, a: Appointment) -> None:
+    detail = {"appointment": a.id, "key": a.key, "start": a.starts_at.isoformat()}
+    session.add(Event(ticket=ticket, at=at, kind=kind, detail=detail))
+
+
+def _tell_dispatcher(
+    session: Session,
+    ticket: Ticket,
+    added: Sequence[Appointment],
+    released: Sequence[Appointment],
+    key: str,
+) -> None:
+    from hotline import notify
+
+    settings = planning(session)
+    if not settings.dispatcher:
+        return
+    text = render_template(
+        "email/displaced.txt", ticket=ticket, added=added, released=released, zone=settings.zone
+    )
+    who = ticket.customer.name if ticket.customer else "unbekannt"
+    subject = f"Notfall #{ticket.id} ({who}): {len(added)} Termin(e) gefährdet"
+    if not added:
+        subject = f"Notfall #{ticket.id} ({who}) gelöst: {len(released)} Termin(e) wieder frei"
+    notify.enqueue_email(session, settings.dispatcher, subject, text, key, ticket_id=ticket.id)
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+def keep(session: Session, appointment: Appointment, now: datetime) -> None:
+    """The engineer will make it after all."""
+    if appointment.status != AT_RISK:
+        raise AppointmentError(f"appointment {appointment.id} is {appointment.status}, not at risk")
+    _decide(session, appointment, rule.KEPT, now)
+
+
+def reassign(session: Session, appointment: Appointment, engineer: Engineer, now: datetime) -> None:
+    """Same time, another engineer; the customer keeps the appointment."""
+    _live(appointment)
+    if engineer.id == appointment.engineer_id:
+        raise AppointmentError(f"appointment {appointment.id} is already {engineer.key}'s")
+    _free(session, engineer, (appointment.starts_at, appointment.ends_at), appointment, now)
+    appointment.engineer = engineer
+    _decide(session, appointment, rule.REASSIGNED, now)
+
+
+def reschedule(
+    session: Session,
+    appointment: Appointment,
+    start: datetime,
+    now: datetime,
+    engineer: Engineer | None = None,
+) -> None:
+    """A new time (and perhaps another engineer), same length; the customer is told."""
+    _live(appointment)
+    engineer = engineer or appointment.engineer
+    slot = (start, start + (appointment.ends_at - appointment.starts_at))
+    _free(session, engineer, slot, appointment, now)
+    if appointment.original_starts_at is None:
+        appointment.original_starts_at = appointment.starts_at
+        appointment.original_ends_at = appointment.ends_at
+    appointment.engineer = engineer
+    appointment.starts_at, appointment.ends_at = slot
+    _decide(session, appointment, rule.RESCHEDULED, now)
+    tell_customer(session, appointment, rule.RESCHEDULED)
+
+
+def cancel(session: Session, appointment: Appointment, now: datetime) -> None:
+    _live(appointment)
+    _decide(session, appointment, rule.CANCELLED, now)
+    tell_customer(session, appointment, rule.CANCELLED)
+
+
+def _live(appointment: Appointment) -> None:
+    if appointment.status == CANCELLED:
+        raise AppointmentError(f"appointment {appointment.id} is cancelled")
+
+
+def _decide(session: Session, appointment: Appointment, outcome: str, now: datetime) -> None:
+    """The decision closes every link waiting on this appointment: it is the §2 evidence."""
+    for link in _open_links(session, appointment.id):
+        link.outcome, link.decided_at = outcome, now
+    appointment.status = outcome
+
+
+def _free(
+    session: Session, engineer: Engineer, slot: Interval, appointment: Appointment, now: datetime
+) -> None:
+    clash = [b for b in busy(session, engineer, now, appointment) if overlaps(b, slot)]
+    if clash:
+        raise AppointmentError(
+            f"{engineer.key} is busy then ({clash[0][0].isoformat()} - {clash[0][1].isoformat()})"
+        )
+
+
+def busy(
+    session: Session, engineer: Engineer, now: datetime, leave_out: Appointment | None = None
+) -> list[Interval]:
+    """An engineer's booked time from now: live appointments, open emergencies, absences."""
+    appointments = session.scalars(
+        select(Appointment).where(
+            Appointment.engineer_id == engineer.id,
+            Appointment.status != CANCELLED,
+            Appointment.ends_at > now,
+            Appointment.id != (leave_out.id if leave_out else -1),
+        )
+    )
+    intervals = [(a.starts_at, a.ends_at) for a in appointments]
+    for ticket in session.scalars(
+        select(Ticket).where(Ticket.accepted_by_id == engineer.id, Ticket.resolved_at.is_(None))
+    ):
+        assert ticket.accepted_at is not None
+        window = Window.of(ticket.accepted_at, expected(session, ticket), None)
+        intervals.append((window.start, max(window.end, now)))
+    absences = session.scalars(
+        select(Absence).where(Absence.engineer_id == engineer.id, Absence.ends_at > now)
+    )
+    intervals += [(a.starts_at, a.ends_at) for a in absences]
+    return intervals
+
+
+# --- suggestions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    engineer: Engineer
+    starts_at: datetime
+    ends_at: datetime
+
+
+def suggestions(
+    session: Session, appointment: Appointment, now: datetime, per_engineer: int = 3
+) -> list[Suggestion]:
+    """The earliest free slots of the same engineer, then of the customer's team's other
+    consultants, inside working hours and never on a public holiday."""
+    settings = planning(session)
+    days_off = settings.holidays()
+    duration = appointment.ends_at - appointment.starts_at
+    found: list[Suggestion] = []
+    for engineer in _candidates(session, appointment):
+        slots = free_slots(
+            busy(session, engineer, now, appointment), duration, now, settings.zone,
+            settings.hours, days_off, step=settings.step,
+        )  # fmt: skip
+        for _, (start, end) in zip(range(per_engineer), slots, strict=False):
+            found.append(Suggestion(engineer, start, end))
+    return found
+
+
+def _candidates(session: Session, appointment: Appointment) -> list[Engineer]:
+    team_id = appointment.customer.team_id if appointment.customer else None
+    others: Iterable[Engineer] = ()
+    if team_id is not None:
+        others = session.scalars(
+            select(Engineer)
+            .where(
+                Engineer.team_id == team_id,
+                Engineer.role == "consultant",
+                Engineer.active.is_(True),
+                Engineer.id != appointment.engineer_id,
+            )
+            .order_by(Engineer.key)
+        )
+    return [appointment.engineer, *others]
+
+
+# --- the customer --------------------------------------------------------------------------
+
+
+def tell_customer(session: Session, appointment: Appointment, outcome: str) -> None:
+    """E-mail (and SMS where set) to the appointment's customer, in their language."""
+    from hotline import notify
+
+    customer = appointment.customer
+    if customer is None:
+        return
+    zone = planning(session).zone
+    language = customer.language if customer.language in LANGUAGES else "de"
+    context = {
+        "a": appointment,
+        "customer": customer,
+        "outcome": outcome,
+        "start": appointment.starts_at.astimezone(zone),
+        "end": appointment.ends_at.astimezone(zone),
+        "was": (appointment.original_starts_at or appointment.starts_at).astimezone(zone),
+        "provider": provider(session).name,
+    }
+    key = f"appointment:{appointment.id}:{outcome}:{appointment.starts_at.isoformat()}"
+    if customer.email:
+        subject, _, text = render_template(
+            f"email/appointment.{language}.txt", **context
+        ).partition("\n\n")
+        notify.enqueue_email(session, customer.email, subject.strip(), text, f"{key}:email")
+    if customer.sms_number:
+        body = render_template(f"sms/appointment.{language}.txt", **context).strip()
+        notify.enqueue_sms(session, customer.sms_number, body, f"{key}:sms")
+
+
+def open_for(session: Session, ticket: Ticket) -> list[Displacement]:
+    """The ticket's links, for the ticket page and the billing trace."""
+    return list(
+        session.scalars(
+            select(Displacement)
+            .where(Displacement.ticket_id == ticket.id)
+            .where(or_(Displacement.released_at.is_(None), Displacement.outcome.is_not(None)))
+        )
+    )

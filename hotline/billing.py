@@ -1,0 +1,336 @@
+"""Billing: resolving and waiving, a month's figures, the month-end run and its CSV export.
+
+The rules are escalation/billing.py; here they get their inputs from the database. A ticket is
+billed once (`BillingLine.ticket_id` is unique), in the first run after its resolution, and a
+run, once stored, never changes: running it again returns it as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from escalation import billing as rule
+from escalation.billing import Emergency, Line, Link, Terms
+from hotline import appointments
+from hotline.models import (
+    Appointment,
+    BillingLine,
+    BillingRun,
+    Contract,
+    Customer,
+    Displacement,
+    Engineer,
+    Event,
+    Ticket,
+)
+
+
+class BillingError(ValueError):
+    """A billing action that is not allowed; the message says why."""
+
+
+# --- tickets -------------------------------------------------------------------------------
+
+
+def resolve(
+    session: Session, ticket: Ticket, at: datetime, work_minutes: int, notes: str | None = None
+) -> None:
+    """The emergency is over: log the work, and let its real duration settle its appointments."""
+    if ticket.accepted_at is None:
+        raise BillingError(f"ticket {ticket.id} was never accepted")
+    if at < ticket.accepted_at:
+        raise BillingError(f"ticket {ticket.id} cannot be resolved before it was accepted")
+    if work_minutes < 0:
+        raise BillingError("work minutes cannot be negative")
+    _unbilled(session, ticket)
+    ticket.resolved_at, ticket.work_minutes = at, work_minutes
+    if notes:
+        ticket.notes = f"{ticket.notes}\n{notes}" if ticket.notes else notes
+    session.add(Event(ticket=ticket, at=at, kind="resolved", detail={"work_minutes": work_minutes}))
+    session.flush()
+    appointments.recheck(session, ticket, at)
+
+
+def waive(session: Session, ticket: Ticket, by: Engineer, reason: str, at: datetime) -> None:
+    """A project lead waives the §2 surcharge, with a reason that goes into the export."""
+    if by.role != "project_lead":
+        raise BillingError(f"{by.key} is no project lead: only a project lead may waive")
+    if not reason.strip():
+        raise BillingError("a waiver needs a reason")
+    _unbilled(session, ticket)
+    ticket.surcharge_waived_reason, ticket.surcharge_waived_by_id = reason.strip(), by.id
+    session.add(Event(ticket=ticket, at=at, kind="surcharge_waived", detail={"by": by.key}))
+
+
+def _unbilled(session: Session, ticket: Ticket) -> None:
+    line = session.scalar(select(BillingLine).where(BillingLine.ticket_id == ticket.id))
+    if line is not None:
+        raise BillingError(f"ticket {ticket.id} is billed in the closed month {line.run.month}")
+
+
+def phone_seconds(ticket: Ticket) -> int:
+    """Bridged time as Twilio reported it; else the call's span from acceptance."""
+    if ticket.bridged_seconds is not None:
+        return ticket.bridged_seconds
+    if ticket.accepted_at and ticket.ended_at:
+        return max(int((ticket.ended_at - ticket.accepted_at).total_seconds()), 0)
+    return 0
+
+
+def terms(contract: Contract | None) -> Terms:
+    if contract is None:
+        return Terms()
+    return Terms(
+        monthly_hours=contract.monthly_hours,
+        hourly_rate=contract.hourly_rate,
+        increment_minutes=contract.billing_increment_minutes,
+        minimum_minutes=contract.minimum_minutes,
+        surcharge_percent=contract.surcharge_percent,
+        surcharge_flat=contract.surcharge_flat,
+    )
+
+
+# --- months --------------------------------------------------------------------------------
+
+
+def month_start(month: date, zone: ZoneInfo) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=zone)
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def month_of(at: datetime, zone: ZoneInfo) -> date:
+    return at.astimezone(zone).date().replace(day=1)
+
+
+@dataclass
+class Month:
+    """One customer's month: the figures of the billing run and the status e-mail."""
+
+    customer: Customer
+    terms: Terms
+    lines: list[tuple[Ticket, Line]]
+
+    @property
+    def used_minutes(self) -> int:
+        return sum(line.billed_minutes for _, line in self.lines)
+
+    @property
+    def extra_minutes(self) -> int:
+        return sum(line.extra_minutes for _, line in self.lines)
+
+    @property
+    def share(self) -> Decimal | None:
+        return rule.quota_share(self.used_minutes, self.terms)
+
+
+def months(session: Session, tickets: list[Ticket]) -> list[Month]:
+    """Lines for resolved tickets, grouped per customer, each against its quota."""
+    by_customer: dict[int, list[Ticket]] = defaultdict(list)
+    for ticket in tickets:
+        if ticket.customer_id is not None:
+            by_customer[ticket.customer_id].append(ticket)
+    result = []
+    for customer_id, group in sorted(by_customer.items()):
+        customer = session.get_one(Customer, customer_id)
+        contract_terms = terms(customer.contract)
+        emergencies = [_emergency(session, t) for t in group]
+        lines = rule.month_lines(emergencies, contract_terms)
+        tickets_by_id = {t.id: t for t in group}
+        result.append(
+            Month(customer, contract_terms, [(tickets_by_id[x.ticket_id], x) for x in lines])
+        )
+    return result
+
+
+def _emergency(session: Session, ticket: Ticket) -> Emergency:
+    assert ticket.accepted_at is not None
+    return Emergency(
+        ticket_id=ticket.id,
+        accepted_at=ticket.accepted_at,
+        phone_seconds=phone_seconds(ticket),
+        work_minutes=ticket.work_minutes or 0,
+        displaced=rule.displaced(ticket.id, ticket.customer_id, links(session, ticket)),
+        waived=ticket.surcharge_waived_reason,
+    )
+
+
+def links(session: Session, ticket: Ticket) -> list[Link]:
+    """Every link of every appointment this ticket put at risk, other emergencies' included:
+    one decision on a shared appointment counts once (escalation.billing.displaced)."""
+    mine = select(Displacement.appointment_id).where(Displacement.ticket_id == ticket.id)
+    rows = session.execute(
+        select(Displacement, Ticket.accepted_at, Appointment.customer_id)
+        .join(Ticket, Displacement.ticket_id == Ticket.id)
+        .join(Appointment, Displacement.appointment_id == Appointment.id)
+        .where(Displacement.appointment_id.in_(mine))
+    ).all()
+    return [
+        Link(d.ticket_id, accepted_at, d.appointment_id, customer_id, d.outcome, d.decided_at)
+        for d, accepted_at, customer_id in rows
+    ]
+
+
+def unbilled(session: Session, since: datetime | None, before: datetime) -> list[Ticket]:
+    """Resolved emergencies of customers that no run has billed yet."""
+    query = select(Ticket).where(
+        Ticket.customer_id.is_not(None),
+        Ticket.accepted_at.is_not(None),
+        Ticket.resolved_at < before,
+        ~select(BillingLine.id).where(BillingLine.ticket_id == Ticket.id).exists(),
+    )
+    if since is not None:
+        query = query.where(Ticket.resolved_at >= since)
+    return list(session.scalars(query.order_by(Ticket.accepted_at, Ticket.id)))
+
+
+# --- the month-end run ---------------------------------------------------------------------
+
+
+def run_month_end(session: Session, now: datetime) -> BillingRun:
+    """The scheduler's job: bill the month that just ended (in the provider's zone)."""
+    zone = appointments.planning(session).zone
+    this_month = month_of(now, zone)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    return close(session, last_month, now)
+
+
+def close(session: Session, month: date, now: datetime) -> BillingRun:
+    """Bill `month` and close it; a month already closed is returned unchanged. Commits."""
+    month = month.replace(day=1)
+    found = session.scalar(select(BillingRun).where(BillingRun.month == month))
+    if found is not None:
+        return found
+    zone = appointments.planning(session).zone
+    end = month_start(next_month(month), zone)
+    if now < end:
+        raise BillingError(f"{month:%Y-%m} has not ended yet")
+    run = BillingRun(month=month, closed_at=now)
+    for figures in months(session, unbilled(session, None, end)):
+        for ticket, line in figures.lines:
+            run.lines.append(_stored(session, figures, ticket, line, zone))
+    session.add(run)
+    try:
+        session.commit()
+    except IntegrityError:  # another process closed it first
+        session.rollback()
+        return session.scalars(select(BillingRun).where(BillingRun.month == month)).one()
+    return run
+
+
+def _stored(
+    session: Session, figures: Month, ticket: Ticket, line: Line, zone: ZoneInfo
+) -> BillingLine:
+    assert ticket.accepted_at is not None
+    return BillingLine(
+        customer_id=figures.customer.id,
+        ticket_id=ticket.id,
+        accepted_at=ticket.accepted_at,
+        phone_seconds=phone_seconds(ticket),
+        work_minutes=ticket.work_minutes or 0,
+        raw_minutes=line.raw_minutes,
+        billed_minutes=line.billed_minutes,
+        quota_minutes=line.quota_minutes,
+        extra_minutes=line.extra_minutes,
+        monthly_hours=figures.terms.monthly_hours,
+        hourly_rate=figures.terms.hourly_rate,
+        amount=line.amount,
+        extra_amount=line.extra_amount,
+        surcharge=line.surcharge,
+        displaced=[_named(session, i, ticket, zone) for i in line.displaced],
+        surcharge_waived_reason=line.waived,
+    )
+
+
+def _named(
+    session: Session, appointment_id: int, ticket: Ticket, zone: ZoneInfo
+) -> dict[str, object]:
+    """A displaced appointment as the export names it."""
+    link = session.scalars(
+        select(Displacement).where(
+            Displacement.appointment_id == appointment_id, Displacement.ticket_id == ticket.id
+        )
+    ).one()
+    a = link.appointment
+    return {
+        "id": a.id,
+        "customer": a.customer.number if a.customer else None,
+        "title": a.title,
+        "starts_at": (a.original_starts_at or a.starts_at).astimezone(zone).isoformat(),
+        "outcome": link.outcome,
+    }
+
+
+# --- the export ----------------------------------------------------------------------------
+
+COLUMNS = [
+    "month", "customer", "customer_name", "ticket", "accepted", "phone_minutes", "work_minutes",
+    "raw_minutes", "billed_minutes", "billed_hours", "quota_hours", "extra_hours",
+    "monthly_hours", "hourly_rate", "amount", "extra_amount", "surcharge", "displaced", "waived",
+]  # fmt: skip
+
+
+def export_csv(session: Session, month: date, semicolon: bool = False) -> str:
+    """A closed month as CSV: one row per emergency, then one total row per customer.
+
+    `semicolon` writes `;` and decimal commas, as German spreadsheet programs expect.
+    """
+    run = session.scalar(select(BillingRun).where(BillingRun.month == month.replace(day=1)))
+    if run is None:
+        raise BillingError(f"{month:%Y-%m} is not closed yet: run the billing first")
+    zone = appointments.planning(session).zone
+
+    def number(value: Decimal | int) -> str:
+        text = str(value)
+        return text.replace(".", ",") if semicolon else text
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";" if semicolon else ",", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    by_customer: dict[int, list[BillingLine]] = defaultdict(list)
+    for line in run.lines:
+        by_customer[line.customer_id].append(line)
+    for lines in by_customer.values():
+        customer = lines[0].customer
+        head = [f"{run.month:%Y-%m}", customer.number, customer.name]
+        for x in lines:
+            displaced = ", ".join(
+                f"#{d['id']} {d['customer']} {d['starts_at'][:16]} {d['title']} ({d['outcome']})"
+                for d in x.displaced
+            )
+            writer.writerow(
+                head + [
+                    x.ticket_id, x.accepted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    -(-x.phone_seconds // 60),
+                    x.work_minutes, x.raw_minutes, x.billed_minutes,
+                    number(rule.hours(x.billed_minutes)), number(rule.hours(x.quota_minutes)),
+                    number(rule.hours(x.extra_minutes)), number(x.monthly_hours),
+                    number(x.hourly_rate), number(x.amount), number(x.extra_amount),
+                    number(x.surcharge), displaced, x.surcharge_waived_reason or "",
+                ]
+            )  # fmt: skip
+        writer.writerow(
+            head + [
+                "total", "", "", "", "", sum(x.billed_minutes for x in lines),
+                number(rule.hours(sum(x.billed_minutes for x in lines))),
+                number(rule.hours(sum(x.quota_minutes for x in lines))),
+                number(rule.hours(sum(x.extra_minutes for x in lines))),
+                number(lines[0].monthly_hours), number(lines[0].hourly_rate),
+                number(sum((x.amount for x in lines), Decimal("0.00"))),
+                number(sum((x.extra_amount for x in lines), Decimal("0.00"))),
+                number(sum((x.surcharge for x in lines), Decimal("0.00"))), "", "",
+            ]
+        )  # fmt: skip
+    return out.getvalue()

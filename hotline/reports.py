@@ -1,0 +1,103 @@
+"""The status e-mail of the seed: per customer, this month's hours against the quota, the
+emergencies and their outcome, the customer's displaced appointments, and the quota notices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from escalation.billing import hours
+from escalation.displacement import DISPLACING
+from hotline import appointments, billing
+from hotline.models import Appointment, Customer, Displacement, Ticket
+
+NEAR = Decimal("0.8")  # the share of the quota that earns a notice
+
+
+@dataclass(frozen=True)
+class Status:
+    subject: str
+    text: str
+    html: str
+
+
+def notice(share: Decimal | None) -> str | None:
+    """`near` from 80 % of the quota, `used_up` from 100 %, None below or without a quota."""
+    if share is None or share < NEAR:
+        return None
+    return "used_up" if share >= 1 else "near"
+
+
+def status(session: Session, customer: Customer, now: datetime) -> Status:
+    zone = appointments.planning(session).zone
+    month = billing.month_of(now, zone)
+    since = billing.month_start(month, zone)
+    resolved = [t for t in billing.unbilled(session, since, now) if t.customer_id == customer.id]
+    figures = next(iter(billing.months(session, resolved)), None)
+    terms = figures.terms if figures else billing.terms(customer.contract)
+    lines = {t.id: line for t, line in figures.lines} if figures else {}
+    used = figures.used_minutes if figures else 0
+    share = figures.share if figures else None
+    emergencies = session.scalars(
+        select(Ticket)
+        .where(Ticket.customer_id == customer.id, Ticket.accepted_at >= since)
+        .order_by(Ticket.accepted_at)
+    ).all()
+    moved = session.scalars(
+        select(Appointment)
+        .join(Displacement, Displacement.appointment_id == Appointment.id)
+        .where(
+            Appointment.customer_id == customer.id,
+            Displacement.outcome.in_(DISPLACING),
+            Displacement.decided_at >= since,
+        )
+        .distinct()
+        .order_by(Appointment.starts_at)
+    ).all()
+    language = customer.language if customer.language in appointments.LANGUAGES else "de"
+    context: dict[str, Any] = {
+        "language": language,
+        "customer": customer,
+        "provider": appointments.provider(session).name,
+        "month": month,
+        "zone": zone,
+        "quota": terms.monthly_hours,
+        "used": hours(used),
+        "extra": hours(figures.extra_minutes if figures else 0),
+        "percent": round(share * 100) if share is not None else None,
+        "notice": notice(share),
+        "emergencies": [(t, lines.get(t.id)) for t in emergencies],
+        "moved": moved,
+    }
+    text = render_template("email/status.txt", **context)
+    subject, _, body = text.partition("\n\n")
+    return Status(subject.strip(), body, render_template("email/status.html", **context))
+
+
+def queue_status_emails(session: Session, now: datetime) -> int:
+    """The scheduler's job: one status e-mail per customer with an e-mail address and a
+    contract, at most one a day. Returns how many were queued; commits."""
+    from hotline import notify
+
+    zone = appointments.planning(session).zone
+    day = now.astimezone(zone).date()
+    queued = 0
+    customers = session.scalars(
+        select(Customer).where(Customer.email.is_not(None)).order_by(Customer.number)
+    ).all()
+    for customer in customers:
+        if customer.contract is None or not customer.email:
+            continue
+        mail = status(session, customer, now)
+        key = f"status:{customer.number}:{day.isoformat()}"
+        queued += notify.enqueue_email(
+            session, customer.email, mail.subject, mail.text, key, mail.html
+        )
+    session.commit()
+    return queued
