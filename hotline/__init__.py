@@ -26,8 +26,10 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
 
     from hotline import cli
+    from hotline.calendar import calendar
     from hotline.voice import voice
 
     app.register_blueprint(voice)
+    app.register_blueprint(calendar)
     cli.init_app(app)
     return app
