@@ -142,10 +142,11 @@ def next_dial(
     if left.total_seconds() < MIN_RING:
         return Voicemail("maximum hold time")
     start = max((t.entry for t in tried), default=-1) + 1
-    dialled = {t.number for t in tried}
+    seen = {t.number for t in tried}
     candidates: list[int] = []
     for index in range(start, len(numbers)):
-        if numbers[index] not in dialled and numbers[index] not in (numbers[i] for i in candidates):
+        if numbers[index] not in seen:
+            seen.add(numbers[index])
             candidates.append(index)
     if not candidates:
         return Voicemail("chain exhausted")

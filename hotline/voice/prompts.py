@@ -8,11 +8,11 @@ from __future__ import annotations
 
 TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
-        "de": "{provider}, Notfall-Hotline. Guten Tag, {customer}.",
-        "en": "{provider} emergency line. Hello, {customer}.",
+        "de": "Guten Tag, {customer}.",
+        "en": "Hello, {customer}.",
     },
     "greeting_unknown": {
-        "de": "{provider}, Notfall-Hotline.",
+        "de": "{provider}, Notdienst.",
         "en": "{provider} emergency line.",
     },
     "ask_customer_number": {
@@ -32,12 +32,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "That PIN was not correct.",
     },
     "confirm": {
-        "de": "Bei einem Notfall wie einem Serverausfall drücken Sie die 1. "
-        "Notfälle, für die wir andere Termine absagen müssen, berechnen wir mit Aufschlag. "
-        "Für alles andere drücken Sie die 2.",
-        "en": "If this is an emergency such as a server outage, press 1. "
-        "Emergencies that make us cancel other appointments are billed with a surcharge. "
-        "For anything else, press 2.",
+        "de": "Ein Notfall wie ein Serverausfall? Dann die 1. "
+        "Verdrängt er andere Termine, gilt ein Aufschlag. Sonst die 2.",
+        "en": "An emergency such as a server outage? Press 1. "
+        "If it displaces other appointments, a surcharge applies. Otherwise press 2.",
     },
     "not_emergency": {
         "de": "Für alle anderen Anliegen legen Sie bitte ein Ticket in unserem Ticketsystem an "
@@ -52,8 +50,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, we could not identify you. Please call our office: {office}.",
     },
     "connecting": {
-        "de": "Wir verbinden Sie mit dem Bereitschaftsdienst. Bitte bleiben Sie dran.",
-        "en": "We are connecting you to the engineer on call. Please stay on the line.",
+        "de": "Einen Moment bitte.",
+        "en": "One moment please.",
     },
     "next_engineer": {
         "de": "Wir versuchen den nächsten Techniker. Bitte bleiben Sie dran.",

@@ -1,0 +1,170 @@
+"""Never a dead line: whatever fails inside a voice webhook, the caller reaches a human."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from builders import CENTRAL, FALLBACK, MUELLER_PHONE, call_sid, small_provider, verbs, xml
+from conftest import AUTH_TOKEN, PUBLIC_URL, TwilioClient
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from hotline import callers, create_app, db, fallback, roster
+from hotline.models import Ticket
+
+
+@pytest.fixture
+def provider(app: Flask) -> None:
+    with app.app_context():
+        small_provider(db.session())
+
+
+def form(**extra: str) -> dict[str, str]:
+    return {"CallSid": call_sid(), "From": MUELLER_PHONE, "To": CENTRAL, **extra}
+
+
+def assert_dials_fallback(root: Any, number: str = FALLBACK) -> None:
+    assert verbs(root) == ["Say", "Dial"]
+    dial = root.find("Dial")
+    assert dial.find("Number").text == number
+    assert dial.find("Number").get("url") == f"{PUBLIC_URL}/voice/fallback-whisper"
+    assert dial.get("action") == f"{PUBLIC_URL}/voice/fallback-dial"
+
+
+def test_a_bug_in_a_handler_dials_the_fallback_and_logs_the_callsid(
+    app: Flask,
+    twilio: TwilioClient,
+    provider: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app.config["HOTLINE_FALLBACK_NUMBER"] = FALLBACK
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(callers, "identify", broken)
+    data = form()
+    with caplog.at_level(logging.ERROR, logger="hotline.voice"):
+        root = xml(twilio.post("/voice/incoming", data))
+    assert_dials_fallback(root)
+    assert data["CallSid"] in caplog.text and "boom" in caplog.text
+
+
+def test_a_database_failure_dials_the_fallback_from_the_instance_file(
+    app: Flask, twilio: TwilioClient, provider: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fallback.remember(app.instance_path, "+491719990000")
+
+    def down(*_: Any, **__: Any) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(roster, "chain_for", down)
+    call = form()
+    root = xml(twilio.post("/voice/incoming", call))
+    confirm = root.find("Gather").get("action").removeprefix(PUBLIC_URL)
+    root = xml(twilio.post(confirm, {**call, "Digits": "1"}))
+    assert_dials_fallback(root, "+491719990000")
+    with app.app_context():  # the failed step's writes were rolled back, the ticket stays
+        assert db.session().scalar(select(func.count(Ticket.id))) == 1
+
+
+def test_bad_input_gets_safe_twiml(app: Flask, twilio: TwilioClient, provider: None) -> None:
+    app.config["HOTLINE_FALLBACK_NUMBER"] = FALLBACK
+    root = xml(twilio.post("/voice/confirm?ticket=not-a-number&try=x", form(Digits="1")))
+    assert_dials_fallback(root)
+    root = xml(twilio.post("/voice/incoming", {"From": "+4930"}))  # no CallSid at all
+    assert_dials_fallback(root)
+
+
+def test_status_callback_failures_answer_204(
+    app: Flask, twilio: TwilioClient, provider: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "session", lambda: (_ for _ in ()).throw(RuntimeError("db")))
+    response = twilio.post("/voice/status", form(CallStatus="completed"))
+    assert response.status_code == 204
+
+
+def test_engineer_leg_failure_bridges_on_1_and_hangs_up_otherwise(
+    app: Flask, twilio: TwilioClient, provider: None
+) -> None:
+    parent = form()
+    accepted = xml(
+        twilio.post(
+            "/voice/accept?ticket=424242&attempt=1",
+            {**parent, "ParentCallSid": parent["CallSid"], "Digits": "1"},
+        )
+    )
+    assert verbs(accepted) == []
+    other = xml(
+        twilio.post(
+            "/voice/accept?ticket=424242&attempt=1",
+            {**parent, "ParentCallSid": parent["CallSid"], "Digits": "7"},
+        )
+    )
+    assert verbs(other) == ["Hangup"]
+
+
+@pytest.fixture
+def dead_app(tmp_path: Any) -> Flask:
+    """An app whose database cannot be reached at all."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "HOTLINE_PUBLIC_URL": PUBLIC_URL,
+        }
+    )
+    fallback.remember(app.instance_path, FALLBACK)
+    return app
+
+
+def test_fallback_url_works_with_the_database_gone(dead_app: Flask) -> None:
+    twilio = TwilioClient(dead_app.test_client())
+    root = xml(twilio.post("/voice/fallback", form(ErrorCode="11200", ErrorUrl="x")))
+    assert_dials_fallback(root)
+    whisper = xml(twilio.post("/voice/fallback-whisper", form()))
+    assert verbs(whisper) == ["Gather", "Hangup"]
+    bridged = xml(
+        twilio.post("/voice/fallback-dial", form(DialCallStatus="completed", DialBridged="true"))
+    )
+    assert verbs(bridged) == ["Say", "Hangup"]
+    unanswered = xml(
+        twilio.post("/voice/fallback-dial", form(DialCallStatus="completed", DialBridged="false"))
+    )
+    assert "Record" in verbs(unanswered)
+
+
+def test_incoming_with_the_database_gone_still_dials_the_fallback(
+    dead_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    twilio = TwilioClient(dead_app.test_client())
+    data = form()
+    with caplog.at_level(logging.ERROR, logger="hotline.voice"):
+        root = xml(twilio.post("/voice/incoming", data))
+    assert_dials_fallback(root)
+    assert data["CallSid"] in caplog.text
+
+
+def test_fallback_voicemail_is_logged_in_full(
+    dead_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    twilio = TwilioClient(dead_app.test_client())
+    data = form(RecordingUrl="https://api.twilio.com/R9", RecordingDuration="20")
+    with caplog.at_level(logging.ERROR, logger="hotline.voice"):
+        root = xml(twilio.post("/voice/fallback-voicemail", data))
+    assert verbs(root) == ["Say", "Hangup"]
+    assert "https://api.twilio.com/R9" in caplog.text and MUELLER_PHONE in caplog.text
+
+
+def test_without_any_fallback_number_the_caller_can_leave_a_voicemail(
+    app: Flask, twilio: TwilioClient
+) -> None:
+    root = xml(twilio.post("/voice/fallback", form()))
+    assert verbs(root)[:2] == ["Say", "Record"]
+    assert root.find("Record").get("action") == f"{PUBLIC_URL}/voice/fallback-voicemail"
