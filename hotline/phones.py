@@ -28,18 +28,18 @@ WITHHELD_WORDS = ("anonymous", "unknown", "restricted", "blocked", "unavailable"
 def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber:
     text = raw.strip()
     if not text or not ALLOWED.match(text) or not any(c.isdigit() for c in text):
-        raise ValueError(f"{raw!r} is not a phone number")
+        raise ValueError(f'"{raw}" is not a phone number')
     try:
         return phonenumbers.parse(text, region)
     except NumberParseException as exc:
-        raise ValueError(f"{raw!r} is not a phone number ({exc})") from None
+        raise ValueError(f'"{raw}" is not a phone number ({exc})') from None
 
 
 def normalize(raw: str, region: str = "DE") -> str:
     """Any German (or international) format to E.164; ValueError for an invalid number."""
     number = _parse(raw, region)
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"{raw!r} is not a valid phone number")
+        raise ValueError(f'"{raw}" is not a valid phone number')
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
@@ -52,7 +52,7 @@ def prefix(raw: str, region: str = "DE") -> str:
     number = _parse(raw, region)
     national = str(number.national_number)
     if len(national) < 3 or len(str(number.country_code)) + len(national) >= 15:
-        raise ValueError(f"{raw!r} is not a valid number block")
+        raise ValueError(f'"{raw}" is not a valid number block')
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
@@ -101,6 +101,15 @@ def display(e164: str) -> str:
     german = number.country_code == 49
     style = PhoneNumberFormat.NATIONAL if german else PhoneNumberFormat.INTERNATIONAL
     return phonenumbers.format_number(number, style)
+
+
+def international(e164: str) -> str:
+    """E.164 written for people, as the directory export shows it ("+49 30 1234567")."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
 def spoken(e164: str) -> str:

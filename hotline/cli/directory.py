@@ -1,5 +1,57 @@
-"""Commands of this concern (being built)."""
+"""Directory commands: import and export the YAML directory, load the demo provider."""
+
+from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
 
-commands: list[click.Command] = []
+from hotline import db, demo
+from hotline.directory import DirectoryError, dump, export_directory, import_file
+from hotline.models import Provider
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_command(file: str) -> None:
+    """Import a directory file (YAML): all of it, or nothing when it has errors."""
+    try:
+        summary = import_file(db.session(), file)
+    except DirectoryError as exc:
+        click.echo(f"{file}: not imported, nothing changed. {len(exc.errors)} error(s):", err=True)
+        for error in exc.errors:
+            click.echo(f"  {error}", err=True)
+        raise SystemExit(1) from None
+    for line in summary.lines():
+        click.echo(line)
+
+
+@click.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def export_command(file: str | None) -> None:
+    """Write the directory as YAML to FILE, or to standard output."""
+    text = dump(export_directory(db.session()))
+    if file:
+        with open(file, "w", encoding="utf-8") as out:
+            out.write(text)
+        click.echo(f"directory written to {file}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when a provider exists already.")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Load the demo provider "Solutionbar IT-Service" (dates relative to today)."""
+    session = db.session()
+    if if_empty and session.scalars(select(Provider).limit(1)).first():
+        click.echo("a provider exists: demo data not loaded")
+        return
+    for line in demo.seed(session).lines():
+        click.echo(line)
+
+
+commands: list[click.Command] = [import_command, export_command, seed_demo]

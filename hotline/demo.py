@@ -1,0 +1,259 @@
+"""The demo provider "Solutionbar IT-Service", built as a directory file and imported.
+
+One code path: the demo goes through `import_directory` exactly like a provider's own file, so
+it also shows what such a file looks like (`flask --app hotline export`). Rotations and
+appointments are laid out relative to the clock, so the demo always has someone on call and
+appointments this week and next that an accepted emergency can displace; the same clock gives
+the same demo. All numbers are fictional (0171 555..., 020 7946 0... is a UK drama range).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hotline import clock
+from hotline.directory import Summary, import_directory
+
+# key, name, team, role, mobile
+ENGINEERS = [
+    ("anna", "Anna Schmidt", "blau", "project_lead", "0171 5550101"),
+    ("jonas", "Jonas Weber", "blau", "consultant", "0171 5550102"),
+    ("lena", "Lena Fischer", "blau", "consultant", "0171 5550103"),
+    ("tobias", "Tobias Becker", "blau", "consultant", "0171 5550104"),
+    ("markus", "Markus Hoffmann", "gruen", "project_lead", "0160 5550201"),
+    ("julia", "Julia Wagner", "gruen", "consultant", "0160 5550202"),
+    ("felix", "Felix Schäfer", "gruen", "consultant", "0160 5550203"),
+    ("sabine", "Sabine Koch", "rot", "project_lead", "0172 5550301"),
+    ("david", "David Richter", "rot", "consultant", "0172 5550302"),
+    ("katharina", "Katharina Klein", "rot", "consultant", "0172 5550303"),
+]
+TEAMS = [
+    ("blau", "Team Blau", "anna"),
+    ("gruen", "Team Grün", "markus"),
+    ("rot", "Team Rot", "sabine"),
+]
+
+
+def _contract(
+    hours: int, rate: str, increment: int = 15, percent: int = 50, flat: str = "0.00"
+) -> dict[str, Any]:
+    return {
+        "monthly_hours": hours,
+        "hourly_rate": rate,
+        "billing_increment_minutes": increment,
+        "surcharge_percent": percent,
+        "surcharge_flat": flat,
+    }
+
+
+CUSTOMERS: list[dict[str, Any]] = [
+    {
+        "number": "10042",
+        "name": "Müller & Söhne Maschinenbau GmbH",
+        "team": "blau",
+        "contact": "jonas",
+        "email": "it@mueller-soehne.example",
+        "phones": [
+            {"number": "030 1234567", "label": "Empfang"},
+            {"block": "+49 30 123456", "label": "Telefonanlage"},
+        ],
+        "contract": _contract(10, "120.00"),
+    },
+    {
+        "number": "10043",
+        "name": "Bäckerei Körner KG",
+        "team": "blau",
+        "contact": "lena",
+        "phones": [{"number": "030/2345678", "label": "Büro"}],
+        "contract": _contract(4, "95.00", increment=30, percent=25),
+    },
+    {
+        "number": "10044",
+        "name": "Kanzlei Dr. Weiß & Partner",
+        "team": "blau",
+        "contact": "tobias",
+        "pin": "4711",
+        "phones": [{"number": "+49 (0)30 8889990", "label": "Sekretariat"}],
+        "contract": _contract(8, "145.00", percent=50, flat="150.00"),
+    },
+    {
+        "number": "10045",
+        "name": "Ärztehaus am Park",
+        "team": "blau",
+        "contact": "jonas",
+        "phones": [{"number": "030 5550123", "label": "Anmeldung (gemeinsam)"}],
+        "contract": _contract(6, "110.00", increment=15, percent=0, flat="200.00"),
+    },
+    {
+        "number": "10050",
+        "name": "Hafenlogistik Nord GmbH",
+        "team": "gruen",
+        "contact": "julia",
+        "phones": [{"block": "+49 40 5551", "label": "Durchwahlen"}],
+        "contract": _contract(20, "115.00"),
+    },
+    {
+        "number": "10051",
+        "name": "Praxis Dr. Özdemir",
+        "team": "gruen",
+        "contact": "felix",
+        "phones": [{"number": "0049 30 5550123", "label": "Anmeldung (gemeinsam)"}],
+        "contract": _contract(3, "100.00", increment=60, percent=25),
+    },
+    {
+        "number": "10052",
+        "name": "Stadtwerke Beispielstadt",
+        "team": "gruen",
+        "contact": "julia",
+        "email": "leitstelle@stadtwerke.example",
+        "phones": [
+            {"number": "0341 2223330", "label": "Leitstelle"},
+            {"block": "0341 22233", "label": "Verwaltung"},
+        ],
+        "contract": _contract(16, "130.00", percent=50, flat="100.00"),
+    },
+    {
+        "number": "10053",
+        "name": "Autohaus Brandt & Co. KG",
+        "team": "gruen",
+        "contact": "felix",
+        "phones": [{"number": "0331-4445550", "label": "Werkstatt"}],
+        "contract": _contract(5, "105.00"),
+    },
+    {
+        "number": "10060",
+        "name": "Brightwater Analytics Ltd.",
+        "team": "rot",
+        "contact": "david",
+        "language": "en",
+        "phones": [{"number": "+44 20 7946 0958", "label": "London office"}],
+        "contract": _contract(12, "140.00", percent=50),
+    },
+    {
+        "number": "10061",
+        "name": "Grünwald Immobilien GmbH",
+        "team": "rot",
+        "contact": "katharina",
+        "phones": [{"number": "089 4455660", "label": "Zentrale"}],
+        "contract": _contract(6, "120.00", increment=30, percent=0),
+    },
+    {
+        "number": "10062",
+        "name": "Rheinblick Hotel Köln",
+        "team": "rot",
+        "contact": "david",
+        "phones": [{"number": "0221 3344550", "label": "Rezeption"}],
+        "contract": _contract(10, "125.00", percent=25, flat="75.00"),
+    },
+    {
+        "number": "10063",
+        "name": "Schwabentec Elektronik GmbH",
+        "team": "rot",
+        "contact": "katharina",
+        "phones": [{"number": "0711 5556670", "label": "IT-Leitung"}],
+        "contract": _contract(14, "135.00"),
+    },
+]
+# Appointment slots (start, end, title, on site), wall-clock times in Berlin.
+SLOTS = [
+    ("09:00", "12:00", "JourFixe", True),
+    ("13:00", "15:00", "Serverwartung (remote)", False),
+    ("10:00", "12:30", "Netzwerk-Umbau", True),
+    ("14:00", "16:30", "Arbeitsplatz-Rollout", True),
+]
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def directory(now: datetime) -> dict[str, Any]:
+    """The demo directory for the week of `now` (an aware instant)."""
+    today = clock.local(now).date()
+    monday = _monday(today)
+    engineers = [
+        {
+            "key": key,
+            "name": name,
+            "team": team,
+            "role": role,
+            "mobile": mobile,
+            "email": f"{key}@solutionbar.example",
+        }
+        for key, name, team, role, mobile in ENGINEERS
+    ]
+    rotations = []
+    for team, _, lead in TEAMS:
+        consultants = [e[0] for e in ENGINEERS if e[2] == team and e[3] == "consultant"]
+        start = (monday - timedelta(weeks=3)).isoformat()
+        rotations += [
+            {"team": team, "layer": "primary", "members": consultants, "shift": "1w",
+             "handoff": "Mon 08:00", "start": start},
+            {"team": team, "layer": "secondary", "members": [lead, *consultants[::-1]],
+             "shift": "1w", "handoff": "Mon 08:00", "start": start},
+        ]  # fmt: skip
+    wednesday = monday + timedelta(days=2)
+    next_monday = monday + timedelta(weeks=1)
+    by_team = {t: [c["number"] for c in CUSTOMERS if c["team"] == t] for t, _, _ in TEAMS}
+    appointments = []
+    for day_index in range(10):  # this week's and next week's working days
+        day = monday + timedelta(days=day_index + 2 * (day_index // 5))
+        for i, (key, _, team, _, _) in enumerate(ENGINEERS):
+            if (i + day_index) % 4 == 3:
+                continue  # a free day now and then
+            start, end, title, onsite = SLOTS[(i + day_index) % len(SLOTS)]
+            customers = by_team[team]
+            customer = customers[(i + day_index) % len(customers)]
+            appointments.append(
+                {
+                    "key": f"demo-{day.isoformat()}-{key}",
+                    "engineer": key,
+                    "customer": customer,
+                    "start": f"{day.isoformat()}T{start}",
+                    "end": f"{day.isoformat()}T{end}",
+                    "title": title,
+                    "onsite": onsite,
+                }
+            )
+    return {
+        "provider": {
+            "name": "Solutionbar IT-Service",
+            "central_number": "+49 30 9876540",
+            "fallback_number": "+49 171 5550000",
+            "office_number": "+49 30 9876541",
+            "support_email": "support@solutionbar.example",
+            "timezone": "Europe/Berlin",
+            "holiday_region": "BE",
+        },
+        "teams": [{"key": k, "name": n, "project_lead": lead} for k, n, lead in TEAMS],
+        "engineers": engineers,
+        "customers": CUSTOMERS,
+        "rotations": rotations,
+        "overrides": [
+            {
+                "engineer": "lena",
+                "replaces": "jonas",
+                "team": "blau",
+                "layer": "primary",
+                "from": f"{wednesday.isoformat()}T18:00",
+                "until": f"{(wednesday + timedelta(days=1)).isoformat()}T08:00",
+            }
+        ],
+        "absences": [
+            {
+                "engineer": "felix",
+                "from": next_monday.isoformat(),
+                "until": (next_monday + timedelta(days=4)).isoformat(),
+                "reason": "vacation",
+            }
+        ],
+        "appointments": appointments,
+    }
+
+
+def seed(session: Session) -> Summary:
+    """Load (or refresh) the demo provider through the directory import."""
+    return import_directory(session, directory(clock.now()))
