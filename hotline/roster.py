@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from escalation import chain, gaps, rota
 from hotline import models as m
@@ -24,54 +24,65 @@ def zone(session: Session) -> ZoneInfo:
 
 
 def load_rota(session: Session, start: datetime, end: datetime | None = None) -> rota.Rota:
-    """The rota with the overrides and absences touching [start, end] (end None: the instant)."""
+    """The rota with the overrides and absences touching [start, end] (end None: the instant).
+
+    Plain column tuples rather than ORM objects: this runs inside every voice request.
+    """
     end = end or start
     row = provider(session)
-    rotations = session.scalars(
-        select(m.Rotation)
-        .options(selectinload(m.Rotation.team), selectinload(m.Rotation.members))
-        .order_by(m.Rotation.id)
-    ).all()
     engineers = dict(session.execute(select(m.Engineer.id, m.Engineer.key)).tuples().all())
     teams = dict(session.execute(select(m.Team.id, m.Team.key)).tuples().all())
-    overrides = session.scalars(
-        select(m.Override)
-        .where(m.Override.starts_at <= end, m.Override.ends_at > start)
-        .order_by(m.Override.starts_at, m.Override.id)
-    ).all()
-    absences = session.scalars(
-        select(m.Absence)
-        .where(m.Absence.starts_at <= end, m.Absence.ends_at > start)
-        .order_by(m.Absence.starts_at, m.Absence.id)
-    ).all()
+    members: dict[int, list[str]] = {}
+    for rotation_id, engineer_id in session.execute(
+        select(m.RotationMember.rotation_id, m.RotationMember.engineer_id).order_by(
+            m.RotationMember.rotation_id, m.RotationMember.position
+        )
+    ).tuples():
+        members.setdefault(rotation_id, []).append(engineers[engineer_id])
+    RO, OV, AB = m.Rotation, m.Override, m.Absence
+    rotations = session.execute(
+        select(
+            RO.id, RO.key, RO.team_id, RO.layer, RO.shift, RO.handoff, RO.start, RO.restriction
+        ).order_by(RO.id)
+    ).tuples()
+    overrides = session.execute(
+        select(OV.team_id, OV.layer, OV.engineer_id, OV.replaces_id, OV.starts_at, OV.ends_at)
+        .where(OV.starts_at <= end, OV.ends_at > start)
+        .order_by(OV.starts_at, OV.id)
+    ).tuples()
+    absences = session.execute(
+        select(AB.engineer_id, AB.starts_at, AB.ends_at, AB.reason)
+        .where(AB.starts_at <= end, AB.ends_at > start)
+        .order_by(AB.starts_at, AB.id)
+    ).tuples()
     return rota.Rota(
         rotations=tuple(
             rota.Rotation(
-                key=r.key,
-                team=teams[r.team_id],
-                layer=r.layer,
-                members=tuple(engineers[member.engineer_id] for member in r.members),
-                shift=rota.parse_shift(r.shift),
-                handoff=rota.parse_handoff(r.handoff),
-                start=r.start,
-                restriction=rota.parse_restriction(r.restriction),
+                key=key,
+                team=teams[team_id],
+                layer=layer,
+                members=tuple(members.get(rotation_id, ())),
+                shift=rota.parse_shift(shift),
+                handoff=rota.parse_handoff(handoff),
+                start=first,
+                restriction=rota.parse_restriction(restriction),
             )
-            for r in rotations
+            for rotation_id, key, team_id, layer, shift, handoff, first, restriction in rotations
         ),
         overrides=tuple(
             rota.Override(
-                team=teams[o.team_id],
-                layer=o.layer,
-                engineer=engineers[o.engineer_id],
-                replaces=engineers.get(o.replaces_id) if o.replaces_id else None,
-                starts_at=o.starts_at,
-                ends_at=o.ends_at,
+                teams[team_id],
+                layer,
+                engineers[engineer_id],
+                engineers[replaces_id] if replaces_id else None,
+                starts_at,
+                ends_at,
             )
-            for o in overrides
+            for team_id, layer, engineer_id, replaces_id, starts_at, ends_at in overrides
         ),
         absences=tuple(
-            rota.Absence(engineers[a.engineer_id], a.starts_at, a.ends_at, a.reason or "absent")
-            for a in absences
+            rota.Absence(engineers[engineer_id], starts_at, ends_at, reason or "absent")
+            for engineer_id, starts_at, ends_at, reason in absences
         ),
         zone=ZoneInfo(row.timezone if row and row.timezone else "Europe/Berlin"),
         region=row.holiday_region if row and row.holiday_region else "BE",
