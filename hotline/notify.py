@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -113,10 +114,10 @@ def _deliver(session: Session, message: Message, now: datetime) -> int:
         )[:64]
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if message.tries >= MAX_TRIES:
+        if message.tries >= MAX_TRIES or permanent(exc):
             message.status = "failed"
             log.error(
-                "message %s (%s to %s) FAILED after %d tries, giving up: %s",
+                "message %s (%s to %s) FAILED after %d tries, not retried: %s",
                 message.id, message.channel, message.to, message.tries, message.last_error,
             )  # fmt: skip
         else:
@@ -133,6 +134,18 @@ def _deliver(session: Session, message: Message, now: datetime) -> int:
     message.last_error = None
     session.commit()
     return 1
+
+
+def permanent(exc: Exception) -> bool:
+    """A refusal of this very message (a bad number or address): retrying cannot help.
+
+    Wrong credentials or a server that is down are not permanent: fixing them sends the message.
+    """
+    if isinstance(exc, TwilioRestException):
+        return exc.status == 400
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
 
 
 def backoff(tries: int) -> timedelta:

@@ -20,7 +20,10 @@ from aiosmtpd.controller import Controller
 
 
 class Inbox:
-    """The aiosmtpd handler: parses each message; `refuse(n)` answers the next n with a 451."""
+    """The aiosmtpd handler: parses each message; `refuse(n)` answers the next n with a 451.
+
+    Recipients at `nobody.invalid` are refused with a 550, as a real server refuses a bad address.
+    """
 
     host = "127.0.0.1"
 
@@ -32,6 +35,14 @@ class Inbox:
 
     def refuse(self, times: int = 1) -> None:
         self.refusals += times
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.endswith("@nobody.invalid"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refusals:

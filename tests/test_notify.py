@@ -122,21 +122,34 @@ def test_failed_sms_is_retried_with_backoff_then_sent(
     assert len(recorder.requests) == 3
 
 
-def test_permanent_failure_is_marked_failed_and_logged(
+def test_a_message_that_keeps_failing_is_marked_failed_and_logged(
     session: Any, clock: Any, recorder: RecordingHttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    recorder.fail(400, times=notify.MAX_TRIES)
-    notify.enqueue_sms(session, "+4900", "never arrives", key="a")
+    recorder.fail(503, times=notify.MAX_TRIES)
+    notify.enqueue_sms(session, ENGINEER, "never arrives", key="a")
     session.commit()
     for _ in range(notify.MAX_TRIES):
         assert notify.deliver_due(session, clock.advance(hours=3)) == 0
     [message] = messages(session)
     assert (message.status, message.tries) == ("failed", notify.MAX_TRIES)
-    assert "400" in (message.last_error or "")
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and "FAILED" in errors[0].getMessage()
+    assert "503" in (message.last_error or "")
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "FAILED after 8 tries" in errors[0] and ENGINEER in errors[0]
     assert notify.deliver_due(session, clock.advance(days=1)) == 0
     assert len(recorder.requests) == notify.MAX_TRIES
+
+
+def test_a_refused_number_fails_at_once(
+    session: Any, clock: Any, recorder: RecordingHttpClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twilio answers 400 for an invalid 'To': retrying cannot help, so it is not retried."""
+    recorder.fail(400)
+    notify.enqueue_sms(session, "+4900", "bad number", key="a")
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 0
+    [message] = messages(session)
+    assert (message.status, message.tries) == ("failed", 1)
+    assert "FAILED after 1 tries" in caplog.text
 
 
 def test_one_failure_does_not_block_the_others(
@@ -209,3 +222,13 @@ def test_refused_email_is_retried(session: Any, clock: Any, inbox: Inbox) -> Non
     assert "451" in (messages(session)[0].last_error or "")
     assert notify.deliver_due(session, clock.advance(minutes=1)) == 1
     assert len(inbox.messages) == 1
+
+
+def test_a_refused_address_fails_at_once(session: Any, clock: Any, inbox: Inbox) -> None:
+    notify.enqueue_email(session, "x@nobody.invalid", "S", "t", key="a")
+    notify.enqueue_email(session, "it@mueller.example", "S", "t", key="b")
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 1
+    refused, sent = messages(session)
+    assert (refused.status, refused.tries, sent.status) == ("failed", 1, "sent")
+    assert "550" in (refused.last_error or "")
