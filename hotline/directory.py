@@ -188,14 +188,12 @@ def _minutes(value: Any) -> int:
 
 def _date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else _no_date(value)
-    except ValueError:
-        return _no_date(value)
-
-
-def _no_date(value: Any) -> date:
+        return value  # YAML reads an unquoted 2026-11-02 as a date
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     raise ValueError(f'"{value}" is not a date (YYYY-MM-DD)')
 
 
