@@ -12,7 +12,7 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation.billing import hours
+from escalation.billing import cents, hours
 from escalation.displacement import DISPLACING
 from hotline import appointments, billing
 from hotline.models import Appointment, Customer, Displacement, Ticket
@@ -25,6 +25,10 @@ class Status:
     subject: str
     text: str
     html: str
+
+
+def decimal_comma(value: object) -> str:
+    return str(value).replace(".", ",")
 
 
 def notice(share: Decimal | None) -> str | None:
@@ -67,7 +71,8 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         "provider": appointments.provider(session).name,
         "month": month,
         "zone": zone,
-        "quota": terms.monthly_hours,
+        "quota": cents(terms.monthly_hours),
+        "n": decimal_comma if language == "de" else str,
         "used": hours(used),
         "extra": hours(figures.extra_minutes if figures else 0),
         "percent": round(share * 100) if share is not None else None,

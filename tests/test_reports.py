@@ -1,0 +1,107 @@
+"""The status e-mail: figures, notices, language; delivered by SMTP to a real local server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from smtp_server import Inbox, running_smtp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from test_appointments import NOW, World, at, build
+
+from hotline import appointments, billing, notify, reports
+from hotline.models import Message
+
+
+@pytest.fixture
+def world(session: Session, clock: Any) -> World:
+    clock.at = NOW
+    return build(session)
+
+
+@pytest.fixture
+def inbox(app: Flask) -> Iterator[Inbox]:
+    with running_smtp() as inbox:
+        app.config.update(HOTLINE_SMTP_HOST=inbox.host, HOTLINE_SMTP_PORT=inbox.port)
+        yield inbox
+
+
+@pytest.mark.parametrize(
+    ("share", "expected"),
+    [(None, None), ("0", None), ("0.79", None), ("0.8", "near"), ("0.99", "near"),
+     ("1", "used_up"), ("1.5", "used_up")],
+)  # fmt: skip
+def test_notice(share: str | None, expected: str | None) -> None:
+    assert reports.notice(Decimal(share) if share else None) == expected
+
+
+def test_status_shows_hours_against_quota_with_the_80_percent_notice(
+    session: Session, world: World
+) -> None:
+    a1 = world.appointment(session, "a1", world.mueller, "2026-12-01 10:00", "2026-12-01 11:00")
+    session.commit()
+    appointments.check_displacements(session, NOW)
+    appointments.reschedule(session, a1, at("2026-12-02 10:00"), NOW)
+    billing.resolve(session, world.ticket, at("2026-12-01 10:30"), work_minutes=90)  # 100 min
+    session.commit()
+
+    mail = reports.status(session, world.caller, at("2026-12-03 12:00"))
+
+    assert mail.subject == "Statusbericht 12/2026: Bäckerei Brot"
+    assert "Geleistete Stunden (Notfälle) in diesem Monat: 1,75 Std. von 2,00 Std." in mail.text
+    assert "(88 %)" in mail.text
+    assert "zu 88 % verbraucht" in mail.text
+    assert "1 verdrängte Termine, Aufschlag (Servicevertrag §2): 105,00 EUR" in mail.text
+    assert "Müller" not in mail.text + mail.html  # another customer is never named
+    assert "<strong>Hinweis: Ihr Stundenkontingent" in mail.html
+
+
+def test_status_names_the_customers_own_moved_appointments_in_english(
+    session: Session, world: World
+) -> None:
+    world.acme.contract = billing.Contract(monthly_hours=Decimal("0"))
+    a1 = world.appointment(session, "a1", world.acme, "2026-12-01 10:00", "2026-12-01 11:00")
+    session.commit()
+    appointments.check_displacements(session, NOW)
+    appointments.reschedule(session, a1, at("2026-12-02 10:00"), NOW)
+    session.commit()
+
+    mail = reports.status(session, world.acme, NOW + timedelta(hours=2))
+
+    assert mail.subject == "Status report 2026-12: Acme Ltd"
+    assert "Emergencies: none" in mail.text
+    assert "- 2026-12-01 10:00 JourFixe Acme Ltd: moved to 2026-12-02 10:00" in mail.text
+
+
+def test_quota_used_up(session: Session, world: World) -> None:
+    billing.resolve(session, world.ticket, at("2026-12-01 12:00"), work_minutes=150)
+    session.commit()
+    mail = reports.status(session, world.caller, at("2026-12-02 08:00"))
+    assert "ausgeschöpft" in mail.text
+    assert "Mehraufwand: 0,75 Std."  # 10 min phone + 150 = 165 in mail.text
+
+
+def test_status_emails_go_out_once_a_day_by_smtp(
+    session: Session, world: World, clock: Any, inbox: Inbox
+) -> None:
+    billing.resolve(session, world.ticket, at("2026-12-01 10:00"), work_minutes=30)
+    session.commit()
+    clock.at = NOW + timedelta(days=1)
+
+    assert reports.queue_status_emails(session, clock.at) == 1  # only 10099 has a contract
+    assert reports.queue_status_emails(session, clock.at) == 0
+    assert notify.deliver_due(session, clock.at) == 1
+
+    (received,) = inbox.messages
+    assert received["To"] == "chef@brot.example"
+    assert received["Subject"] == "Statusbericht 12/2026: Bäckerei Brot"
+    text = received.get_body(("plain",)).get_content()
+    html = received.get_body(("html",)).get_content()
+    assert "0,75 Std. von 2,00 Std. Stundenkontingent (38 %)" in text
+    assert "<h1>Statusbericht 12/2026: Bäckerei Brot</h1>" in html
+    assert session.scalars(select(Message)).one().status == "sent"
