@@ -87,7 +87,7 @@ def test_by_customer_number(session: Any, directory: dict[str, Customer]) -> Non
 
 
 def test_fast_with_50000_phones(app: Any, session: Any) -> None:
-    """Two indexed queries at most, whatever the size of the phone table."""
+    """Three indexed queries at most, whatever the size of the phone table."""
     session.execute(
         insert(Customer), [{"number": str(20000 + i), "name": f"K{i}"} for i in range(10000)]
     )
