@@ -206,7 +206,7 @@ def _base_url() -> str:
 
 
 def _time(at: datetime | None) -> str | None:
-    return local(at).isoformat() if at else None
+    return local(at).replace(microsecond=0).isoformat() if at else None
 
 
 def as_dict(ticket: Ticket) -> dict[str, Any]:

@@ -1,5 +1,138 @@
-"""Commands of this concern (being built)."""
+"""`simulate-call`: play an emergency call through the real webhooks, no Twilio account needed."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
+from flask import current_app
+from sqlalchemy import select
 
-commands: list[click.Command] = []
+from hotline import db, phones, tickets
+from hotline.cli.tickets import render
+from hotline.clock import now
+from hotline.models import Message, Ticket
+from hotline.simulator import BEHAVIOURS, Clock, Script, Simulator
+
+
+def _behaviour(values: tuple[str, ...]) -> dict[str, str]:
+    found = {}
+    for value in values:
+        key, _, behaviour = value.partition("=")
+        if behaviour not in BEHAVIOURS:
+            raise click.BadParameter(
+                f"{value!r}: use KEY=BEHAVIOUR with one of {', '.join(BEHAVIOURS)}"
+            )
+        found[key] = behaviour
+    return found
+
+
+def _as_twilio_sends(raw: str) -> str:
+    """Twilio sends a real caller ID in E.164 and anything else as it came."""
+    try:
+        return phones.normalize(raw)
+    except ValueError:
+        return raw
+
+
+@click.command("simulate-call")
+@click.option(
+    "--from",
+    "from_",
+    default="anonymous",
+    show_default=True,
+    help="Caller ID as Twilio would send it (any format; 'anonymous' for withheld).",
+)
+@click.option("--to", default=None, help="The number called (default: the central number).")
+@click.option(
+    "--press",
+    "presses",
+    multiple=True,
+    help="The caller's answer to the next question, in order: a customer number, a PIN, "
+    "1 or 2 (repeat the option; '' for silence). Default: 1.",
+)
+@click.option(
+    "--engineer",
+    "engineers",
+    multiple=True,
+    metavar="KEY=BEHAVIOUR",
+    help=f"What an engineer (or 'fallback') does: {', '.join(BEHAVIOURS)}.",
+)
+@click.option(
+    "--others",
+    default="accept",
+    show_default=True,
+    type=click.Choice(BEHAVIOURS),
+    help="What every engineer not named with --engineer does.",
+)
+@click.option("--talk", default=600, show_default=True, help="Seconds an accepted call lasts.")
+@click.option(
+    "--message",
+    default=20,
+    show_default=True,
+    help="Seconds of voicemail the caller leaves when asked (0: none).",
+)
+@click.option("--hangup-after", type=float, help="The caller hangs up after so many seconds.")
+@click.option(
+    "--at",
+    "at_text",
+    help="Start the call at this Berlin wall-clock time, e.g. 2026-12-24T03:00 (default: now).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only the resulting ticket as JSON.")
+def simulate_call(
+    from_: str,
+    to: str | None,
+    presses: tuple[str, ...],
+    engineers: tuple[str, ...],
+    others: str,
+    talk: int,
+    message: int,
+    hangup_after: float | None,
+    at_text: str | None,
+    as_json: bool,
+) -> None:
+    """Play a call: print what the caller hears, which phones ring, and the resulting ticket."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    start = (
+        datetime.fromisoformat(at_text).replace(tzinfo=ZoneInfo("Europe/Berlin"))
+        if at_text
+        else now()
+    )
+    clock = Clock(start)
+    app.config["CLOCK"] = clock
+    provider = tickets.provider(db.session())
+    to = to or (provider.central_number if provider else None) or "+4930000000"
+    script = Script(
+        presses=list(presses) or ["1"],
+        engineers=_behaviour(engineers),
+        default=others,
+        talk=talk,
+        message=message,
+        hangup_after=hangup_after,
+    )
+    lines: list[str] = []
+    result = Simulator(app, clock, script, lines.append).run(_as_twilio_sends(from_), to)
+    session = db.session()
+    session.expire_all()
+    ticket = session.get(Ticket, result.ticket_id) if result.ticket_id else None
+    if as_json:
+        click.echo(
+            json.dumps(tickets.as_dict(ticket) if ticket else None, indent=2, ensure_ascii=False)
+        )
+        return
+    click.echo("\n".join(lines))
+    if result.speech_before_ring is not None:
+        click.echo(
+            f"\nThe caller heard {result.speech_before_ring:.1f} s of speech before the "
+            "first engineer's phone rang."
+        )
+    if ticket is not None:
+        click.echo("\n" + render(tickets.as_dict(ticket)))
+        queued = session.scalars(select(Message).where(Message.ticket_id == ticket.id)).all()
+        for m in queued:
+            click.echo(f"  queued {m.channel} to {m.to}: {m.subject or m.body[:90]}")
+
+
+commands = [simulate_call]

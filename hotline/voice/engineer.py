@@ -50,7 +50,8 @@ def whisper() -> Response:
         tickets.log(session, ticket, attempt.answered_at, "answered", attempt=attempt.seq)
         session.commit()
     caller = phones.spoken(ticket.from_number) if ticket.from_number else "unterdrückt"
-    words = text("whisper", customer=tickets.who(ticket), caller=caller)
+    customer = ticket.customer.name if ticket.customer else text("unknown_caller")
+    words = text("whisper", customer=customer, caller=caller)
     accept = twiml.url("accept", ticket=ticket.id, attempt=attempt.seq)
     return twiml.reply(twiml.whisper(words, accept, timeout=10))
 

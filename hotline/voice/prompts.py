@@ -81,6 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Notfall von {customer}, Anrufer {caller}. "
         "Drücken Sie 1 zum Annehmen, 2 zum Ablehnen.",
     },
+    "unknown_caller": {"de": "einem nicht identifizierten Anrufer"},
     "whisper_fallback": {
         "de": "Notfall über die Ausfall-Leitung der Hotline. "
         "Drücken Sie 1 zum Annehmen, 2 zum Ablehnen.",

@@ -1,0 +1,254 @@
+"""A phone call without Twilio: plays the real webhooks the way Twilio would.
+
+Requests are signed with the configured auth token over the public URL, and the simulator follows
+the TwiML it gets back: it speaks `<Say>` (by time), answers `<Gather>` with the caller's key
+presses, rings the `<Number>` of a `<Dial>` and plays each engineer's behaviour through the
+whisper, records a voicemail, and reports the hang-up to the status callback. A simulated clock
+moves with the call, so the ticket's times and the hold-time limit are realistic.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import count
+from urllib.parse import urlsplit
+
+from flask import Flask
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from hotline import db
+from hotline.models import Engineer, Ticket
+from hotline.voice.prompts import seconds_to_say
+
+BEHAVIOURS = ("accept", "decline", "no-answer", "busy", "failed", "voicemail")
+RING_BEFORE_ANSWER = 6  # seconds an engineer's phone rings before they pick up
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@dataclass
+class Script:
+    """What the people on the phone do."""
+
+    presses: list[str] = field(default_factory=list)  # answers to the caller's questions, in order
+    engineers: dict[str, str] = field(default_factory=dict)  # key (or "fallback") -> behaviour
+    default: str = "accept"
+    talk: int = 600  # seconds an accepted call lasts
+    message: int = 0  # seconds of voicemail the caller leaves (0: none)
+    hangup_after: float | None = None  # the caller hangs up after so many seconds
+
+
+@dataclass
+class Result:
+    call_sid: str
+    speech_before_ring: float | None
+    ticket_id: int | None
+
+
+_sids = count(1)
+
+
+def _sid() -> str:
+    return f"CASIM{datetime.now().strftime('%H%M%S')}{next(_sids):025d}"[:34]
+
+
+class HungUp(Exception):
+    pass
+
+
+class Simulator:
+    def __init__(
+        self, app: Flask, clock: Clock, script: Script, say: Callable[[str], None]
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.script = script
+        self.say = say
+        self.client = app.test_client()
+        self.base = app.config["HOTLINE_PUBLIC_URL"]
+        self.validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
+        self.started = clock()
+        self.speech = 0.0
+        self.first_ring: float | None = None
+        self.presses = list(script.presses)
+
+    # --- transport ---------------------------------------------------------------------
+
+    def post(self, url: str, form: dict[str, str]) -> ET.Element | None:
+        path = url.removeprefix(self.base)
+        parts = urlsplit(path)
+        full = self.base + parts.path + (f"?{parts.query}" if parts.query else "")
+        signature = self.validator.compute_signature(full, form)
+        response = self.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+        if response.status_code == 204:
+            return None
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        return ET.fromstring(response.get_data(as_text=True))
+
+    def stamp(self) -> str:
+        seconds = (self.clock() - self.started).total_seconds()
+        return f"[{int(seconds // 60):02d}:{seconds % 60:04.1f}]"
+
+    def wait(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        limit = self.script.hangup_after
+        if limit is not None and (self.clock() - self.started).total_seconds() >= limit:
+            raise HungUp
+
+    # --- the call ------------------------------------------------------------------------
+
+    def run(self, from_: str, to: str) -> Result:
+        self.sid = _sid()
+        self.form = {
+            "CallSid": self.sid,
+            "From": from_,
+            "To": to,
+            "Direction": "inbound",
+            "CallStatus": "in-progress",
+            "AccountSid": "AC" + "0" * 32,
+        }
+        self.say(f"{self.stamp()} call from {from_ or '(withheld)'} to {to}, CallSid {self.sid}")
+        status = "completed"
+        try:
+            document = self.post("/voice/incoming", self.form)
+            while document is not None:
+                document = self.play(document)
+        except HungUp:
+            self.say(f"{self.stamp()} the caller hangs up")
+        self.post(
+            "/voice/status",
+            {
+                **self.form,
+                "CallStatus": status,
+                "CallDuration": str(int((self.clock() - self.started).total_seconds())),
+                "SequenceNumber": "1",
+            },
+        )
+        self.say(f"{self.stamp()} call ended")
+        with self.app.app_context():
+            ticket_id = db.session().scalar(select(Ticket.id).where(Ticket.call_sid == self.sid))
+        return Result(self.sid, self.first_ring, ticket_id)
+
+    def play(self, document: ET.Element) -> ET.Element | None:
+        """Run one TwiML document; return the next one, or None when the call is over."""
+        for verb in document:
+            if verb.tag == "Say":
+                self.hear(verb.text or "")
+            elif verb.tag == "Gather":
+                for say in verb.iter("Say"):
+                    self.hear(say.text or "")
+                digits = self.presses.pop(0) if self.presses else ""
+                self.say(f"{self.stamp()} caller presses {digits or '(nothing)'}")
+                self.wait(2 if digits else float(verb.get("timeout", 5)))
+                return self.post(verb.get("action", ""), {**self.form, "Digits": digits})
+            elif verb.tag == "Redirect":
+                return self.post(verb.text or "", self.form)
+            elif verb.tag == "Dial":
+                return self.dial(verb)
+            elif verb.tag == "Record":
+                if self.script.message:
+                    self.say(f"{self.stamp()} caller leaves a {self.script.message} s message")
+                    self.wait(self.script.message)
+                    recording = {
+                        "RecordingUrl": f"https://api.twilio.com/sim/{self.sid}",
+                        "RecordingDuration": str(self.script.message),
+                        "Digits": "#",
+                    }
+                    return self.post(verb.get("action", ""), {**self.form, **recording})
+                self.say(f"{self.stamp()} caller says nothing after the tone")
+                self.wait(5)
+            elif verb.tag == "Hangup":
+                return None
+        return None
+
+    def hear(self, words: str) -> None:
+        if not words:
+            return
+        self.say(f"{self.stamp()} caller hears: {words}")
+        seconds = seconds_to_say(words)
+        if self.first_ring is None:
+            self.speech += seconds
+        self.wait(seconds)
+
+    def dial(self, verb: ET.Element) -> ET.Element | None:
+        number_el = verb.find("Number")
+        assert number_el is not None and number_el.text
+        number, whisper = number_el.text, number_el.get("url", "")
+        action, timeout = verb.get("action", ""), int(verb.get("timeout", 30))
+        who = self.who(number)
+        behaviour = self.script.engineers.get(who, self.script.default)
+        if self.first_ring is None:
+            self.first_ring = self.speech
+        self.say(f"{self.stamp()} rings {who} at {number} (up to {timeout} s): {behaviour}")
+        if behaviour in ("no-answer", "busy", "failed"):
+            self.wait(timeout + 5 if behaviour == "no-answer" else 2)
+            return self.post(action, {**self.form, "DialCallStatus": behaviour})
+        self.wait(RING_BEFORE_ANSWER)
+        child = {
+            "CallSid": _sid(),
+            "ParentCallSid": self.sid,
+            "From": self.form["To"],
+            "To": number,
+            "Direction": "outbound-dial",
+            "CallStatus": "in-progress",
+        }
+        screen = self.post(whisper, child)
+        bridged = False
+        if screen is not None:
+            bridged = self.screen(who, behaviour, screen, child)
+        if bridged:
+            self.say(f"{self.stamp()} caller and {who} are connected")
+            self.wait(self.script.talk)
+            self.say(f"{self.stamp()} {who} hangs up after {self.script.talk} s")
+        outcome = {
+            "DialCallStatus": "completed",
+            "DialBridged": "true" if bridged else "false",
+            "DialCallSid": child["CallSid"],
+            "DialCallDuration": str(self.script.talk if bridged else 0),
+        }
+        return self.post(action, {**self.form, **outcome})
+
+    def screen(self, who: str, behaviour: str, document: ET.Element, child: dict[str, str]) -> bool:
+        """The engineer's leg: hear the whisper, press (or not); True when the legs bridge."""
+        for verb in document:
+            if verb.tag == "Say":
+                self.say(f"{self.stamp()}   {who} hears: {verb.text}")
+            elif verb.tag == "Gather":
+                said = [s.text for s in verb.iter("Say")]
+                self.say(f"{self.stamp()}   {who} hears: {said[0] if said else ''}")
+                press = {"accept": "1", "decline": "2"}.get(behaviour, "")
+                if not press:
+                    self.say(f"{self.stamp()}   ({who}'s voicemail answered; nobody presses a key)")
+                    self.wait(float(verb.get("timeout", 5)) + 8)
+                    continue
+                self.say(f"{self.stamp()}   {who} presses {press}")
+                self.wait(3)
+                after = self.post(verb.get("action", ""), {**child, "Digits": press})
+                if after is None:
+                    return False
+                for say in after.iter("Say"):
+                    self.say(f"{self.stamp()}   {who} hears: {say.text}")
+                return after.find("Hangup") is None
+            elif verb.tag == "Hangup":
+                self.say(f"{self.stamp()}   {who}'s leg is hung up")
+                return False
+        return True  # a document that simply ends bridges the call
+
+    def who(self, number: str) -> str:
+        with self.app.app_context():
+            key = db.session().scalar(select(Engineer.key).where(Engineer.mobile == number))
+        return key or "fallback"
