@@ -83,8 +83,6 @@ def rotas(draw: st.DrawFn) -> Rota:
     return Rota(tuple(rotations_), tuple(overrides), tuple(absences))
 
 
-
-
 @settings(max_examples=150, deadline=None)
 @given(rotas(), instants())
 def test_complete_rotations_give_exactly_one_primary_per_team(rota: Rota, at: datetime) -> None:
