@@ -23,13 +23,16 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     db.init_app(app)
 
     from hotline import cli
     from hotline.calendar import calendar
     from hotline.voice import voice
+    from hotline.web import web
 
     app.register_blueprint(voice)
     app.register_blueprint(calendar)
+    app.register_blueprint(web)
     cli.init_app(app)
     return app

@@ -122,39 +122,47 @@ def caller(ticket: Ticket) -> str:
     return ticket.from_number or "Rufnummer unterdrückt"
 
 
-def link(base_url: str, ticket: Ticket) -> str:
-    return f"{base_url}/tickets/{ticket.id}"
+def link(ticket: Ticket, who: str | None = None) -> str:
+    """The ticket page for one reader: the signed token in the URL is their access (web.py)."""
+    from flask import current_app
+
+    from hotline.web import token
+
+    base = current_app.config["HOTLINE_PUBLIC_URL"]
+    return f"{base}/tickets/{ticket.id}?k={token(ticket.id, who or 'dispatch')}"
 
 
-def chain_people(session: Session, ticket: Ticket) -> list[str]:
-    """Mobiles of everybody in the frozen chain, plus the customer's project lead."""
-    numbers = [e["number"] for e in ticket.chain or [] if e.get("engineer")]
+def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:
+    """Everybody in the frozen chain plus the customer's project lead: mobile -> engineer key."""
+    people = {e["number"]: e["engineer"] for e in ticket.chain or [] if e.get("engineer")}
     customer = ticket.customer
     if customer and customer.team and customer.team.project_lead:
         lead = customer.team.project_lead
         if lead.mobile:
-            numbers.append(lead.mobile)
-    return list(dict.fromkeys(numbers))
+            people.setdefault(lead.mobile, lead.key)
+    return people
 
 
-def announce_voicemail(session: Session, ticket: Ticket, base_url: str, round_: int = 0) -> int:
+def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int:
     """SMS to everyone in the chain and the project lead; `round_` > 0 re-announces."""
     when = local(ticket.arrived_at).strftime("%d.%m. %H:%M")
     again = "ERINNERUNG: " if round_ else ""
-    body = (
-        f"{again}Notfall-Voicemail #{ticket.id} von {who(ticket)} ({caller(ticket)}), {when}. "
-        f"Niemand hat angenommen. Bitte zurückrufen und übernehmen: {link(base_url, ticket)}"
-    )
-    return sum(
-        notify.enqueue_sms(
-            session, number, body, f"voicemail:{ticket.id}:{round_}:{number}", ticket.id
+    sent = 0
+    for number, key in chain_people(session, ticket).items():
+        body = (
+            f"{again}Notfall-Voicemail #{ticket.id} von {who(ticket)} ({caller(ticket)}), {when}. "
+            f"Niemand hat angenommen. Bitte zurückrufen und übernehmen: {link(ticket, key)}"
         )
-        for number in chain_people(session, ticket)
-    )
+        key_ = f"voicemail:{ticket.id}:{round_}:{number}"
+        sent += notify.enqueue_sms(session, number, body, key_, ticket.id)
+    return sent
 
 
-def reannounce(session: Session, now: datetime, every: timedelta = timedelta(minutes=15)) -> int:
-    """Re-announce voicemails nobody has taken yet, every `every` since the voicemail."""
+def reannounce(session: Session, now: datetime) -> int:
+    """Re-announce voicemails nobody has taken yet, every HOTLINE_REANNOUNCE_MINUTES."""
+    from flask import current_app
+
+    every = timedelta(minutes=current_app.config["HOTLINE_REANNOUNCE_MINUTES"])
     pending = session.scalars(
         select(Ticket).where(
             Ticket.state == callflow.CALLBACK_PENDING, Ticket.acknowledged_at.is_(None)
@@ -165,7 +173,7 @@ def reannounce(session: Session, now: datetime, every: timedelta = timedelta(min
         since = ticket.ended_at or ticket.arrived_at
         round_ = int((now - since) / every)
         if round_ >= 1:
-            sent += announce_voicemail(session, ticket, _base_url(), round_)
+            sent += announce_voicemail(session, ticket, round_)
     session.commit()
     return sent
 
@@ -194,12 +202,6 @@ def purge_personal_data(session: Session, now: datetime, days: int | None = None
         log(session, ticket, now, "personal data deleted", retention_days=keep.days)
     session.commit()
     return len(old)
-
-
-def _base_url() -> str:
-    from flask import current_app
-
-    return current_app.config["HOTLINE_PUBLIC_URL"]
 
 
 # --- reading a ticket ----------------------------------------------------------------------

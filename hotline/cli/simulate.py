@@ -101,7 +101,7 @@ def simulate_call(
         else now()
     )
     clock = Clock(start)
-    app.config["CLOCK"] = clock
+    real_clock, app.config["CLOCK"] = app.config["CLOCK"], clock
     provider = tickets.provider(db.session())
     to = to or (provider.central_number if provider else None) or "+4930000000"
     script = Script(
@@ -113,7 +113,10 @@ def simulate_call(
         hangup_after=hangup_after,
     )
     lines: list[str] = []
-    result = Simulator(app, clock, script, lines.append).run(_as_twilio_sends(from_), to)
+    try:
+        result = Simulator(app, clock, script, lines.append).run(_as_twilio_sends(from_), to)
+    finally:
+        app.config["CLOCK"] = real_clock
     session = db.session()
     session.expire_all()
     ticket = session.get(Ticket, result.ticket_id) if result.ticket_id else None

@@ -336,7 +336,7 @@ def voicemail() -> Response:
         ticket.voicemail_url, ticket.voicemail_seconds = url, seconds
         ticket.state = callflow.CALLBACK_PENDING
         tickets.log(session, ticket, at, "voicemail left", seconds=seconds)
-        tickets.announce_voicemail(session, ticket, current_app.config["HOTLINE_PUBLIC_URL"])
+        tickets.announce_voicemail(session, ticket)
         session.commit()
     words = "thanks" if ticket.state == callflow.CALLBACK_PENDING else "no_recording"
     return twiml.reply(twiml.goodbye(text(words, ticket.language), ticket.language))
@@ -361,7 +361,7 @@ def message() -> Response:
                 f"Telefonnachricht von {tickets.who(ticket)} (kein Notfall)",
                 f"Anrufer: {tickets.caller(ticket)}\nKunde: {tickets.who(ticket)}\n"
                 f"Nachricht ({seconds} s): {url}\nTicket: "
-                f"{tickets.link(current_app.config['HOTLINE_PUBLIC_URL'], ticket)}\n",
+                f"{tickets.link(ticket)}\n",
                 key=f"message:{ticket.id}",
                 ticket_id=ticket.id,
             )

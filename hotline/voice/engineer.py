@@ -6,7 +6,7 @@ customer's); the ticket and attempt come from the signed query string.
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -94,6 +94,6 @@ def _tell_accepted(session: Session, ticket: Ticket, attempt: Attempt) -> None:
     body = (
         f"Notfall #{ticket.id} angenommen: {tickets.who(ticket)}, "
         f"Anrufer {tickets.caller(ticket)}. "
-        f"{tickets.link(current_app.config['HOTLINE_PUBLIC_URL'], ticket)}"
+        f"{tickets.link(ticket, attempt.engineer.key if attempt.engineer else None)}"
     )
     notify.enqueue_sms(session, attempt.number, body, f"accepted:{ticket.id}", ticket.id)
