@@ -28,6 +28,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "HOTLINE_WHISPER_TIMEOUT": (10, int, "seconds an engineer has to press 1 or 2"),
     "HOTLINE_MAX_HOLD": (240, int, "seconds a caller waits for an engineer before voicemail"),
     "HOTLINE_VOICEMAIL_MAX": (120, int, "maximum voicemail length in seconds"),
+    "HOTLINE_VOICE_DE": (None, str, "Twilio voice for German, e.g. Polly.Vicki-Neural"),
+    "HOTLINE_VOICE_EN": (None, str, "Twilio voice for English, e.g. Polly.Amy-Neural"),
     "HOTLINE_UNIDENTIFIED": ("pool", str, "unidentified callers: 'pool' (cross-team) or 'refer'"),
     "HOTLINE_REANNOUNCE_MINUTES": (15, int, "re-send unacknowledged voicemail alerts every N min"),
     "HOTLINE_SMTP_HOST": (None, str, "SMTP server for e-mail; without it e-mail is logged"),

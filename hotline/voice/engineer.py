@@ -6,7 +6,7 @@ customer's); the ticket and attempt come from the signed query string.
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -53,7 +53,9 @@ def whisper() -> Response:
     customer = ticket.customer.name if ticket.customer else text("unknown_caller")
     words = text("whisper", customer=customer, caller=caller)
     accept = twiml.url("accept", ticket=ticket.id, attempt=attempt.seq)
-    return twiml.reply(twiml.whisper(words, accept, timeout=10))
+    return twiml.reply(
+        twiml.whisper(words, accept, timeout=current_app.config["HOTLINE_WHISPER_TIMEOUT"])
+    )
 
 
 @voice.post("/accept")
