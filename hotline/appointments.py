@@ -461,7 +461,11 @@ def _free(
 def busy(
     session: Session, engineer: Engineer, now: datetime, leave_out: Appointment | None = None
 ) -> list[Interval]:
-    """An engineer's booked time from now: live appointments, open emergencies, absences."""
+    """An engineer's booked time from now: live appointments, open emergencies, absences.
+
+    For an on-site appointment (`leave_out`, the one being moved) an open emergency also
+    blocks the travel time after it.
+    """
     appointments = session.scalars(
         select(Appointment).where(
             Appointment.engineer_id == engineer.id,
@@ -476,7 +480,8 @@ def busy(
     ):
         assert ticket.accepted_at is not None
         window = Window.of(ticket.accepted_at, expected(session, ticket), None)
-        intervals.append((window.start, max(window.end, now)))
+        travel = planning(session).travel if leave_out and leave_out.onsite else timedelta()
+        intervals.append((window.start, max(window.end, now) + travel))
     absences = session.scalars(
         select(Absence).where(Absence.engineer_id == engineer.id, Absence.ends_at > now)
     )

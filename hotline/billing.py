@@ -155,6 +155,27 @@ def months(session: Session, tickets: list[Ticket]) -> list[Month]:
     return result
 
 
+def month_lines(
+    session: Session, customer: Customer, month: date, now: datetime
+) -> list[tuple[int, Line]]:
+    """A customer's lines of `month` by ticket id: the closed run's, else those resolved so far."""
+    run = session.scalar(select(BillingRun).where(BillingRun.month == month))
+    if run is not None:
+        return [(x.ticket_id, as_line(x)) for x in run.lines if x.customer_id == customer.id]
+    since = month_start(month, appointments.planning(session).zone)
+    mine = [t for t in unbilled(session, since, now) if t.customer_id == customer.id]
+    return [(t.id, line) for m in months(session, mine) for t, line in m.lines]
+
+
+def as_line(x: BillingLine) -> Line:
+    """A stored line as the rule made it."""
+    return Line(
+        x.ticket_id, x.raw_minutes, x.billed_minutes, x.quota_minutes, x.extra_minutes, x.amount,
+        x.extra_amount, x.surcharge, tuple(d["id"] for d in x.displaced),
+        x.surcharge_waived_reason,
+    )  # fmt: skip
+
+
 def _emergency(session: Session, ticket: Ticket) -> Emergency:
     assert ticket.accepted_at is not None
     return Emergency(

@@ -12,7 +12,7 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation.billing import cents, hours
+from escalation.billing import cents, hours, quota_share
 from escalation.displacement import DISPLACING
 from hotline import appointments, billing
 from hotline.models import Appointment, Customer, Displacement, Ticket
@@ -42,12 +42,10 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
     zone = appointments.planning(session).zone
     month = billing.month_of(now, zone)
     since = billing.month_start(month, zone)
-    resolved = [t for t in billing.unbilled(session, since, now) if t.customer_id == customer.id]
-    figures = next(iter(billing.months(session, resolved)), None)
-    terms = figures.terms if figures else billing.terms(customer.contract)
-    lines = {t.id: line for t, line in figures.lines} if figures else {}
-    used = figures.used_minutes if figures else 0
-    share = figures.share if figures else None
+    lines = dict(billing.month_lines(session, customer, month, now))
+    terms = billing.terms(customer.contract)
+    used = sum(line.billed_minutes for line in lines.values())
+    share = quota_share(used, terms)
     emergencies = session.scalars(
         select(Ticket)
         .where(Ticket.customer_id == customer.id, Ticket.accepted_at >= since)
@@ -74,7 +72,7 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         "quota": cents(terms.monthly_hours),
         "n": decimal_comma if language == "de" else str,
         "used": hours(used),
-        "extra": hours(figures.extra_minutes if figures else 0),
+        "extra": hours(sum(line.extra_minutes for line in lines.values())),
         "percent": round(share * 100) if share is not None else None,
         "notice": notice(share),
         "emergencies": [(t, lines.get(t.id)) for t in emergencies],

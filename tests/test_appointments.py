@@ -197,14 +197,14 @@ def test_reschedule_to_a_suggestion_tells_the_customer_in_german(
 
     assert a1.status == "rescheduled"
     assert a1.original_starts_at == at("2026-12-01 10:00")
-    assert a1.starts_at == at("2026-12-01 11:00")
+    assert a1.starts_at == at("2026-12-01 11:30")  # the emergency, then 30 min travel
     link = session.scalars(select(Displacement)).one()
     assert (link.outcome, link.decided_at) == ("rescheduled", NOW)
     mail, sms = messages(session, "it@mueller.example") + messages(session, "+491701234567")
-    assert mail.subject == "Ihr Termin wurde verschoben: neu am 01.12.2026 um 11:00 Uhr"
+    assert mail.subject == "Ihr Termin wurde verschoben: neu am 01.12.2026 um 11:30 Uhr"
     assert "am 01.12.2026 um 10:00 Uhr verschieben" in mail.body
-    assert "01.12.2026, 11:00 bis 12:00 Uhr vor Ort, mit Jonas Weber" in mail.body
-    assert sms.channel == "sms" and "verschoben auf 01.12. 11:00-12:00" in sms.body
+    assert "01.12.2026, 11:30 bis 12:30 Uhr vor Ort, mit Jonas Weber" in mail.body
+    assert sms.channel == "sms" and "verschoben auf 01.12. 11:30-12:30" in sms.body
 
 
 def test_cancel_tells_the_customer_in_english(session: Session, world: World) -> None:

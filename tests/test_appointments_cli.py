@@ -42,15 +42,15 @@ def test_the_demo_from_the_readme(
     assert json.loads(run(app, "appointments", "--json"))[0]["status"] == "at_risk"
 
     shown = run(app, "appointment", str(mine.id))
-    assert "1. Tue 01.12.2026 11:00 jonas" in shown
+    assert "1. Tue 01.12.2026 11:30 jonas" in shown
     assert "anna" in shown
 
-    assert "rescheduled: Tue 01.12.2026 11:00, jonas" in run(
+    assert "rescheduled: Tue 01.12.2026 11:30, jonas" in run(
         app, "appointment", str(mine.id), "reschedule", "1"
     )
     session.expire_all()
     to_customer = session.scalars(select(Message).where(Message.to == "it@mueller.example")).one()
-    assert "neu am 01.12.2026 um 11:00 Uhr" in (to_customer.subject or "")
+    assert "neu am 01.12.2026 um 11:30 Uhr" in (to_customer.subject or "")
 
     clock.at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     assert "resolved" in run(app, "resolve", str(world.ticket.id), "--work-minutes", "20")

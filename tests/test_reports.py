@@ -105,3 +105,12 @@ def test_status_emails_go_out_once_a_day_by_smtp(
     assert "0,75 Std. von 2,00 Std. Stundenkontingent (38 %)" in text
     assert "<h1>Statusbericht 12/2026: Bäckerei Brot</h1>" in html
     assert session.scalars(select(Message)).one().status == "sent"
+
+
+def test_status_of_a_closed_month_reads_the_run(session: Session, world: World) -> None:
+    billing.resolve(session, world.ticket, at("2026-12-01 10:00"), work_minutes=30)
+    session.commit()
+    billing.close(session, NOW.date().replace(day=1), at("2027-01-01 00:00"))
+    mail = reports.status(session, world.caller, at("2026-12-31 23:00"))
+    assert "0,75 Std. von 2,00 Std. Stundenkontingent (38 %)" in mail.text
+    assert "- #1 01.12.2026 09:00: gelöst, 45 min" in mail.text

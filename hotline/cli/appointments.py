@@ -16,18 +16,38 @@ from hotline.models import Appointment, Engineer
 
 ACTIONS = ("keep", "reassign", "reschedule", "cancel")
 
+at_option = click.option(
+    "--at",
+    "at_text",
+    help="Act as if it were this Berlin wall-clock time, e.g. 2026-12-01T09:30 (default: now).",
+)
+
+
+def when(at_text: str | None) -> datetime:
+    """The injected clock, or a given wall-clock time in the provider's zone."""
+    if not at_text:
+        return clock.now()
+    try:
+        at = datetime.fromisoformat(at_text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{at_text!r} is no time (YYYY-MM-DDTHH:MM)") from exc
+    return at.replace(tzinfo=appointments.planning(db.session()).zone) if at.tzinfo is None else at
+
 
 @click.command("appointments")
 @click.option("--engineer", help="only this engineer's (key)")
 @click.option("--status", type=click.Choice(["planned", "at_risk", *appointments.rule.DECISIONS]))
 @click.option("--past", is_flag=True, help="include appointments that have ended")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def list_appointments(engineer: str | None, status: str | None, past: bool, as_json: bool) -> None:
+@at_option
+def list_appointments(
+    engineer: str | None, status: str | None, past: bool, as_json: bool, at_text: str | None
+) -> None:
     """List appointments, those at risk first."""
     session = db.session()
     zone = appointments.planning(session).zone
     who = _engineer(engineer) if engineer else None
-    found = appointments.listing(session, None if past else clock.now(), who, status)
+    found = appointments.listing(session, None if past else when(at_text), who, status)
     if as_json:
         click.echo(json.dumps([appointments.as_dict(a, zone) for a in found], indent=2))
         return
@@ -48,7 +68,14 @@ def list_appointments(engineer: str | None, status: str | None, past: bool, as_j
 @click.argument("action", required=False, type=click.Choice(ACTIONS))
 @click.argument("value", required=False)
 @click.option("--engineer", help="reschedule: the engineer of the given time")
-def act(appointment_id: int, action: str | None, value: str | None, engineer: str | None) -> None:
+@at_option
+def act(
+    appointment_id: int,
+    action: str | None,
+    value: str | None,
+    engineer: str | None,
+    at_text: str | None,
+) -> None:
     """Show an appointment with suggested slots, or decide on it.
 
     \b
@@ -61,7 +88,7 @@ def act(appointment_id: int, action: str | None, value: str | None, engineer: st
     The customer is told (e-mail, SMS where set) when it is rescheduled or cancelled.
     """
     session = db.session()
-    now = clock.now()
+    now = when(at_text)
     appointment = session.get(Appointment, appointment_id)
     if appointment is None:
         raise click.ClickException(f"no appointment {appointment_id}")
@@ -155,9 +182,10 @@ def import_appointments(file: Path, engineer: str | None) -> None:
 
 
 @click.command("check-displacements")
-def check_displacements() -> None:
+@at_option
+def check_displacements(at_text: str | None) -> None:
     """Put the appointments of newly accepted emergencies at risk now (the worker does this)."""
-    checked = appointments.check_displacements(db.session(), clock.now())
+    checked = appointments.check_displacements(db.session(), when(at_text))
     click.echo(f"{checked} emergencies checked")
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from hotline import appointments, billing, clock, db, reports
+from hotline import appointments, billing, db, reports
 from hotline.billing import BillingError
+from hotline.cli.appointments import at_option, when
 from hotline.models import Customer, Engineer, Ticket
 
 
@@ -33,12 +34,13 @@ def _month(value: str | None) -> date | None:
 @click.argument("ticket_id", type=int)
 @click.option("--work-minutes", type=int, required=True, help="work logged after the call")
 @click.option("--notes", help="what was done")
-def resolve(ticket_id: int, work_minutes: int, notes: str | None) -> None:
+@at_option
+def resolve(ticket_id: int, work_minutes: int, notes: str | None, at_text: str | None) -> None:
     """Resolve an emergency: its real duration settles its appointments, its time is billed."""
     session = db.session()
     ticket = _ticket(ticket_id)
     try:
-        billing.resolve(session, ticket, clock.now(), work_minutes, notes)
+        billing.resolve(session, ticket, when(at_text), work_minutes, notes)
     except BillingError as exc:
         raise click.ClickException(str(exc)) from exc
     session.commit()
@@ -56,7 +58,7 @@ def waive(ticket_id: int, by: str, reason: str) -> None:
     if lead is None:
         raise click.ClickException(f"no engineer {by!r}")
     try:
-        billing.waive(session, _ticket(ticket_id), lead, reason, clock.now())
+        billing.waive(session, _ticket(ticket_id), lead, reason, when(None))
     except BillingError as exc:
         raise click.ClickException(str(exc)) from exc
     session.commit()
@@ -65,10 +67,14 @@ def waive(ticket_id: int, by: str, reason: str) -> None:
 
 @click.command("billing-run")
 @click.option("--month", help="YYYY-MM; default the month that just ended")
-def billing_run(month: str | None) -> None:
-    """Bill and close a month; a closed month is shown as it was, never billed twice."""
+@at_option
+def billing_run(month: str | None, at_text: str | None) -> None:
+    """Bill and close a month; a closed month is shown as it was, never billed twice.
+
+    Closing is final: an emergency resolved later goes into the next month's run.
+    """
     session = db.session()
-    now = clock.now()
+    now = when(at_text)
     chosen = _month(month)
     try:
         run = billing.close(session, chosen, now) if chosen else billing.run_month_end(session, now)
@@ -110,10 +116,11 @@ def billing_export(month: str, semicolon: bool, output: Path | None) -> None:
 
 @click.command("status-emails")
 @click.option("--show", "number", help="print one customer's status e-mail instead of sending")
-def status_emails(number: str | None) -> None:
+@at_option
+def status_emails(number: str | None, at_text: str | None) -> None:
     """Queue this month's status e-mail for every customer with a contract (once a day)."""
     session = db.session()
-    now = clock.now()
+    now = when(at_text)
     if number:
         customer = session.scalar(select(Customer).where(Customer.number == number))
         if customer is None:
