@@ -113,4 +113,4 @@ def test_status_of_a_closed_month_reads_the_run(session: Session, world: World) 
     billing.close(session, NOW.date().replace(day=1), at("2027-01-01 00:00"))
     mail = reports.status(session, world.caller, at("2026-12-31 23:00"))
     assert "0,75 Std. von 2,00 Std. Stundenkontingent (38 %)" in mail.text
-    assert "- #1 01.12.2026 09:00: gelöst, 45 min" in mail.text
+    assert f"- #{world.ticket.id} 01.12.2026 09:00: gelöst, 45 min" in mail.text
