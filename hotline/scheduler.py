@@ -103,7 +103,7 @@ def run(job_id: str, holder: str = WORKER) -> bool:
     now = clock.now()
     with db.new_session() as session:
         if not claim(session, job_id, holder, now, job.every / 2, job.lease):
-            log.info("job %s: this run belongs to another worker", job_id)
+            log.debug("job %s: this run belongs to another worker", job_id)
             return False
         try:
             function = resolve(job.target)
