@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as public_holidays
 from flask import render_template
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from escalation import displacement as rule
@@ -565,14 +565,3 @@ def tell_customer(session: Session, appointment: Appointment, outcome: str) -> N
     if customer.sms_number:
         body = render_template(f"sms/appointment.{language}.txt", **context).strip()
         notify.enqueue_sms(session, customer.sms_number, body, f"{key}:sms")
-
-
-def open_for(session: Session, ticket: Ticket) -> list[Displacement]:
-    """The ticket's links, for the ticket page and the billing trace."""
-    return list(
-        session.scalars(
-            select(Displacement)
-            .where(Displacement.ticket_id == ticket.id)
-            .where(or_(Displacement.released_at.is_(None), Displacement.outcome.is_not(None)))
-        )
-    )
