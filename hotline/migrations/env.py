@@ -11,6 +11,11 @@ config = context.config
 url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
 
 
+def include_name(name: str | None, type_: str, _parents: dict[str, str | None]) -> bool:
+    """APScheduler keeps its own job table in our database; it is not ours to migrate."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def run() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
@@ -19,6 +24,7 @@ def run() -> None:
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
