@@ -8,6 +8,11 @@ change is an hour shorter or longer. A hand-off at a wall-clock time that does n
 happens at the moment the clocks jump; one that exists twice (autumn) happens at its first
 occurrence. Every boundary is one instant shared by the shift that ends and the shift that
 starts, so no change creates a gap or an overlap.
+
+History is fact: a rotation has versions (same key), each in force from `valid_from` until
+`valid_until`, and who is on call at t is decided by the version in force at t. An edit takes
+effect at the end of the shift in progress (`takes_effect`), so it never reassigns the past nor
+the shift someone is on now.
 """
 
 from __future__ import annotations
@@ -170,7 +175,11 @@ def is_holiday(day: date, region: str) -> bool:
 
 @dataclass(frozen=True)
 class Rotation:
-    """One layer of one team's rotation: members take turns, shift by shift."""
+    """One version of one layer of one team's rotation: members take turns, shift by shift.
+
+    The version decides [valid_from, valid_until); None is since ever and for good. Its shifts
+    are still counted from its own `start`, as its definition says.
+    """
 
     key: str
     team: str
@@ -180,6 +189,13 @@ class Rotation:
     handoff: Handoff
     start: date
     restriction: Restriction | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    def in_force(self, at: datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= at) and (
+            self.valid_until is None or at < self.valid_until
+        )
 
     @cached_property
     def anchor(self) -> datetime:
@@ -203,6 +219,17 @@ class Rotation:
         while self.boundary(index + 1, zone) <= at:
             index += 1
         return index
+
+
+def takes_effect(current: Rotation | None, at: datetime, zone: ZoneInfo) -> datetime:
+    """When an edit made at `at` takes effect: at the end of the shift in progress of the
+    version in force (so nobody's shift is cut short or handed to someone else mid-way), at
+    once when no shift is in progress (no version in force, or before its first hand-off)."""
+    index = current.shift_index(at, zone) if current and current.in_force(at) else None
+    if current is None or index is None:
+        return at
+    end = current.boundary(index + 1, zone)
+    return min(end, current.valid_until) if current.valid_until else end
 
 
 @dataclass(frozen=True)
@@ -262,9 +289,9 @@ def swap(
     """Two engineers swap the shifts holding `first` and `second`: two overrides."""
     shifts = []
     for at in (first, second):
-        index = rotation.shift_index(at, zone)
+        index = rotation.shift_index(at, zone) if rotation.in_force(at) else None
         if index is None:
-            raise ValueError(f"{at.isoformat()} is before rotation {rotation.key} starts")
+            raise ValueError(f"{at.isoformat()}: rotation {rotation.key} has no shift then")
         member = rotation.members[index % len(rotation.members)]
         shifts.append((member, rotation.boundary(index, zone), rotation.boundary(index + 1, zone)))
     (a, a_start, a_end), (b, b_start, b_end) = shifts
@@ -279,7 +306,10 @@ def swap(
 
 @dataclass(frozen=True)
 class Rota:
-    """Everything that decides who is on call; rotations apply in the order given."""
+    """Everything that decides who is on call; rotations apply in the order given.
+
+    `rotations` may hold several versions of one rotation; each decides only its own period.
+    """
 
     rotations: tuple[Rotation, ...] = ()
     overrides: tuple[Override, ...] = ()
@@ -317,7 +347,11 @@ class Rota:
         """Who is on call at `at`, per team and layer, in rotation order, each with a reason."""
         found: list[OnCall] = []
         for rotation in self.rotations:
-            index = rotation.shift_index(at, self.zone) if self.active(rotation, at) else None
+            index = (
+                rotation.shift_index(at, self.zone)
+                if rotation.in_force(at) and self.active(rotation, at)
+                else None
+            )
             if index is None or not rotation.members:
                 continue
             members = rotation.members
@@ -362,14 +396,19 @@ class Rota:
         """Every instant in [start, end) at which the answer of `on_call` may change."""
         points = {start}
         for rotation in self.rotations:
-            index = rotation.shift_index(start, self.zone)
+            since = max(start, rotation.valid_from or start)
+            until = min(end, rotation.valid_until or end)
+            if since >= until:
+                continue
+            points.update((since, until))
+            index = rotation.shift_index(since, self.zone)
             index = 0 if index is None else index
-            while (boundary := rotation.boundary(index, self.zone)) < end:
+            while (boundary := rotation.boundary(index, self.zone)) < until:
                 points.add(boundary)
                 index += 1
             if rotation.restriction:
-                day = wall(start, self.zone).date() - timedelta(days=1)
-                while day <= wall(end, self.zone).date():
+                day = wall(since, self.zone).date() - timedelta(days=1)
+                while day <= wall(until, self.zone).date():
                     for clock in (time(), rotation.restriction.start, rotation.restriction.end):
                         if clock != time.max:
                             points.add(instant(datetime.combine(day, clock), self.zone))

@@ -25,9 +25,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from escalation import rota
 from escalation.chain import parse_policy
 from escalation.rota import instant, parse_handoff, parse_restriction, parse_shift, wall
-from hotline import fallback
+from hotline import clock, fallback
 from hotline.models import (
     Absence,
     Appointment,
@@ -605,7 +606,7 @@ def _sync(
             summary.count(section, "removed")
 
 
-def _apply(session: Session, plan: dict[str, Any]) -> Summary:
+def _apply(session: Session, plan: dict[str, Any], now: datetime) -> Summary:
     summary = Summary()
 
     provider = session.scalars(select(Provider).order_by(Provider.id)).first()
@@ -670,26 +671,22 @@ def _apply(session: Session, plan: dict[str, Any]) -> Summary:
     _kept(summary, "customers", set(customers) - {entry["number"] for entry in plan["customers"]})
     session.flush()
 
-    rotations = {
-        r.key: r for r in session.scalars(select(Rotation).options(selectinload(Rotation.members)))
+    versions: defaultdict[str, list[Rotation]] = defaultdict(list)
+    for row in session.scalars(
+        select(Rotation).options(selectinload(Rotation.members)).order_by(Rotation.id)
+    ):
+        versions[row.key].append(row)
+    wanted = {
+        entry["key"]: _without(entry, "team", "members")
+        | {
+            "team_id": teams[entry["team"]].id,
+            "members": [engineers[key].id for key in entry["members"]],
+        }
+        for entry in plan["rotations"]
     }
-    for entry in plan["rotations"]:
-        members = [engineers[key].id for key in entry["members"]]
-        values = _without(entry, "team", "members") | {"team_id": teams[entry["team"]].id}
-        rotation, verb = _upsert(session, Rotation, rotations, entry["key"], values)
-        if [m.engineer_id for m in rotation.members] != members:
-            if rotation.members:
-                rotation.members.clear()
-                session.flush()  # free the positions before they are taken again
-            rotation.members = [
-                RotationMember(position=i, engineer_id=e) for i, e in enumerate(members)
-            ]
-            verb = verb or "updated"
-        if verb:
-            summary.count("rotations", verb)
-    for key in set(rotations) - {entry["key"] for entry in plan["rotations"]}:
-        session.delete(rotations[key])
-        summary.count("rotations", "removed")
+    zone = ZoneInfo(plan["provider"]["timezone"])
+    for key in [*wanted, *sorted(set(versions) - set(wanted))]:
+        _revise(session, key, versions[key], wanted.get(key), now, zone, summary)
 
     def ids(entry: dict[str, Any], *names: str) -> dict[str, Any]:
         return {f"{n}_id": engineers[entry[n]].id if entry[n] else None for n in names}
@@ -731,6 +728,76 @@ def _apply(session: Session, plan: dict[str, Any]) -> Summary:
         if verb:
             summary.count("appointments", verb)
     return summary
+
+
+def _definition(row: Rotation) -> dict[str, Any]:
+    """A stored rotation version as the importer's values, to compare with the file."""
+    names = ("key", "layer", "shift", "handoff", "start", "restriction", "team_id")
+    return {n: getattr(row, n) for n in names} | {"members": [m.engineer_id for m in row.members]}
+
+
+def _version(row: Rotation) -> rota.Rotation:
+    """Enough of a stored version for its hand-offs."""
+    return rota.Rotation(
+        row.key,
+        "",
+        row.layer,
+        (),
+        parse_shift(row.shift),
+        parse_handoff(row.handoff),
+        row.start,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+    )
+
+
+def _revise(
+    session: Session,
+    key: str,
+    rows: list[Rotation],
+    wanted: dict[str, Any] | None,
+    now: datetime,
+    zone: ZoneInfo,
+    summary: Summary,
+) -> None:
+    """Make `wanted` (None: no rotation) the rotation's future, keeping its past.
+
+    The file describes the rotation from now on: a changed definition becomes a new version
+    that starts at the next hand-off of the version in force (rota.takes_effect); a rotation
+    missing from the file ends there. Versions planned by an earlier import and not yet in force
+    give way to the file. The first version of a new key is in force since ever.
+    """
+    latest = rows[-1] if rows else None
+    if latest is None or latest.valid_until is not None:
+        if wanted is None:
+            return  # gone, or ending already
+    elif wanted is not None and _definition(latest) == wanted:
+        return
+    planned = [r for r in rows if r.valid_from is not None and r.valid_from >= now]
+    for row in planned:  # never in force: the newer file replaces the plan
+        session.delete(row)
+        rows.remove(row)
+    if planned:
+        session.flush()  # before a new version takes the same (key, valid_from)
+    current = next((r for r in rows if _version(r).in_force(now)), None)
+    if current and wanted is not None and _definition(current) == wanted:
+        current.valid_until = None  # back to what is in force: the planned change is dropped
+        summary.count("rotations", "updated")
+        return
+    effective = rota.takes_effect(_version(current) if current else None, now, zone)
+    if current:
+        current.valid_until = effective
+    if wanted is not None:
+        values = _without(wanted, "members") | {"valid_from": effective if rows else None}
+        members = [
+            RotationMember(position=i, engineer_id=e) for i, e in enumerate(wanted["members"])
+        ]
+        session.add(Rotation(**values, members=members))
+    verb = "ended" if wanted is None else "updated" if rows else "created"
+    summary.count("rotations", verb)
+    if rows and effective > now:
+        what = "ends" if wanted is None else "changes"
+        summary.notes.append(f"rotation {key} {what} at the hand-off {_local(effective, zone)}")
 
 
 def _without(entry: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -781,7 +848,7 @@ def import_directory(session: Session, data: Any) -> Summary:
     """Check `data` whole, then upsert it in one transaction; DirectoryError changes nothing."""
     plan = _read(data)
     try:
-        summary = _apply(session, plan)
+        summary = _apply(session, plan, clock.now())
         session.commit()
     except Exception:
         session.rollback()
@@ -916,9 +983,12 @@ def export_directory(session: Session) -> dict[str, Any]:
         )
         for c in customers
     ]
-    rotations = session.scalars(
-        select(Rotation).options(selectinload(Rotation.members)).order_by(Rotation.key)
-    ).all()
+    latest: dict[str, Rotation] = {}  # the last version: what the last import said
+    for row in session.scalars(
+        select(Rotation).options(selectinload(Rotation.members)).order_by(Rotation.id)
+    ):
+        latest[row.key] = row
+    rotations = [r for _, r in sorted(latest.items()) if r.valid_until is None]
     out["rotations"] = [
         _compact(
             {

@@ -193,12 +193,18 @@ class Contract(Base):
 
 
 class Rotation(Base):
-    """One layer of a team's on-call rotation; rules in escalation/rota.py."""
+    """One version of one layer of a team's on-call rotation; rules in escalation/rota.py.
+
+    Editing a rotation never rewrites its past: every version is a row with the same key, in
+    force from `valid_from` (None: since ever) until `valid_until` (None: for good). The
+    directory import ends the version in force at the next hand-off and starts the new one there.
+    """
 
     __tablename__ = "rotations"
+    __table_args__ = (UniqueConstraint("key", "valid_from"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(128), unique=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     layer: Mapped[str] = mapped_column(String(32), default="primary")  # primary | secondary
     shift: Mapped[str] = mapped_column(String(16), default="1w")  # 12h, 1d, 1w, 2w ...
@@ -206,6 +212,8 @@ class Rotation(Base):
     start: Mapped[date] = mapped_column(Date)
     # Time restriction (business hours, after hours, weekdays ...); shape in escalation/rota.py.
     restriction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team] = relationship()
     members: Mapped[list[RotationMember]] = relationship(

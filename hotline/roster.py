@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from escalation import chain, gaps, rota
@@ -24,7 +24,8 @@ def zone(session: Session) -> ZoneInfo:
 
 
 def load_rota(session: Session, start: datetime, end: datetime | None = None) -> rota.Rota:
-    """The rota with the overrides and absences touching [start, end] (end None: the instant).
+    """The rota for [start, end] (end None: the instant): the rotation versions in force then
+    and the overrides and absences touching it.
 
     Plain column tuples rather than ORM objects: this runs inside every voice request.
     """
@@ -32,19 +33,26 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
     row = provider(session)
     engineers = dict(session.execute(select(m.Engineer.id, m.Engineer.key)).tuples().all())
     teams = dict(session.execute(select(m.Team.id, m.Team.key)).tuples().all())
+    RO, RM, OV, AB = m.Rotation, m.RotationMember, m.Override, m.Absence
+    # A rotation keeps the place of its first version, so an edit does not reorder the rota.
+    first = select(RO.key, func.min(RO.id).label("id")).group_by(RO.key).subquery()
+    rotations = session.execute(
+        select(RO.id, RO.key, RO.team_id, RO.layer, RO.shift, RO.handoff, RO.start)
+        .add_columns(RO.restriction, RO.valid_from, RO.valid_until)
+        .join(first, first.c.key == RO.key)
+        .where(
+            or_(RO.valid_from.is_(None), RO.valid_from <= end),
+            or_(RO.valid_until.is_(None), RO.valid_until > start),
+        )
+        .order_by(first.c.id, RO.id)
+    ).all()
     members: dict[int, list[str]] = {}
     for rotation_id, engineer_id in session.execute(
-        select(m.RotationMember.rotation_id, m.RotationMember.engineer_id).order_by(
-            m.RotationMember.rotation_id, m.RotationMember.position
-        )
+        select(RM.rotation_id, RM.engineer_id)
+        .where(RM.rotation_id.in_([r.id for r in rotations]))
+        .order_by(RM.rotation_id, RM.position)
     ).tuples():
         members.setdefault(rotation_id, []).append(engineers[engineer_id])
-    RO, OV, AB = m.Rotation, m.Override, m.Absence
-    rotations = session.execute(
-        select(
-            RO.id, RO.key, RO.team_id, RO.layer, RO.shift, RO.handoff, RO.start, RO.restriction
-        ).order_by(RO.id)
-    ).tuples()
     overrides = session.execute(
         select(OV.team_id, OV.layer, OV.engineer_id, OV.replaces_id, OV.starts_at, OV.ends_at)
         .where(OV.starts_at <= end, OV.ends_at > start)
@@ -58,16 +66,18 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
     return rota.Rota(
         rotations=tuple(
             rota.Rotation(
-                key=key,
-                team=teams[team_id],
-                layer=layer,
-                members=tuple(members.get(rotation_id, ())),
-                shift=rota.parse_shift(shift),
-                handoff=rota.parse_handoff(handoff),
-                start=first,
-                restriction=rota.parse_restriction(restriction),
+                key=r.key,
+                team=teams[r.team_id],
+                layer=r.layer,
+                members=tuple(members.get(r.id, ())),
+                shift=rota.parse_shift(r.shift),
+                handoff=rota.parse_handoff(r.handoff),
+                start=r.start,
+                restriction=rota.parse_restriction(r.restriction),
+                valid_from=r.valid_from,
+                valid_until=r.valid_until,
             )
-            for rotation_id, key, team_id, layer, shift, handoff, first, restriction in rotations
+            for r in rotations
         ),
         overrides=tuple(
             rota.Override(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:53:28.968087
+Create Date: 2026-11-27 01:03:46.553767
 """
 
 from __future__ import annotations
@@ -102,12 +102,17 @@ def upgrade() -> None:
         sa.Column("handoff", sa.String(length=32), nullable=False),
         sa.Column("start", sa.Date(), nullable=False),
         sa.Column("restriction", sa.JSON(), nullable=True),
+        sa.Column("valid_from", hotline.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("valid_until", hotline.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["team_id"], ["teams.id"], name=op.f("fk_rotations_team_id_teams"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rotations")),
-        sa.UniqueConstraint("key", name=op.f("uq_rotations_key")),
+        sa.UniqueConstraint("key", "valid_from", name=op.f("uq_rotations_key")),
     )
+    with op.batch_alter_table("rotations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rotations_key"), ["key"], unique=False)
+
     op.create_table(
         "absences",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -502,6 +507,9 @@ def downgrade() -> None:
     op.drop_table("overrides")
     op.drop_table("customers")
     op.drop_table("absences")
+    with op.batch_alter_table("rotations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rotations_key"))
+
     op.drop_table("rotations")
     with op.batch_alter_table("teams") as batch:
         batch.drop_constraint(op.f("fk_teams_project_lead_id_engineers"), type_="foreignkey")
