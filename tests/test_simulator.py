@@ -19,7 +19,7 @@ def provider(app: Flask) -> None:
 
 
 def simulate(app: Flask, *args: str) -> Any:
-    result = app.test_cli_runner().invoke(args=["simulate-call", *args])
+    result = app.test_cli_runner().invoke(args=["simulate-call", "--live", *args])
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -115,3 +115,15 @@ def test_ticket_commands_show_the_timeline(app: Flask, provider: None) -> None:
     assert data["accepted_by"] == "jonas"
     assert data["arrived_at"].endswith("+01:00")  # Berlin time in December
     assert runner.invoke(args=["ticket", "999999"]).exit_code != 0
+
+
+def test_with_a_twilio_account_it_refuses_without_live(app: Flask, provider: None) -> None:
+    result = app.test_cli_runner().invoke(args=["simulate-call", "--from", "+49301234567"])
+    assert result.exit_code != 0
+    assert "--live" in result.output
+
+
+def test_on_the_embedded_default_the_sms_go_out_as_dry_run(app: Flask, provider: None) -> None:
+    app.config["TWILIO_ACCOUNT_SID"] = None
+    out = app.test_cli_runner().invoke(args=["simulate-call", "--from", "+49301234567"]).output
+    assert f"sms to {MOBILES['jonas']}, sent (DRY RUN, logged)" in out

@@ -18,7 +18,7 @@ def voicemail_ticket(app: Flask) -> Ticket:
     with app.app_context():
         small_provider(db.session())
     result = app.test_cli_runner().invoke(
-        args=["simulate-call", "--from", "+49301234567", "--others", "no-answer"]
+        args=["simulate-call", "--live", "--from", "+49301234567", "--others", "no-answer"]
     )
     assert result.exit_code == 0, result.output
     with app.app_context():

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from hotline import db, phones, tickets
+from hotline import db, notify, phones, tickets
 from hotline.cli.tickets import render
 from hotline.clock import now
 from hotline.models import Message, Ticket
@@ -81,6 +81,11 @@ def _as_twilio_sends(raw: str) -> str:
     help="Start the call at this Berlin wall-clock time, e.g. 2026-12-24T03:00 (default: now).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only the resulting ticket as JSON.")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Play the call even though a Twilio account is configured (its SMS page real people).",
+)
 def simulate_call(
     from_: str,
     to: str | None,
@@ -92,9 +97,20 @@ def simulate_call(
     hangup_after: float | None,
     at_text: str | None,
     as_json: bool,
+    live: bool,
 ) -> None:
-    """Play a call: print what the caller hears, which phones ring, and the resulting ticket."""
+    """Play a call: print what the caller hears, which phones ring, and the resulting ticket.
+
+    The call is real to the database: it makes a ticket and queues its SMS. On the embedded
+    default (no Twilio account) they are delivered as DRY RUN at once, so they show here.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    dry_run = not app.config["TWILIO_ACCOUNT_SID"]
+    if not dry_run and not live:
+        raise click.ClickException(
+            "a Twilio account is configured: this call's SMS would reach real engineers. "
+            "Pass --live to play it anyway."
+        )
     start = (
         datetime.fromisoformat(at_text).replace(tzinfo=ZoneInfo("Europe/Berlin"))
         if at_text
@@ -118,6 +134,8 @@ def simulate_call(
     finally:
         app.config["CLOCK"] = real_clock
     session = db.session()
+    if dry_run:
+        notify.deliver_due(session, clock())
     session.expire_all()
     ticket = session.get(Ticket, result.ticket_id) if result.ticket_id else None
     if as_json:
@@ -135,7 +153,8 @@ def simulate_call(
         click.echo("\n" + render(tickets.as_dict(ticket)))
         queued = session.scalars(select(Message).where(Message.ticket_id == ticket.id)).all()
         for m in queued:
-            click.echo(f"  queued {m.channel} to {m.to}: {m.subject or m.body[:90]}")
+            state = "sent (DRY RUN, logged)" if m.external_id == notify.DRY_RUN else m.status
+            click.echo(f"  {m.channel} to {m.to}, {state}: {m.subject or m.body}")
 
 
 commands = [simulate_call]
