@@ -540,3 +540,23 @@ def test_query_strings_of_action_urls_are_ascii_ids(
     for url in (root.find("Dial").get("action"), root.find("Dial/Number").get("url")):
         assert url.isascii()
         assert set(parse_qs(urlsplit(url).query)) == {"ticket", "attempt"}
+
+
+def test_repeated_keypad_and_confirmation_requests_change_nothing(
+    app: Flask, twilio: TwilioClient, provider: Any
+) -> None:
+    call = Call(twilio, from_="anonymous")
+    first = call.incoming()
+    identify = first.find("Gather").get("action")
+    second = xml(call.post(identify, Digits="999"))  # unknown: asked again (try=2)
+    again = xml(call.post(identify, Digits="999"))  # Twilio repeats try=1
+    assert again.find("Gather").get("action") == second.find("Gather").get("action")
+    confirm_root = call.answer(second, "10042")
+    confirm = confirm_root.find("Gather").get("action")
+    dial = xml(call.post(confirm, Digits="1"))
+    repeated = xml(call.post(confirm, Digits="1"))
+    assert call.engineer(repeated) == call.engineer(dial)
+    ticket = ticket_of(app, call)
+    assert len(ticket.attempts) == 1
+    assert [e.kind for e in ticket.events].count("customer number entered") == 2
+    assert [e.kind for e in ticket.events].count("emergency confirmed") == 1

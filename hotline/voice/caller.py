@@ -7,6 +7,7 @@ already taken answers with where the call is now (`resume`) and stores nothing t
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 
 from flask import Response, current_app, request
@@ -28,10 +29,15 @@ from escalation.callflow import (
 from hotline import callers, db, notify, phones, roster, tickets
 from hotline.clock import now
 from hotline.models import Attempt, Customer, Engineer, Ticket
-from hotline.voice import twiml, voice
+from hotline.voice import steps, twiml, voice
 from hotline.voice.fallback import caller_fallback, empty
 from hotline.voice.guard import webhook
 from hotline.voice.prompts import text
+
+# The caller's answers, as logged on the ticket; their count makes repeated requests harmless.
+CUSTOMER_NUMBER = "customer number entered"
+PIN = "pin entered"
+CONFIRMATION = "confirmation answered"
 
 
 def _config(name: str) -> int:
@@ -44,11 +50,6 @@ def _ticket(session: Session) -> Ticket:
     if ticket is None or ticket.call_sid != request.form.get("CallSid"):
         raise LookupError(f"ticket {request.args.get('ticket')} is not this call's")
     return ticket
-
-
-def _provider_name(session: Session) -> str:
-    provider = tickets.provider(session)
-    return provider.name if provider else "Notdienst"
 
 
 # --- arrive and identify -------------------------------------------------------------------
@@ -76,11 +77,8 @@ def incoming() -> Response:
             _identify(session, ticket, found.customer, found.method or "number")
         else:
             tickets.log(session, ticket, at, "not identified", reason=found.reason)
-        step: Step = callflow.after_caller_id(found.customer is not None)
         session.commit()
-    else:
-        step = _where(ticket)
-    return twiml.reply(_render(session, ticket, step, greet=True))
+    return twiml.reply(_resume(session, ticket))
 
 
 def _identify(session: Session, ticket: Ticket, customer: Customer, method: str) -> None:
@@ -97,13 +95,11 @@ def identify() -> Response:
     session = db.session()
     ticket = _ticket(session)
     attempt = int(request.args.get("try", 1))
-    if ticket.state != callflow.IDENTIFYING:
+    if _answered(ticket, callflow.IDENTIFYING, CUSTOMER_NUMBER, attempt) or ticket.customer:
         return twiml.reply(_resume(session, ticket))
     digits = request.form.get("Digits", "").strip()
     customer = callers.by_customer_number(session, digits) if digits else None
-    tickets.log(
-        session, ticket, now(), "customer number entered", digits=digits, found=bool(customer)
-    )
+    tickets.log(session, ticket, now(), CUSTOMER_NUMBER, digits=digits, found=bool(customer))
     refer = current_app.config["HOTLINE_UNIDENTIFIED"] == "refer"
     step = callflow.after_customer_number(
         customer is not None, bool(customer and customer.pin), attempt, refer
@@ -117,7 +113,7 @@ def identify() -> Response:
     else:
         _unidentified(session, ticket, step)
     session.commit()
-    return twiml.reply(_render(session, ticket, step, retry="customer_number_unknown"))
+    return twiml.reply(steps.render(step, ticket, tickets.provider(session)))
 
 
 @voice.post("/pin")
@@ -126,10 +122,11 @@ def pin() -> Response:
     session = db.session()
     ticket = _ticket(session)
     attempt = int(request.args.get("try", 1))
-    if ticket.state != callflow.IDENTIFYING or ticket.customer is None:
+    if _answered(ticket, callflow.IDENTIFYING, PIN, attempt) or ticket.customer is None:
         return twiml.reply(_resume(session, ticket))
-    correct = request.form.get("Digits", "").strip() == (ticket.customer.pin or "")
-    tickets.log(session, ticket, now(), "pin entered", correct=correct)
+    typed = request.form.get("Digits", "").strip().strip("#*")
+    correct = hmac.compare_digest(typed.encode(), (ticket.customer.pin or "").encode())
+    tickets.log(session, ticket, now(), PIN, correct=correct)
     refer = current_app.config["HOTLINE_UNIDENTIFIED"] == "refer"
     step = callflow.after_pin(correct, attempt, refer)
     if correct:
@@ -139,7 +136,7 @@ def pin() -> Response:
         ticket.language = "de"
         _unidentified(session, ticket, step)
     session.commit()
-    return twiml.reply(_render(session, ticket, step, retry="pin_wrong"))
+    return twiml.reply(steps.render(step, ticket, tickets.provider(session)))
 
 
 def _unidentified(session: Session, ticket: Ticket, step: Step) -> None:
@@ -160,36 +157,30 @@ def confirm() -> Response:
     session = db.session()
     ticket = _ticket(session)
     attempt = int(request.args.get("try", 1))
-    if ticket.state != callflow.CONFIRMING:
+    if _answered(ticket, callflow.CONFIRMING, CONFIRMATION, attempt):
         return twiml.reply(_resume(session, ticket))
     digits = request.form.get("Digits", "").strip()
     step = callflow.after_confirmation(digits, attempt)
     at = now()
+    tickets.log(session, ticket, at, CONFIRMATION, digits=digits or "none")
     if isinstance(step, Walk):
         ticket.confirmed_at = at
         ticket.state = callflow.RINGING
         chain = roster.chain_for(session, ticket.customer, at)
         ticket.chain = chain.to_json()
         ticket.chain_skipped = chain.skipped_json()
-        tickets.log(
-            session,
-            ticket,
-            at,
-            "emergency confirmed",
-            digits=digits or "none",
-            chain=len(ticket.chain),
-        )
+        tickets.log(session, ticket, at, "emergency confirmed", chain=len(ticket.chain))
         response = _walk(session, ticket)
     else:
         if isinstance(step, NotEmergency):
             ticket.state = callflow.NOT_EMERGENCY
             tickets.log(session, ticket, at, "not an emergency")
-        response = _render(session, ticket, step, retry=None)
+        response = steps.render(step, ticket, tickets.provider(session))
     session.commit()
     return twiml.reply(response)
 
 
-def _walk(session: Session, ticket: Ticket, first: bool | None = None) -> VoiceResponse:
+def _walk(session: Session, ticket: Ticket) -> VoiceResponse:
     """Dial the next chain entry that can be claimed, or go to voicemail."""
     at = now()
     chain = ticket.chain or []
@@ -233,7 +224,7 @@ def _walk(session: Session, ticket: Ticket, first: bool | None = None) -> VoiceR
         decision = Voicemail("everyone left is busy")
     ticket.state = callflow.VOICEMAIL
     tickets.log(session, ticket, at, "voicemail", reason=decision.reason)
-    return _render(session, ticket, decision, retry=None)
+    return steps.render(decision, ticket, tickets.provider(session))
 
 
 def _dial(
@@ -264,21 +255,7 @@ def _dial(
         level=entry["level"],
         timeout=timeout,
     )
-    return _dial_twiml(ticket, attempt, timeout)
-
-
-def _dial_twiml(ticket: Ticket, attempt: Attempt, timeout: int) -> VoiceResponse:
-    ids = {"ticket": ticket.id, "attempt": attempt.seq}
-    words = text("connecting" if attempt.seq == 1 else "next_engineer", ticket.language)
-    return twiml.dial(
-        words,
-        ticket.language,
-        attempt.number,
-        action=twiml.url("dial-result", **ids),
-        whisper=twiml.url("whisper", **ids),
-        timeout=timeout,
-        caller_id=ticket.to_number,
-    )
+    return steps.dial(ticket, attempt, timeout)
 
 
 @voice.post("/dial-result")
@@ -314,7 +291,7 @@ def dial_result() -> Response:
         tickets.log(session, ticket, at, "bridged call ended", seconds=talk)
         response = twiml.goodbye(text("goodbye", ticket.language), ticket.language)
     elif request.form.get("CallStatus") in ("completed", "canceled"):
-        response = twiml.goodbye("", ticket.language)  # the caller is gone: do not walk on
+        response = twiml.hangup()  # the caller is gone: do not walk on
     else:
         response = _walk(session, ticket)
     session.commit()
@@ -435,111 +412,40 @@ def _tell_missed(session: Session, ticket: Ticket) -> None:
     notify.enqueue_sms(session, first["number"], body, f"missed:{ticket.id}", ticket.id)
 
 
-# --- rendering -----------------------------------------------------------------------------
+# --- repeated requests ---------------------------------------------------------------------
+
+
+def _answers(ticket: Ticket, kind: str) -> int:
+    """How many answers of this kind the caller already gave (the event log counts them)."""
+    return sum(event.kind == kind for event in ticket.events)
+
+
+def _answered(ticket: Ticket, state: str, kind: str, attempt: int) -> bool:
+    """True when this request repeats one already handled (Twilio retries) or comes too late."""
+    return ticket.state != state or _answers(ticket, kind) >= attempt
 
 
 def _where(ticket: Ticket) -> Step:
-    """The step a ticket is waiting at, for a repeated request."""
+    """The question a ticket is waiting at."""
     if ticket.state == callflow.IDENTIFYING:
-        return AskPin(1) if ticket.customer is not None else AskCustomerNumber(1)
-    if ticket.state == callflow.CONFIRMING:
-        return AskConfirmation(1)
-    return Walk()
+        if ticket.customer is not None:
+            return AskPin(_answers(ticket, PIN) + 1)
+        return AskCustomerNumber(_answers(ticket, CUSTOMER_NUMBER) + 1)
+    return AskConfirmation(_answers(ticket, CONFIRMATION) + 1)
 
 
 def _resume(session: Session, ticket: Ticket) -> VoiceResponse:
     """Answer a repeated or late request with where the call is now; store nothing new."""
+    if ticket.state in (callflow.IDENTIFYING, callflow.CONFIRMING):
+        return steps.render(_where(ticket), ticket, tickets.provider(session))
     if ticket.state == callflow.RINGING:
         ringing = next((a for a in reversed(ticket.attempts) if a.outcome == "ringing"), None)
         if ringing is not None:
-            timeout = int((ticket.chain or [])[ringing.entry].get("timeout") or 20)
-            return _dial_twiml(ticket, ringing, timeout)
+            entry = (ticket.chain or [])[ringing.entry]
+            return steps.dial(ticket, ringing, int(entry["timeout"]))
         response = _walk(session, ticket)
         session.commit()
         return response
     if ticket.state == callflow.VOICEMAIL:
-        return _render(session, ticket, Voicemail("repeat"))
-    if ticket.state in (callflow.IDENTIFYING, callflow.CONFIRMING):
-        return _render(session, ticket, _where(ticket))
+        return steps.render(Voicemail("repeat"), ticket, tickets.provider(session))
     return twiml.goodbye(text("goodbye", ticket.language), ticket.language)
-
-
-def _render(
-    session: Session, ticket: Ticket, step: Step, *, greet: bool = False, retry: str | None = None
-) -> VoiceResponse:
-    """TwiML for a step. `greet` opens the call; `retry` names the sentence before a re-ask."""
-    lang = ticket.language
-    ids = {"ticket": ticket.id}
-    if isinstance(step, Walk):
-        return _resume(session, ticket)
-    words: list[str] = []
-    if greet:
-        provider = _provider_name(session)
-        words.append(
-            text("greeting", lang, provider=provider, customer=ticket.customer.name)
-            if ticket.customer and ticket.state == callflow.CONFIRMING
-            else text("greeting_unknown", lang, provider=provider)
-        )
-    if (
-        isinstance(step, AskCustomerNumber | AskPin | AskConfirmation)
-        and step.attempt > 1
-        and retry
-    ):
-        words.append(text(retry, lang))
-    if isinstance(step, AskCustomerNumber):
-        words.append(text("ask_customer_number", lang))
-        return twiml.gather(
-            twiml.url("identify", **ids, **{"try": step.attempt}),
-            words,
-            lang,
-            digits=None,
-            timeout=8,
-        )
-    if isinstance(step, AskPin):
-        words.append(text("ask_pin", lang))
-        return twiml.gather(
-            twiml.url("pin", **ids, **{"try": step.attempt}), words, lang, digits=None, timeout=8
-        )
-    if isinstance(step, AskConfirmation):
-        if (
-            not greet
-            and step.attempt == 1
-            and ticket.customer
-            and ticket.state == callflow.CONFIRMING
-        ):
-            words.append(
-                text(
-                    "greeting",
-                    lang,
-                    provider=_provider_name(session),
-                    customer=ticket.customer.name,
-                )
-            )
-        words.append(text("confirm", lang))
-        return twiml.gather(
-            twiml.url("confirm", **ids, **{"try": step.attempt}), words, lang, digits=1, timeout=6
-        )
-    if isinstance(step, Refer):
-        provider = tickets.provider(session)
-        office = (
-            phones.spoken(provider.office_number) if provider and provider.office_number else ""
-        )
-        return twiml.goodbye(text("refer", lang, office=office), lang)
-    if isinstance(step, NotEmergency):
-        provider = tickets.provider(session)
-        support = provider.support_email if provider and provider.support_email else ""
-        return twiml.record(
-            text("not_emergency", lang, support=support),
-            lang,
-            twiml.url("message", **ids),
-            None,
-            60,
-        )
-    assert isinstance(step, Voicemail)
-    return twiml.record(
-        text("voicemail", lang),
-        lang,
-        twiml.url("voicemail", **ids),
-        twiml.url("recording", **ids),
-        _config("HOTLINE_VOICEMAIL_MAX"),
-    )

@@ -54,6 +54,12 @@ def goodbye(words: str, language: str) -> VoiceResponse:
     return response
 
 
+def hangup() -> VoiceResponse:
+    response = VoiceResponse()
+    response.hangup()
+    return response
+
+
 def record(
     words: str, language: str, action: str, callback: str | None, max_length: int
 ) -> VoiceResponse:
