@@ -793,7 +793,7 @@ def _revise(
             RotationMember(position=i, engineer_id=e) for i, e in enumerate(wanted["members"])
         ]
         session.add(Rotation(**values, members=members))
-    verb = "ended" if wanted is None else "updated" if rows else "created"
+    verb = "ended" if wanted is None else "updated" if current else "created"
     summary.count("rotations", verb)
     if rows and effective > now:
         what = "ends" if wanted is None else "changes"
