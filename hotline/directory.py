@@ -685,8 +685,9 @@ def _apply(session: Session, plan: dict[str, Any], now: datetime) -> Summary:
         for entry in plan["rotations"]
     }
     zone = ZoneInfo(plan["provider"]["timezone"])
+    since = None if not versions else now  # the first rota describes how it has been running
     for key in [*wanted, *sorted(set(versions) - set(wanted))]:
-        _revise(session, key, versions[key], wanted.get(key), now, zone, summary)
+        _revise(session, key, versions[key], wanted.get(key), now, since, zone, summary)
 
     def ids(entry: dict[str, Any], *names: str) -> dict[str, Any]:
         return {f"{n}_id": engineers[entry[n]].id if entry[n] else None for n in names}
@@ -757,6 +758,7 @@ def _revise(
     rows: list[Rotation],
     wanted: dict[str, Any] | None,
     now: datetime,
+    since: datetime | None,
     zone: ZoneInfo,
     summary: Summary,
 ) -> None:
@@ -765,7 +767,7 @@ def _revise(
     The file describes the rotation from now on: a changed definition becomes a new version
     that starts at the next hand-off of the version in force (rota.takes_effect); a rotation
     missing from the file ends there. Versions planned by an earlier import and not yet in force
-    give way to the file. The first version of a new key is in force since ever.
+    give way to the file. A new rotation is in force from `since` (None: since ever).
     """
     latest = rows[-1] if rows else None
     if latest is None or latest.valid_until is not None:
@@ -788,14 +790,14 @@ def _revise(
     if current:
         current.valid_until = effective
     if wanted is not None:
-        values = _without(wanted, "members") | {"valid_from": effective if rows else None}
+        values = _without(wanted, "members") | {"valid_from": effective if rows else since}
         members = [
             RotationMember(position=i, engineer_id=e) for i, e in enumerate(wanted["members"])
         ]
         session.add(Rotation(**values, members=members))
     verb = "ended" if wanted is None else "updated" if current else "created"
     summary.count("rotations", verb)
-    if rows and effective > now:
+    if effective > now:
         what = "ends" if wanted is None else "changes"
         summary.notes.append(f"rotation {key} {what} at the hand-off {_local(effective, zone)}")
 

@@ -332,3 +332,13 @@ def test_edit_before_spring_forward_through_the_importer(
     jump = utc(2027, 3, 28, 1, 0)  # 02:30 does not exist: the moment the clocks jump
     assert [v[:2] for v in versions(session)] == [(None, jump), (jump, None)]
     assert blau(session, [jump - timedelta(seconds=1), jump]) == [["lena"], ["mia"]]
+
+
+def test_a_rotation_added_later_starts_at_the_import(app: Any, session: Any, clock: Any) -> None:
+    first = directory()
+    first["rotations"] = first["rotations"][1:]
+    import_directory(session, first)
+    summary = import_directory(session, directory())
+    assert summary.counts["rotations"] == {"created": 1}
+    assert versions(session) == [(clock(), None, ["anna", "jonas", "lena"])]
+    assert blau(session, [clock() - timedelta(seconds=1), clock()]) == [[], ["jonas"]]
