@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
+from test_rota_properties import PEOPLE, handoffs, instants, shifts
 
 from escalation.rota import (
     BERLIN,
@@ -161,6 +164,33 @@ def test_swap_stays_inside_one_version() -> None:
     with pytest.raises(ValueError, match="no shift then"):
         swap(old, EDITED, effective + timedelta(days=1))
     assert len(swap(old, EDITED, berlin(2026, 11, 24, 12, 0))) == 2
+
+
+@st.composite
+def versions_of_one_rotation(draw: st.DrawFn) -> Rotation:
+    return Rotation(
+        "blau-primary", "blau", "primary",
+        tuple(draw(st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=4, unique=True))),
+        draw(shifts), draw(handoffs), date(2026, 2, 1) + timedelta(days=draw(st.integers(0, 60))),
+    )  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(versions_of_one_rotation(), versions_of_one_rotation(), instants(), st.data())
+def test_an_edit_changes_only_what_follows_the_shift_in_progress(
+    old: Rotation, new: Rotation, at: datetime, data: st.DataObject
+) -> None:
+    effective, rota = edit(old, new, at)
+    assert effective >= at
+    index = old.shift_index(at, BERLIN)
+    if index is not None:  # the shift in progress runs to its end, not a moment less or more
+        assert effective == old.boundary(index + 1, BERLIN)
+    offsets = st.integers(-3 * 24 * 60, 3 * 24 * 60).map(lambda n: timedelta(minutes=n))
+    for probe in (effective + data.draw(offsets) for _ in range(12)):
+        alone = old if probe < effective else new
+        assert rota.on_call(probe) == Rota((alone,)).on_call(probe)
+        if index is not None and new.shift_index(effective, BERLIN) is not None and probe >= at:
+            assert len(rota.on_call(probe)) == 1  # neither gap nor overlap across the edit
 
 
 # --- through the importer, on both backends ---------------------------------------------------
