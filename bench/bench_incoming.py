@@ -2,12 +2,12 @@
 
 Run: `.venv/bin/python bench/bench_incoming.py [--db sqlite|postgresql] [--requests N]` (not part
 of pytest). Builds its own database (10,000 customers, 40,000 exact numbers, 10,000 number
-blocks), serves the real app on 127.0.0.1 with one extra route `/bench/fixed` (TwiML built once),
-and sends N signed webhooks for random known callers and N baseline requests, interleaved over one
-keep-alive connection after a warm-up. Prints medians, p99 and their ratios (incoming / baseline,
-both measured in this run through this server), requests per second, and where the webhook's time
-goes. Every webhook must create an identified ticket, or the run fails. The database is dropped
-at the end.
+blocks), serves the real app under gunicorn on 127.0.0.1 with one extra route `/bench/fixed`
+(TwiML built once; bench/_server.py), and sends N signed webhooks for random known callers and N
+baseline requests, interleaved over one keep-alive connection after a warm-up. Prints medians,
+p99 and their ratios (incoming / baseline, both measured in this run through this server),
+requests per second, and where the webhook's time goes. Every webhook must leave an identified
+ticket, or the run fails. The database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -354,8 +354,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per endpoint")
     parser.add_argument("--warmup", type=int, default=100, help="unmeasured requests first")
     args = parser.parse_args()
-    if not 1 <= args.requests <= 100_000:
-        parser.error("--requests must be between 1 and 100,000")
+    if not 1 <= args.requests <= 100_000 or not 0 <= args.warmup <= 10_000:
+        parser.error("--requests must be 1 to 100,000 and --warmup 0 to 10,000")
     with tempfile.TemporaryDirectory() as tmp, database(args.db, Path(tmp)) as url:
         built = populate(url)
         result = measure(url, Path(tmp), args.requests, args.warmup)
