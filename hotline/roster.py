@@ -48,9 +48,7 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
     ).all()
     members: dict[int, list[str]] = {}
     for rotation_id, engineer_id in session.execute(
-        select(RM.rotation_id, RM.engineer_id)
-        .where(RM.rotation_id.in_([r.id for r in rotations]))
-        .order_by(RM.rotation_id, RM.position)
+        select(RM.rotation_id, RM.engineer_id).order_by(RM.rotation_id, RM.position)
     ).tuples():
         members.setdefault(rotation_id, []).append(engineers[engineer_id])
     overrides = session.execute(
