@@ -36,19 +36,23 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
     RO, RM, OV, AB = m.Rotation, m.RotationMember, m.Override, m.Absence
     # A rotation keeps the place of its first version, so an edit does not reorder the rota.
     first = select(RO.key, func.min(RO.id).label("id")).group_by(RO.key).subquery()
+    in_force = (
+        or_(RO.valid_from.is_(None), RO.valid_from <= end),
+        or_(RO.valid_until.is_(None), RO.valid_until > start),
+    )
     rotations = session.execute(
         select(RO.id, RO.key, RO.team_id, RO.layer, RO.shift, RO.handoff, RO.start)
         .add_columns(RO.restriction, RO.valid_from, RO.valid_until)
         .join(first, first.c.key == RO.key)
-        .where(
-            or_(RO.valid_from.is_(None), RO.valid_from <= end),
-            or_(RO.valid_until.is_(None), RO.valid_until > start),
-        )
+        .where(*in_force)
         .order_by(first.c.id, RO.id)
     ).all()
     members: dict[int, list[str]] = {}
     for rotation_id, engineer_id in session.execute(
-        select(RM.rotation_id, RM.engineer_id).order_by(RM.rotation_id, RM.position)
+        select(RM.rotation_id, RM.engineer_id)
+        .join(RO, RO.id == RM.rotation_id)
+        .where(*in_force)
+        .order_by(RM.rotation_id, RM.position)
     ).tuples():
         members.setdefault(rotation_id, []).append(engineers[engineer_id])
     overrides = session.execute(
