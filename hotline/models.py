@@ -470,7 +470,8 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|sent|failed
+    # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     tries: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

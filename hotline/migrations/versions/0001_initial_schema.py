@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 01:03:46.553767
+Create Date: 2026-11-27 01:13:27.346053
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import hotline.models
-
 
 revision = "0001"
 down_revision = None
