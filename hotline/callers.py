@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.models import Customer, Phone
@@ -26,34 +26,39 @@ class Identification:
     reason: str | None  # None when identified, else "withheld" | "unknown" | "ambiguous"
 
 
-def _one(session: Session, customer_ids: set[int], method: str) -> Identification:
-    if len(customer_ids) > 1:
-        return Identification(None, None, "ambiguous")
-    return Identification(session.get(Customer, customer_ids.pop()), method, None)
-
-
 def identify(session: Session, from_raw: str | None) -> Identification:
-    """The customer for a raw `From`, by exact number first, then the longest number block."""
+    """The customer for a raw `From`: an exact number first, then the longest number block.
+
+    One indexed query reads both the exact matches and every block that is a prefix of the
+    number, with their customers: this runs at the start of every call.
+    """
     number = caller_id(from_raw)
     if number is None:
         return Identification(None, None, "withheld")
-    exact = set(
-        session.scalars(
-            select(Phone.customer_id).where(Phone.value == number, Phone.kind == "number")
-        )
-    )
-    if exact:
-        return _one(session, exact, "number")
     prefixes = [number[:end] for end in range(SHORTEST_BLOCK, len(number) + 1)]
-    blocks = session.execute(
-        select(Phone.value, Phone.customer_id).where(
-            Phone.value.in_(prefixes), Phone.kind == "block"
+    rows = session.execute(
+        select(Phone.kind, Phone.value, Customer)
+        .join(Customer, Customer.id == Phone.customer_id)
+        .where(
+            or_(
+                and_(Phone.kind == "number", Phone.value == number),
+                and_(Phone.kind == "block", Phone.value.in_(prefixes)),
+            )
         )
     ).all()
-    if not blocks:
+    exact = {c.id: c for kind, _, c in rows if kind == "number"}
+    if exact:
+        return _one(exact, "number")
+    if not rows:
         return Identification(None, None, "unknown")
-    longest = max(len(value) for value, _ in blocks)
-    return _one(session, {cid for value, cid in blocks if len(value) == longest}, "block")
+    longest = max(len(value) for _, value, _ in rows)
+    return _one({c.id: c for _, value, c in rows if len(value) == longest}, "block")
+
+
+def _one(customers: dict[int, Customer], method: str) -> Identification:
+    if len(customers) > 1:
+        return Identification(None, None, "ambiguous")
+    return Identification(next(iter(customers.values())), method, None)
 
 
 def by_customer_number(session: Session, digits: str) -> Customer | None:

@@ -34,23 +34,21 @@ def find(session: Session, ident: str) -> Ticket | None:
     return get(session, ident)
 
 
-def open_ticket(session: Session, call_sid: str, **fields: Any) -> tuple[Ticket, bool]:
-    """The ticket of this call, created now if it is new. Returns (ticket, created).
-
-    A retried webhook (or two racing ones) finds the same ticket: the CallSid is unique.
-    """
-    ticket = get(session, call_sid)
-    if ticket is not None:
-        return ticket, False
-    ticket = Ticket(call_sid=call_sid, **fields)
+def open_ticket(
+    session: Session, ticket: Ticket, events: list[tuple[str, dict[str, Any]]]
+) -> Ticket:
+    """Insert a new call's ticket with its first events, or return the one a racing request of
+    the same call inserted first: the CallSid is unique, so a retried webhook finds it."""
     try:
         with session.begin_nested():
             session.add(ticket)
+            for kind, detail in events:
+                log(session, ticket, ticket.arrived_at, kind, **detail)
     except IntegrityError:
-        found = get(session, call_sid)
+        found = get(session, ticket.call_sid)
         assert found is not None
-        return found, False
-    return ticket, True
+        return found
+    return ticket
 
 
 def log(session: Session, ticket: Ticket, at: datetime, kind: str, **detail: Any) -> None:

@@ -111,3 +111,20 @@ def test_two_engineers_can_never_both_accept_one_ticket(app: Flask) -> None:
             winner = next(a for a in ticket.attempts if a.seq == results.index(True) + 1)
             assert ticket.accepted_attempt_id == winner.id
         twilio.post("/voice/status", form(sid, CallStatus="completed"))
+
+
+def test_a_request_twilio_sends_twice_at_once_opens_one_ticket(app: Flask) -> None:
+    with app.app_context():
+        small_provider(db.session())
+    for _ in range(ROUNDS):
+        sid = call_sid()
+
+        def incoming(sid: str = sid) -> bytes:
+            return TwilioClient(app.test_client()).post("/voice/incoming", form(sid)).get_data()
+
+        first, second = together(incoming, incoming)
+        assert first == second and b"<Gather" in first
+        with app.app_context():
+            found = db.session().scalars(select(Ticket).where(Ticket.call_sid == sid)).all()
+            assert len(found) == 1
+            assert [e.kind for e in found[0].events] == ["arrived", "identified"]

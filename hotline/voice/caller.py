@@ -58,25 +58,34 @@ def _ticket(session: Session) -> Ticket:
 @voice.post("/incoming")
 @webhook(caller_fallback)
 def incoming() -> Response:
+    """A new call: identify by caller ID, then open the ticket in one insert."""
     session = db.session()
-    at = now()
-    raw = request.form.get("From")
-    ticket, created = tickets.open_ticket(
-        session,
-        request.form["CallSid"],
-        from_raw=raw,
-        from_number=phones.caller_id(raw),
-        to_number=request.form.get("To"),
-        arrived_at=at,
-        state=callflow.IDENTIFYING,
-    )
-    if created:
-        tickets.log(session, ticket, at, "arrived", caller_as_sent=raw, to=request.form.get("To"))
+    sid = request.form["CallSid"]
+    ticket = tickets.get(session, sid)
+    if ticket is None:
+        at, raw = now(), request.form.get("From")
         found = callers.identify(session, raw)
-        if found.customer is not None:
-            _identify(session, ticket, found.customer, found.method or "number")
-        else:
-            tickets.log(session, ticket, at, "not identified", reason=found.reason)
+        customer = found.customer
+        ticket = tickets.open_ticket(
+            session,
+            Ticket(
+                call_sid=sid,
+                from_raw=raw,
+                from_number=phones.caller_id(raw),
+                to_number=request.form.get("To"),
+                arrived_at=at,
+                customer=customer,
+                identified_by=found.method,
+                language=customer.language if customer else "de",
+                state=callflow.CONFIRMING if customer else callflow.IDENTIFYING,
+            ),
+            [
+                ("arrived", {"caller_as_sent": raw, "to": request.form.get("To")}),
+                ("identified", {"customer": customer.number, "by": found.method})
+                if customer
+                else ("not identified", {"reason": found.reason}),
+            ],
+        )
         session.commit()
     return twiml.reply(_resume(session, ticket))
 
@@ -113,7 +122,7 @@ def identify() -> Response:
     else:
         _unidentified(session, ticket, step)
     session.commit()
-    return twiml.reply(steps.render(step, ticket, tickets.provider(session)))
+    return twiml.reply(steps.render(step, ticket, session))
 
 
 @voice.post("/pin")
@@ -136,7 +145,7 @@ def pin() -> Response:
         ticket.language = "de"
         _unidentified(session, ticket, step)
     session.commit()
-    return twiml.reply(steps.render(step, ticket, tickets.provider(session)))
+    return twiml.reply(steps.render(step, ticket, session))
 
 
 def _unidentified(session: Session, ticket: Ticket, step: Step) -> None:
@@ -175,7 +184,7 @@ def confirm() -> Response:
         if isinstance(step, NotEmergency):
             ticket.state = callflow.NOT_EMERGENCY
             tickets.log(session, ticket, at, "not an emergency")
-        response = steps.render(step, ticket, tickets.provider(session))
+        response = steps.render(step, ticket, session)
     session.commit()
     return twiml.reply(response)
 
@@ -224,7 +233,7 @@ def _walk(session: Session, ticket: Ticket) -> VoiceResponse:
         decision = Voicemail("everyone left is busy")
     ticket.state = callflow.VOICEMAIL
     tickets.log(session, ticket, at, "voicemail", reason=decision.reason)
-    return steps.render(decision, ticket, tickets.provider(session))
+    return steps.render(decision, ticket, session)
 
 
 def _dial(
@@ -437,7 +446,7 @@ def _where(ticket: Ticket) -> Step:
 def _resume(session: Session, ticket: Ticket) -> VoiceResponse:
     """Answer a repeated or late request with where the call is now; store nothing new."""
     if ticket.state in (callflow.IDENTIFYING, callflow.CONFIRMING):
-        return steps.render(_where(ticket), ticket, tickets.provider(session))
+        return steps.render(_where(ticket), ticket, session)
     if ticket.state == callflow.RINGING:
         ringing = next((a for a in reversed(ticket.attempts) if a.outcome == "ringing"), None)
         if ringing is not None:
@@ -447,5 +456,5 @@ def _resume(session: Session, ticket: Ticket) -> VoiceResponse:
         session.commit()
         return response
     if ticket.state == callflow.VOICEMAIL:
-        return steps.render(Voicemail("repeat"), ticket, tickets.provider(session))
+        return steps.render(Voicemail("repeat"), ticket, session)
     return twiml.goodbye(text("goodbye", ticket.language), ticket.language)

@@ -7,6 +7,7 @@ carry the ticket and the attempt number only, so a repeated request can be recog
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from escalation.callflow import (
@@ -18,7 +19,7 @@ from escalation.callflow import (
     Step,
     Voicemail,
 )
-from hotline import phones
+from hotline import phones, tickets
 from hotline.models import Attempt, Provider, Ticket
 from hotline.voice import twiml
 from hotline.voice.prompts import text
@@ -27,12 +28,13 @@ KEYPAD_TIMEOUT = 8  # seconds of silence before a keypad answer counts as none
 CONFIRM_TIMEOUT = 6
 
 
-def render(step: Step, ticket: Ticket, provider: Provider | None) -> VoiceResponse:
+def render(step: Step, ticket: Ticket, session: Session) -> VoiceResponse:
+    """The provider is read only for the steps that speak of it (not on a known caller's path)."""
     lang = ticket.language
     ids = {"ticket": ticket.id}
     if isinstance(step, AskCustomerNumber):
         words = [
-            text("greeting_unknown", lang, provider=provider.name if provider else "")
+            text("greeting_unknown", lang, provider=_provider(session).name)
             if step.attempt == 1
             else text("customer_number_unknown", lang),
             text("ask_customer_number", lang),
@@ -53,12 +55,12 @@ def render(step: Step, ticket: Ticket, provider: Provider | None) -> VoiceRespon
             action, [*words, text("confirm", lang)], lang, digits=1, timeout=CONFIRM_TIMEOUT
         )
     if isinstance(step, Refer):
-        office = provider.office_number if provider else None
+        office = _provider(session).office_number
         return twiml.goodbye(
             text("refer", lang, office=phones.spoken(office) if office else ""), lang
         )
     if isinstance(step, NotEmergency):
-        support = provider.support_email if provider and provider.support_email else ""
+        support = _provider(session).support_email or ""
         return twiml.record(
             text("not_emergency", lang, support=support), lang, twiml.url("message", **ids),
             None, 60,
@@ -71,6 +73,10 @@ def render(step: Step, ticket: Ticket, provider: Provider | None) -> VoiceRespon
         twiml.url("recording", **ids),
         current_app.config["HOTLINE_VOICEMAIL_MAX"],
     )
+
+
+def _provider(session: Session) -> Provider:
+    return tickets.provider(session) or Provider(name="Notdienst")
 
 
 def dial(ticket: Ticket, attempt: Attempt, timeout: int) -> VoiceResponse:
