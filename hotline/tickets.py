@@ -7,6 +7,7 @@ is accepted by one attempt only.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,8 @@ from escalation import callflow
 from hotline import notify
 from hotline.clock import local
 from hotline.models import Attempt, Customer, Engineer, Event, Provider, Ticket
+
+log_ = logging.getLogger(__name__)
 
 # A claim older than Twilio's maximum call length is a leftover of a lost webhook.
 STALE_CLAIM = timedelta(hours=4)
@@ -142,17 +145,31 @@ def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:
 
 
 def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int:
-    """SMS to everyone in the chain and the project lead; `round_` > 0 re-announces."""
+    """SMS to everyone in the chain and the project lead; `round_` > 0 re-announces.
+
+    A chain with nobody to text (an empty rota) must not swallow the voicemail: then the
+    provider's support mailbox gets it, and the log says so loudly.
+    """
     when = local(ticket.arrived_at).strftime("%d.%m. %H:%M")
     again = "ERINNERUNG: " if round_ else ""
+    what = f"Notfall-Voicemail #{ticket.id} von {who(ticket)} ({caller(ticket)}), {when}."
+    people = chain_people(session, ticket)
     sent = 0
-    for number, key in chain_people(session, ticket).items():
-        body = (
-            f"{again}Notfall-Voicemail #{ticket.id} von {who(ticket)} ({caller(ticket)}), {when}. "
-            f"Niemand hat angenommen. Bitte zurückrufen und übernehmen: {link(ticket, key)}"
+    for number, key in people.items():
+        body = f"{again}{what} Niemand hat angenommen. Bitte zurückrufen: {link(ticket, key)}"
+        sent += notify.enqueue_sms(
+            session, number, body, f"voicemail:{ticket.id}:{round_}:{number}", ticket.id
         )
-        key_ = f"voicemail:{ticket.id}:{round_}:{number}"
-        sent += notify.enqueue_sms(session, number, body, key_, ticket.id)
+    if not people:
+        log_.error("voicemail on ticket %s: nobody in the chain to tell", ticket.id)
+        mailbox = provider(session)
+        if mailbox and mailbox.support_email:
+            sent += notify.enqueue_email(
+                session, mailbox.support_email, f"{again}{what}",
+                f"{what}\nNiemand war in der Bereitschaft erreichbar. Bitte zurückrufen.\n"
+                f"{link(ticket)}\n",
+                key=f"voicemail:{ticket.id}:{round_}:mailbox", ticket_id=ticket.id,
+            )  # fmt: skip
     return sent
 
 

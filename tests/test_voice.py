@@ -18,10 +18,19 @@ from builders import (
 )
 from conftest import PUBLIC_URL, Clock, TwilioClient
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from hotline import db
-from hotline.models import Attempt, Engineer, Message, Ticket
+from hotline.models import (
+    Attempt,
+    Engineer,
+    Message,
+    Provider,
+    Rotation,
+    RotationMember,
+    Team,
+    Ticket,
+)
 
 
 @pytest.fixture
@@ -560,3 +569,41 @@ def test_repeated_keypad_and_confirmation_requests_change_nothing(
     assert len(ticket.attempts) == 1
     assert [e.kind for e in ticket.events].count("customer number entered") == 2
     assert [e.kind for e in ticket.events].count("emergency confirmed") == 1
+
+
+def test_a_voicemail_nobody_can_be_told_of_goes_to_the_support_mailbox(
+    app: Flask, twilio: TwilioClient, provider: Any
+) -> None:
+    with app.app_context():  # an empty rota, and no fallback number
+        session = db.session()
+        for model in (RotationMember, Rotation):
+            session.execute(delete(model))
+        session.execute(update(Provider).values(fallback_number=None))
+        session.execute(update(Team).values(project_lead_id=None))
+        session.commit()
+    call = Call(twilio)
+    root = walk_to_first_dial(call)
+    assert verbs(root)[:2] == ["Say", "Record"]
+    call.post(
+        root.find("Record").get("action"),
+        RecordingUrl="https://api.twilio.com/R3",
+        RecordingDuration="9",
+    )
+    [mail] = messages(app)
+    assert (mail.channel, mail.to) == ("email", "support@example.de")
+    assert ticket_of(app, call).state == "callback_pending"
+
+
+def test_personal_data_is_deleted_after_the_retention_period(
+    app: Flask, twilio: TwilioClient, provider: Any, clock: Clock
+) -> None:
+    from hotline import tickets
+
+    call = Call(twilio)
+    walk_to_first_dial(call)
+    with app.app_context():
+        assert tickets.purge_personal_data(db.session(), clock.advance(days=89)) == 0
+        assert tickets.purge_personal_data(db.session(), clock.advance(days=2)) == 1
+    ticket = ticket_of(app, call)
+    assert (ticket.from_raw, ticket.from_number, ticket.voicemail_url) == (None, None, None)
+    assert ticket.customer_id is not None  # the business record stays

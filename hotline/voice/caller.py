@@ -408,17 +408,27 @@ def status() -> Response:
 
 
 def _tell_missed(session: Session, ticket: Ticket) -> None:
-    """A customer tried to call and hung up: the on-call engineer hears of it, with the number."""
+    """A customer tried to call and hung up: the on-call engineer hears of it, with the number
+    (the support mailbox when the rota has nobody)."""
     chain = ticket.chain or roster.chain_for(session, ticket.customer, ticket.arrived_at).to_json()
     first = next((e for e in chain if e.get("engineer")), None)
-    if first is None:
-        return
-    number = ticket.from_number or "Rufnummer unterdrückt"
     body = (
-        f"Verpasster Notruf #{ticket.id}: {tickets.who(ticket)} ({number}) hat aufgelegt, "
-        f"bevor jemand angenommen hat. Bitte zurückrufen."
+        f"Verpasster Notruf #{ticket.id}: {tickets.who(ticket)} ({tickets.caller(ticket)}) hat "
+        f"aufgelegt, bevor jemand angenommen hat. Bitte zurückrufen."
     )
-    notify.enqueue_sms(session, first["number"], body, f"missed:{ticket.id}", ticket.id)
+    if first is not None:
+        notify.enqueue_sms(session, first["number"], body, f"missed:{ticket.id}", ticket.id)
+        return
+    provider = tickets.provider(session)
+    if provider and provider.support_email:
+        notify.enqueue_email(
+            session,
+            provider.support_email,
+            body,
+            body,
+            key=f"missed:{ticket.id}",
+            ticket_id=ticket.id,
+        )
 
 
 # --- repeated requests ---------------------------------------------------------------------
