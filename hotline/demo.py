@@ -9,12 +9,14 @@ the same demo. All numbers are fictional (0171 555..., 020 7946 0... is a UK dra
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from escalation import rota
 from hotline import clock
+from hotline.clock import BERLIN
 from hotline.directory import Summary, import_directory
 
 # key, name, team, role, mobile
@@ -230,7 +232,8 @@ def directory(now: datetime) -> dict[str, Any]:
         },
         "teams": [{"key": k, "name": n, "project_lead": lead} for k, n, lead in TEAMS],
         "engineers": engineers,
-        "customers": CUSTOMERS,
+        # every customer can be told of a rescheduled appointment
+        "customers": [{"email": f"it-{c['number']}@kunde.example", **c} for c in CUSTOMERS],
         "rotations": rotations,
         "overrides": [
             {
@@ -254,6 +257,8 @@ def directory(now: datetime) -> dict[str, Any]:
     }
 
 
-def seed(session: Session) -> Summary:
-    """Load (or refresh) the demo provider through the directory import."""
-    return import_directory(session, directory(clock.now()))
+def seed(session: Session, week: date | None = None) -> Summary:
+    """Load (or refresh) the demo provider through the directory import, for the week of
+    `week` (default: this week), so a walk-through with fixed dates can be replayed any day."""
+    at = clock.now() if week is None else rota.instant(datetime.combine(week, time(12)), BERLIN)
+    return import_directory(session, directory(at))

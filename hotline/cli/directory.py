@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -43,14 +45,19 @@ def export_command(file: str | None) -> None:
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when a provider exists already.")
+@click.option(
+    "--week",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Build the demo for the week of this date (default: this week).",
+)
 @with_appcontext
-def seed_demo(if_empty: bool) -> None:
-    """Load the demo provider "Solutionbar IT-Service" (dates relative to today)."""
+def seed_demo(if_empty: bool, week: datetime | None) -> None:
+    """Load the demo provider "Solutionbar IT-Service" (dates relative to today or --week)."""
     session = db.session()
     if if_empty and session.scalars(select(Provider).limit(1)).first():
         click.echo("a provider exists: demo data not loaded")
         return
-    for line in demo.seed(session).lines():
+    for line in demo.seed(session, week.date() if week else None).lines():
         click.echo(line)
 
 
