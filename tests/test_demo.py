@@ -79,3 +79,16 @@ def test_demo_has_someone_on_call_and_appointments_to_displace(
     exported = export_directory(session)
     assert exported["customers"][0]["name"] == "Müller & Söhne Maschinenbau GmbH"
     assert len(exported["overrides"]) == 1 and len(exported["absences"]) == 1
+
+
+def test_seed_demo_for_a_fixed_week(app: Flask) -> None:
+    """The README's walk-through: the week of 30 November 2026, whatever day it is run."""
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--week", "2026-12-02"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from hotline import db
+
+        days = {local(a.starts_at).date() for a in db.session().scalars(select(Appointment))}
+    assert min(days).isoformat() >= "2026-11-30"
+    assert max(days).isoformat() <= "2026-12-11"
+    assert all(day.weekday() < 5 for day in days)
