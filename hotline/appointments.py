@@ -59,7 +59,7 @@ class Planning:
 
 
 def provider(session: Session) -> Provider:
-    return session.scalar(select(Provider).limit(1)) or Provider(name="", settings={})
+    return Provider.one(session) or Provider(name="", settings={})
 
 
 def planning(session: Session) -> Planning:

@@ -25,8 +25,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -88,6 +89,11 @@ class Provider(Base):
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Working hours and emergency defaults for appointments and billing (escalation/).
     settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    @classmethod
+    def one(cls, session: Session) -> Provider | None:
+        """The provider of this deployment (None before a directory is imported)."""
+        return session.scalars(select(cls).order_by(cls.id).limit(1)).first()
 
 
 class Team(Base):

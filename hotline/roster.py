@@ -13,13 +13,9 @@ from escalation import chain, gaps, rota
 from hotline import models as m
 
 
-def provider(session: Session) -> m.Provider | None:
-    return session.scalars(select(m.Provider).order_by(m.Provider.id).limit(1)).first()
-
-
 def zone(session: Session) -> ZoneInfo:
     """The provider's time zone, where rota hand-offs and restrictions are wall-clock times."""
-    row = provider(session)
+    row = m.Provider.one(session)
     return ZoneInfo(row.timezone if row and row.timezone else "Europe/Berlin")
 
 
@@ -30,7 +26,7 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
     Plain column tuples rather than ORM objects: this runs inside every voice request.
     """
     end = end or start
-    row = provider(session)
+    row = m.Provider.one(session)
     engineers = dict(session.execute(select(m.Engineer.id, m.Engineer.key)).tuples().all())
     teams = dict(session.execute(select(m.Team.id, m.Team.key)).tuples().all())
     RO, RM, OV, AB = m.Rotation, m.RotationMember, m.Override, m.Absence
@@ -132,7 +128,7 @@ def displaced(session: Session, keys: set[str], at: datetime, window: timedelta)
 
 def chain_for(session: Session, customer: m.Customer | None, at: datetime) -> chain.Chain:
     """The chain a call from `customer` (None: unidentified) walks at `at`."""
-    row = provider(session)
+    row = m.Provider.one(session)
     team = customer.team if customer else None
     policy = chain.effective_policy(row.policy if row else None, team.policy if team else None)
     current = load_rota(session, at)

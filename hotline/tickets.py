@@ -20,7 +20,7 @@ from hotline import notify
 from hotline.clock import local
 from hotline.models import Attempt, Customer, Engineer, Event, Provider, Ticket
 
-log_ = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # A claim older than Twilio's maximum call length is a leftover of a lost webhook.
 STALE_CLAIM = timedelta(hours=4)
@@ -56,10 +56,6 @@ def open_ticket(
 
 def log(session: Session, ticket: Ticket, at: datetime, kind: str, **detail: Any) -> None:
     session.add(Event(ticket=ticket, at=at, kind=kind, detail=detail or None))
-
-
-def provider(session: Session) -> Provider | None:
-    return session.scalar(select(Provider).limit(1))
 
 
 # --- engineers: one emergency at a time ----------------------------------------------------
@@ -161,8 +157,8 @@ def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int
             session, number, body, f"voicemail:{ticket.id}:{round_}:{number}", ticket.id
         )
     if not people:
-        log_.error("voicemail on ticket %s: nobody in the chain to tell", ticket.id)
-        mailbox = provider(session)
+        logger.error("voicemail on ticket %s: nobody in the chain to tell", ticket.id)
+        mailbox = Provider.one(session)
         if mailbox and mailbox.support_email:
             sent += notify.enqueue_email(
                 session, mailbox.support_email, f"{again}{what}",

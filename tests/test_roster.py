@@ -129,7 +129,7 @@ def test_fallback_from_settings_wins(app: Any, session: Any) -> None:
 
 def test_fewest_displaced_orders_the_pool(app: Any, session: Any) -> None:
     rows = directory(session)
-    provider = roster.provider(session)
+    provider = m.Provider.one(session)
     assert provider is not None
     provider.policy = {"order": "fewest-displaced", "window": "3h"}
     # Unidentified call: pool is jonas, lena, sara; jonas has two planned appointments, lena one.

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from hotline import db, demo
 from hotline.directory import DirectoryError, dump, export_directory, import_file
@@ -54,7 +53,7 @@ def export_command(file: str | None) -> None:
 def seed_demo(if_empty: bool, week: datetime | None) -> None:
     """Load the demo provider "Solutionbar IT-Service" (dates relative to today or --week)."""
     session = db.session()
-    if if_empty and session.scalars(select(Provider).limit(1)).first():
+    if if_empty and Provider.one(session):
         click.echo("a provider exists: demo data not loaded")
         return
     for line in demo.seed(session, week.date() if week else None).lines():

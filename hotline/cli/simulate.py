@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hotline import db, notify, phones, tickets
 from hotline.cli.tickets import render
 from hotline.clock import now
-from hotline.models import Message, Ticket
+from hotline.models import Message, Provider, Ticket
 from hotline.simulator import BEHAVIOURS, Clock, Script, Simulator
 
 
@@ -118,7 +118,7 @@ def simulate_call(
     )
     clock = Clock(start)
     real_clock, app.config["CLOCK"] = app.config["CLOCK"], clock
-    provider = tickets.provider(db.session())
+    provider = Provider.one(db.session())
     to = to or (provider.central_number if provider else None) or "+4930000000"
     script = Script(
         presses=list(presses) or ["1"],

@@ -28,7 +28,7 @@ from escalation.callflow import (
 )
 from hotline import callers, db, notify, phones, roster, tickets
 from hotline.clock import now
-from hotline.models import Attempt, Customer, Engineer, Ticket
+from hotline.models import Attempt, Customer, Engineer, Provider, Ticket
 from hotline.voice import steps, twiml, voice
 from hotline.voice.fallback import caller_fallback, empty
 from hotline.voice.guard import webhook
@@ -336,7 +336,7 @@ def message() -> Response:
     ticket = _ticket(session)
     url = request.form.get("RecordingUrl")
     seconds = int(request.form.get("RecordingDuration") or 0)
-    provider = tickets.provider(session)
+    provider = Provider.one(session)
     if url and seconds > 0 and ticket.voicemail_url is None:
         ticket.voicemail_url, ticket.voicemail_seconds = url, seconds
         tickets.log(session, ticket, now(), "message left", seconds=seconds)
@@ -419,7 +419,7 @@ def _tell_missed(session: Session, ticket: Ticket) -> None:
     if first is not None:
         notify.enqueue_sms(session, first["number"], body, f"missed:{ticket.id}", ticket.id)
         return
-    provider = tickets.provider(session)
+    provider = Provider.one(session)
     if provider and provider.support_email:
         notify.enqueue_email(
             session,

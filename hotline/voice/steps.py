@@ -19,7 +19,7 @@ from escalation.callflow import (
     Step,
     Voicemail,
 )
-from hotline import phones, tickets
+from hotline import phones
 from hotline.models import Attempt, Provider, Ticket
 from hotline.voice import twiml
 from hotline.voice.prompts import text
@@ -76,7 +76,7 @@ def render(step: Step, ticket: Ticket, session: Session) -> VoiceResponse:
 
 
 def _provider(session: Session) -> Provider:
-    return tickets.provider(session) or Provider(name="Notdienst")
+    return Provider.one(session) or Provider(name="Notdienst")
 
 
 def dial(ticket: Ticket, attempt: Attempt, timeout: int) -> VoiceResponse:
