@@ -607,3 +607,35 @@ def test_personal_data_is_deleted_after_the_retention_period(
     ticket = ticket_of(app, call)
     assert (ticket.from_raw, ticket.from_number, ticket.voicemail_url) == (None, None, None)
     assert ticket.customer_id is not None  # the business record stays
+
+
+def test_caller_hangs_up_a_bridged_call_and_the_dial_result_comes_after_the_status(
+    app: Flask, twilio: TwilioClient, provider: Any, clock: Clock
+) -> None:
+    call = Call(twilio)
+    _, whisper, action = call.engineer(walk_to_first_dial(call))
+    call.child(call.child(whisper).find("Gather").get("action"), Digits="1")
+    clock.advance(minutes=5)
+    call.post("/voice/status", CallStatus="completed", CallDuration="330")
+    ticket = ticket_of(app, call)
+    assert (ticket.state, ticket.attempts[0].outcome, ticket.bridged_seconds) == (
+        "connected",
+        "accepted",
+        300,
+    )
+    call.post(
+        action,
+        DialCallStatus="completed",
+        DialBridged="true",
+        DialCallDuration="298",
+        CallStatus="completed",
+    )
+    ticket = ticket_of(app, call)
+    assert (ticket.attempts[0].outcome, ticket.bridged_seconds) == ("accepted", 298)
+    with app.app_context():
+        assert (
+            db.session().scalar(
+                select(func.count(Engineer.id)).where(Engineer.busy_ticket_id.is_not(None))
+            )
+            == 0
+        )

@@ -274,7 +274,7 @@ def dial_result() -> Response:
     ticket = _ticket(session)
     seq = int(request.args["attempt"])
     attempt = next((a for a in ticket.attempts if a.seq == seq), None)
-    if attempt is None or attempt.outcome not in ("ringing", "declined"):
+    if attempt is None or attempt.dial_status is not None:  # unknown, or handled before
         return twiml.reply(_resume(session, ticket))
     at = now()
     status = request.form.get("DialCallStatus", "")
@@ -282,7 +282,7 @@ def dial_result() -> Response:
     attempt.outcome = callflow.dial_outcome(accepted, attempt.outcome == "declined", status)
     attempt.dial_status = status
     attempt.bridged = request.form.get("DialBridged") == "true"
-    attempt.ended_at = at
+    attempt.ended_at = attempt.ended_at or at  # the status callback may have come first
     attempt.child_call_sid = attempt.child_call_sid or request.form.get("DialCallSid")
     tickets.release(session, ticket.id, attempt.engineer_id)
     tickets.log(
@@ -397,7 +397,13 @@ def status() -> Response:
     ticket.state = callflow.after_hangup(before)
     tickets.release(session, ticket.id)
     for attempt in ticket.attempts:
-        if attempt.outcome == "ringing":
+        if attempt.ended_at is None and attempt.outcome == "accepted":
+            # the caller hung up a bridged call; the dial result, if it comes, has the exact time
+            attempt.ended_at = at
+            attempt.talk_seconds = ticket.bridged_seconds = int(
+                (at - (ticket.accepted_at or at)).total_seconds()
+            )
+        elif attempt.ended_at is None:
             attempt.outcome, attempt.ended_at = "canceled", at
     tickets.log(session, ticket, at, "call ended", status=call_status, seconds=ticket.call_seconds)
     if ticket.state == callflow.ABANDONED:

@@ -65,30 +65,30 @@ def accept() -> Response:
     ticket, attempt = _attempt(session)
     digits = request.form.get("Digits", "")
     at = now()
+    if digits == "1" and ticket.accepted_attempt_id == attempt.id:
+        return _bridge()  # Twilio repeated the key press
     if digits == "1" and attempt.outcome == "ringing" and ticket.ended_at is None:
-        already = ticket.accepted_attempt_id == attempt.id
-        if already or tickets.accept(session, ticket, attempt, at):
-            if not already:
-                tickets.log(
-                    session,
-                    ticket,
-                    at,
-                    "accepted",
-                    attempt=attempt.seq,
-                    engineer=attempt.engineer.key if attempt.engineer else None,
-                )
-                _tell_accepted(session, ticket, attempt)
+        if not tickets.accept(session, ticket, attempt, at):
             session.commit()
-            response = VoiceResponse()
-            twiml.say(response, text("accepted"))
-            return twiml.reply(response)  # the document ends without <Hangup/>: bridged
+            return _hangup(text("taken"))
+        attempt.outcome = "accepted"
+        engineer = attempt.engineer.key if attempt.engineer else None
+        tickets.log(session, ticket, at, "accepted", attempt=attempt.seq, engineer=engineer)
+        _tell_accepted(session, ticket, attempt)
         session.commit()
-        return _hangup(text("taken"))
+        return _bridge()
     if digits == "2" and attempt.outcome == "ringing":
         attempt.outcome = "declined"
         tickets.log(session, ticket, at, "declined", attempt=attempt.seq)
         session.commit()
     return _hangup()
+
+
+def _bridge() -> Response:
+    """A document that ends without `<Hangup/>`: Twilio bridges the engineer to the caller."""
+    response = VoiceResponse()
+    twiml.say(response, text("accepted"))
+    return twiml.reply(response)
 
 
 def _tell_accepted(session: Session, ticket: Ticket, attempt: Attempt) -> None:
