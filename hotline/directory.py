@@ -95,7 +95,7 @@ class DirectoryError(ValueError):
 
 @dataclass
 class Summary:
-    """What an import did, per section: created, updated, removed, deactivated, kept."""
+    """What an import did, per section: created, updated, ended, removed, deactivated, kept."""
 
     counts: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     notes: list[str] = field(default_factory=list)
@@ -587,23 +587,46 @@ def _sync(
     model: type,
     summary: Summary,
     section: str,
+    now: datetime,
 ) -> None:
-    """Rows without keys (overrides, absences): keep equal ones, add new ones, remove the rest."""
+    """Rows without keys (overrides, absences): the file says what holds from now on.
+
+    An entry equal to a row changes nothing, another entry is created as written. A row missing
+    from the file keeps its past (history is fact): one that has ended is kept, one running is
+    ended at `now`, or runs to the new end when the file gives it one (same start, same people,
+    an end after now), and only one that has not started yet is removed. `now` is taken to the
+    second, as export writes it, so that a row ended here comes back unchanged.
+    """
+    now = now.replace(microsecond=0)
     names = list(wanted[0]) if wanted else []
     spare: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for row in rows:
         spare[tuple(getattr(row, n) for n in names) if names else (row.id,)].append(row)
+    new = []
     for values in wanted:
         found = spare.get(tuple(values.values()))
         if found:
             found.pop()
         else:
-            session.add(model(**values))
-            summary.count(section, "created")
-    for left in spare.values():
-        for row in left:
+            new.append(values)
+    for row in (row for left in spare.values() for row in left):
+        if row.ends_at <= now:
+            summary.count(section, "kept")
+        elif row.starts_at < now:
+            same = {n: getattr(row, n) for n in names if n != "ends_at"}
+            later = next(
+                (v for v in new if _without(v, "ends_at") == same and v["ends_at"] > now), None
+            )
+            row.ends_at = later["ends_at"] if later else now
+            if later:
+                new.remove(later)
+            summary.count(section, "updated" if later else "ended")
+        else:
             session.delete(row)
             summary.count(section, "removed")
+    for values in new:
+        session.add(model(**values))
+        summary.count(section, "created")
 
 
 def _apply(session: Session, plan: dict[str, Any], now: datetime) -> Summary:
@@ -704,6 +727,7 @@ def _apply(session: Session, plan: dict[str, Any], now: datetime) -> Summary:
         Override,
         summary,
         "overrides",
+        now,
     )
     _sync(
         session,
@@ -712,6 +736,7 @@ def _apply(session: Session, plan: dict[str, Any], now: datetime) -> Summary:
         Absence,
         summary,
         "absences",
+        now,
     )
 
     keys = [entry["key"] for entry in plan["appointments"]]
