@@ -68,9 +68,9 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     if not values["HOTLINE_PUBLIC_URL"]:
         values["HOTLINE_PUBLIC_URL"] = f"http://localhost:{values['PORT']}"
     values["HOTLINE_PUBLIC_URL"] = values["HOTLINE_PUBLIC_URL"].rstrip("/")
-    for name in ("SECRET_KEY", "TWILIO_AUTH_TOKEN"):
-        if not values[name]:
-            values[name] = _generated_secret(instance_path, name)
+    values["HOTLINE_GENERATED"] = [n for n in ("SECRET_KEY", "TWILIO_AUTH_TOKEN") if not values[n]]
+    for name in values["HOTLINE_GENERATED"]:
+        values[name] = _generated_secret(instance_path, name)
     return values
 
 

@@ -17,6 +17,7 @@ MODULES = [
     "appointments",
     "billing",
     "worker",
+    "check",
 ]
 
 

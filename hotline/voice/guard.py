@@ -39,8 +39,14 @@ def webhook(
         @functools.wraps(handler)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             if not signed():
-                log.warning(
-                    "rejected unsigned request to %s from %s", request.path, request.remote_addr
+                # Twilio signs the URL it calls: if this is every request, HOTLINE_PUBLIC_URL
+                # or TWILIO_AUTH_TOKEN is wrong (`flask --app hotline check`).
+                log.error(
+                    "403: bad or missing X-Twilio-Signature for %s (checked against %s; the "
+                    "request came to %s)",
+                    request.path,
+                    public_url(),
+                    request.host_url,
                 )
                 abort(403)
             try:

@@ -1,0 +1,76 @@
+"""Is this deployment ready to take the provider's emergency calls? One list of findings.
+
+A wrong public URL or auth token makes every webhook answer 403, and then even the Fallback URL
+fails: the caller hears Twilio's error message. That must be found before the number is pointed
+here, not by the first customer at 3 a.m.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from hotline import fallback, roster
+from hotline.clock import local
+from hotline.models import Provider
+
+FAIL, WARN, OK = "FAIL", "WARN", "OK"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str
+    text: str
+
+
+def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Finding]:
+    config = app.config
+    live = bool(config["TWILIO_ACCOUNT_SID"])
+    found: list[Finding] = []
+
+    def say(level: str, text: str) -> None:
+        found.append(Finding(level, text))
+
+    url = urlsplit(config["HOTLINE_PUBLIC_URL"])
+    if url.hostname in ("localhost", "127.0.0.1", "::1"):
+        say(FAIL if live else WARN, f"HOTLINE_PUBLIC_URL {url.geturl()} is not reachable by Twilio")
+    elif url.scheme != "https":
+        say(WARN, f"HOTLINE_PUBLIC_URL {url.geturl()} is not https: callers' data travel in clear")
+    else:
+        say(OK, f"Twilio calls {url.geturl()}")
+    if live and "TWILIO_AUTH_TOKEN" in config["HOTLINE_GENERATED"]:
+        say(FAIL, "TWILIO_AUTH_TOKEN is not set: every signature check will fail (403)")
+    elif not live:
+        say(WARN, "TWILIO_ACCOUNT_SID is not set: SMS are logged (DRY RUN), not sent")
+    else:
+        say(OK, "Twilio account and auth token are set")
+    if not config["HOTLINE_SMTP_HOST"]:
+        say(WARN, "HOTLINE_SMTP_HOST is not set: e-mail is logged (DRY RUN), not sent")
+    if live and config["DATABASE_URL"].startswith("sqlite"):
+        say(WARN, "the database is SQLite: use PostgreSQL (DATABASE_URL) in production")
+
+    provider = Provider.one(session)
+    if provider is None:
+        say(FAIL, "no directory imported: `flask --app hotline import FILE`")
+        return found
+    number = fallback.number(app) or provider.fallback_number
+    if number:
+        say(OK, f"fallback number {number} (known without the database)")
+    else:
+        say(FAIL, "no fallback number: a failure would leave callers with voicemail only")
+
+    report = roster.gap_report(session, now, now + timedelta(days=days))
+    for gap in report.gaps:
+        where = f"team {gap.team}" if gap.team else "the cross-team pool"
+        span = f"{local(gap.starts_at):%a %d.%m. %H:%M} to {local(gap.ends_at):%a %d.%m. %H:%M}"
+        say(WARN, f"nobody reachable on call for {where}, {span}")
+    for person in report.unreachable:
+        say(WARN, f"{person.engineer} is on call ({person.team} {person.layer}) but "
+                  f"{person.reason}")  # fmt: skip
+    if not report.gaps and not report.unreachable:
+        say(OK, f"someone reachable is on call for every team for the next {days} days")
+    return found
