@@ -120,7 +120,6 @@ class Simulator:
             "AccountSid": "AC" + "0" * 32,
         }
         self.say(f"{self.stamp()} call from {from_ or '(withheld)'} to {to}, CallSid {self.sid}")
-        status = "completed"
         try:
             document = self.post("/voice/incoming", self.form)
             while document is not None:
@@ -131,7 +130,7 @@ class Simulator:
             "/voice/status",
             {
                 **self.form,
-                "CallStatus": status,
+                "CallStatus": "completed",
                 "CallDuration": str(int((self.clock() - self.started).total_seconds())),
                 "SequenceNumber": "1",
             },
