@@ -68,6 +68,12 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money(minutes: int, hourly_rate: Decimal) -> Decimal:
+    """Minutes at an hourly rate. Multiplied before dividing: minutes / 60 is inexact (11 / 60)
+    and its rounded digits could tip a half cent (11 min at 50.10 is 9.185, to be 9.19)."""
+    return cents(Decimal(minutes) * hourly_rate / 60)
+
+
 def hours(minutes: int) -> Decimal:
     return cents(Decimal(minutes) / 60)
 
@@ -130,7 +136,7 @@ def month_lines(
         billed = billable_minutes(raw, terms)
         covered = min(billed, max(quota_left, 0))
         quota_left -= covered
-        amount = cents(Decimal(billed) / 60 * terms.hourly_rate)
+        amount = money(billed, terms.hourly_rate)
         lines.append(
             Line(
                 ticket_id=e.ticket_id,
@@ -139,7 +145,7 @@ def month_lines(
                 quota_minutes=covered,
                 extra_minutes=billed - covered,
                 amount=amount,
-                extra_amount=cents(Decimal(billed - covered) / 60 * terms.hourly_rate),
+                extra_amount=money(billed - covered, terms.hourly_rate),
                 surcharge=surcharge(amount, terms, e.displaced, e.waived),
                 displaced=e.displaced,
                 waived=e.waived,

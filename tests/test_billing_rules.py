@@ -56,6 +56,12 @@ def test_money_is_decimal_rounded_half_up_to_cents() -> None:
     assert all(isinstance(v, Decimal) for v in (line.amount, line.extra_amount, line.surcharge))
 
 
+def test_a_half_cent_from_minutes_not_divisible_by_60_rounds_up() -> None:
+    terms = Terms(hourly_rate=Decimal("50.10"), increment_minutes=1)
+    (line,) = month_lines([Emergency(1, T, 0, 11)], terms)
+    assert line.amount == line.extra_amount == Decimal("9.19")  # 11 min of 50.10 = 9.185
+
+
 def test_without_a_quota_everything_is_extra_effort() -> None:
     (line,) = month_lines([Emergency(1, T, 0, 45)], Terms(hourly_rate=Decimal("80")))
     assert (line.quota_minutes, line.extra_minutes, line.extra_amount) == (0, 45, Decimal("60.00"))
