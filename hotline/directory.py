@@ -884,10 +884,25 @@ def import_directory(session: Session, data: Any) -> Summary:
     return summary
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without the integer surprises of YAML 1.1: an unquoted `0123` (a PIN, a customer
+    number) would be the octal 83 and `8:00` the sexagesimal 480, silently; here they stay text.
+    Decimal integers (`10`, `10042`) are still integers."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"), list("-+0123456789")
+)
+
+
 def import_file(session: Session, path: str | Path) -> Summary:
     """Import a YAML file; a YAML syntax error is reported like any other error."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)
     except (OSError, yaml.YAMLError) as exc:
         raise DirectoryError([f"{path}: {exc}"]) from None
     return import_directory(session, data)

@@ -350,3 +350,16 @@ def test_cli_import_export(app: Flask, tmp_path: Path) -> None:
         in result.output
     )
     assert 'engineers[0] (anna).team: unknown team "rosa"' in result.output
+
+
+def test_import_file_keeps_leading_zeros(session: Any, tmp_path: Path) -> None:
+    """Unquoted `0123` is the octal 83 in YAML 1.1; a PIN or customer number must stay as typed."""
+    path = tmp_path / "directory.yaml"
+    text = EXAMPLE.replace('pin: "4711"', "pin: 0123").replace('"10077"', "010077")
+    path.write_text(text.replace('handoff: "Mon 08:00"', "handoff: 8:00"), encoding="utf-8")
+    import_file(session, path)
+    numbers = session.scalars(select(Customer.number).order_by(Customer.number)).all()
+    assert numbers == ["010077", "10042"]
+    pin = session.scalars(select(Customer.pin).where(Customer.number == "10042")).one()
+    assert pin == "0123"
+    assert session.scalars(select(Rotation.handoff)).one() == "8:00"
