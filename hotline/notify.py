@@ -14,6 +14,7 @@ import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from time import monotonic
 from typing import Any
 
 from flask import current_app
@@ -33,6 +34,10 @@ DRY_RUN = "dry-run"
 MAX_TRIES = 8  # 1 + 2 + 4 + ... + 64 minutes of backoff: about two hours before giving up
 CLAIM = timedelta(minutes=5)  # a worker that dies mid-send releases its message after this
 BATCH = 50
+# A run claims no more messages after this long: every claim is counted from the run's `now`, so
+# a message claimed later (behind slow sends) could expire while still being sent, and a second
+# worker would send it again. Half the claim leaves the last send enough time.
+BUDGET = CLAIM / 2
 
 
 def enqueue_sms(
@@ -79,9 +84,11 @@ def deliver_due(session: Session, now: datetime) -> int:
 
     Each message is claimed by a conditional UPDATE (committed) before it is sent, so two
     workers never send the same one, and its outcome is committed on its own, so one failure
-    never blocks or undoes the others. This commits `session`.
+    never blocks or undoes the others. What is left after `BUDGET` waits for the next run.
+    This commits `session`.
     """
     session.commit()
+    deadline = monotonic() + BUDGET.total_seconds()
     due = session.scalars(
         select(Message.id)
         .where(Message.status == "pending", Message.next_try_at <= now)
@@ -89,7 +96,10 @@ def deliver_due(session: Session, now: datetime) -> int:
         .limit(BATCH)
     ).all()
     sent = 0
-    for message_id in due:
+    for done, message_id in enumerate(due):
+        if monotonic() > deadline:
+            log.warning("sending is slow: %d due messages left for the next run", len(due) - done)
+            break
         message = _claim(session, message_id, now)
         if message is not None:
             sent += _deliver(session, message, now)

@@ -176,6 +176,25 @@ def test_a_claimed_message_is_not_sent_by_a_second_worker(
     assert recorder.requests == []
 
 
+def test_a_slow_run_leaves_the_rest_unclaimed_for_the_next(
+    session: Any, clock: Any, recorder: RecordingHttpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each send "takes" a minute: past the budget nothing more is claimed, so no claim
+    (counted from the run's start) can expire while its message is still being sent."""
+    ticks = iter(range(0, 10_000, 60))
+    monkeypatch.setattr(notify, "monotonic", lambda: next(ticks))
+    for key in "abc":
+        notify.enqueue_sms(session, ENGINEER, key, key=key)
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 2
+    assert [(m.status, m.tries) for m in messages(session)] == [
+        ("sent", 1),
+        ("sent", 1),
+        ("pending", 0),
+    ]
+    assert notify.deliver_due(session, clock.at) == 1
+
+
 def test_dry_run_without_twilio_account(
     app: Flask, session: Any, clock: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
