@@ -294,7 +294,8 @@ def recheck(session: Session, ticket: Ticket, now: datetime) -> None:
         return  # the worker's first check will use the real duration
     added, released = displace(session, ticket, now)
     if added or released:
-        _tell_dispatcher(session, ticket, added, released, f"displaced:{ticket.id}:resolved")
+        key = f"displaced:{ticket.id}:resolved:{now.isoformat()}"  # a corrected resolution too
+        _tell_dispatcher(session, ticket, added, released, key)
 
 
 def displace(
@@ -427,13 +428,13 @@ def reschedule(
     appointment.engineer = engineer
     appointment.starts_at, appointment.ends_at = slot
     _decide(session, appointment, rule.RESCHEDULED, now)
-    tell_customer(session, appointment, rule.RESCHEDULED)
+    tell_customer(session, appointment, rule.RESCHEDULED, now)
 
 
 def cancel(session: Session, appointment: Appointment, now: datetime) -> None:
     _live(appointment)
     _decide(session, appointment, rule.CANCELLED, now)
-    tell_customer(session, appointment, rule.CANCELLED)
+    tell_customer(session, appointment, rule.CANCELLED, now)
 
 
 def _live(appointment: Appointment) -> None:
@@ -538,8 +539,12 @@ def _candidates(session: Session, appointment: Appointment) -> list[Engineer]:
 # --- the customer --------------------------------------------------------------------------
 
 
-def tell_customer(session: Session, appointment: Appointment, outcome: str) -> None:
-    """E-mail (and SMS where set) to the appointment's customer, in their language."""
+def tell_customer(session: Session, appointment: Appointment, outcome: str, now: datetime) -> None:
+    """E-mail (and SMS where set) to the appointment's customer, in their language.
+
+    One notice per decision: the key names its time and result, so moving an appointment back
+    to a time it had before still tells the customer, and only a repeat enqueues nothing.
+    """
     from hotline import notify
 
     customer = appointment.customer
@@ -556,7 +561,8 @@ def tell_customer(session: Session, appointment: Appointment, outcome: str) -> N
         "was": (appointment.original_starts_at or appointment.starts_at).astimezone(zone),
         "provider": provider(session).name,
     }
-    key = f"appointment:{appointment.id}:{outcome}:{appointment.starts_at.isoformat()}"
+    moved_to = appointment.starts_at.isoformat()
+    key = f"appointment:{appointment.id}:{outcome}:{now.isoformat()}:{moved_to}"
     if customer.email:
         subject, _, text = render_template(
             f"email/appointment.{language}.txt", **context

@@ -207,6 +207,27 @@ def test_reschedule_to_a_suggestion_tells_the_customer_in_german(
     assert sms.channel == "sms" and "verschoben auf 01.12. 11:30-12:30" in sms.body
 
 
+def test_moving_an_appointment_back_tells_the_customer_again(
+    session: Session, world: World
+) -> None:
+    a1 = world.appointment(session, "a1", world.mueller, "2026-12-02 10:00", "2026-12-02 11:00")
+    session.commit()
+    for minutes, start in [
+        (0, "2026-12-03 10:00"),
+        (1, "2026-12-02 10:00"),
+        (2, "2026-12-03 10:00"),
+    ]:
+        appointments.reschedule(session, a1, at(start), NOW + timedelta(minutes=minutes))
+    session.commit()
+    subjects = [m.subject for m in messages(session, "it@mueller.example")]
+    assert subjects == [
+        "Ihr Termin wurde verschoben: neu am 03.12.2026 um 10:00 Uhr",
+        "Ihr Termin wurde verschoben: neu am 02.12.2026 um 10:00 Uhr",
+        "Ihr Termin wurde verschoben: neu am 03.12.2026 um 10:00 Uhr",
+    ]
+    assert len(messages(session, "+491701234567")) == 3
+
+
 def test_cancel_tells_the_customer_in_english(session: Session, world: World) -> None:
     a1 = world.appointment(session, "a1", world.acme, "2026-12-01 10:00", "2026-12-01 11:00")
     session.commit()
@@ -268,6 +289,20 @@ def test_resolution_returns_appointments_that_turned_out_fine(
     assert released.released_at == at("2026-12-01 09:40")
     resolved_mail = messages(session, "dispo@example.de")[-1]
     assert "wieder frei" in (resolved_mail.subject or "")
+
+
+def test_a_corrected_resolution_tells_the_dispatcher_again(session: Session, world: World) -> None:
+    from hotline import billing
+
+    later = world.appointment(session, "a2", world.acme, "2026-12-01 10:30", "2026-12-01 11:30")
+    session.commit()
+    appointments.check_displacements(session, NOW)
+    billing.resolve(session, world.ticket, at("2026-12-01 09:40"), work_minutes=10)
+    billing.resolve(session, world.ticket, at("2026-12-01 11:00"), work_minutes=10)  # it was longer
+    session.commit()
+    assert later.status == "at_risk"
+    subjects = [m.subject or "" for m in messages(session, "dispo@example.de")]
+    assert len(subjects) == 3 and "wieder frei" in subjects[1] and "gefährdet" in subjects[2]
 
 
 def test_resolution_before_the_first_check_uses_the_real_duration(
