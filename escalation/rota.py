@@ -32,17 +32,22 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 LAYERS = ("primary", "secondary")
 WHEN = ("business_hours", "after_hours")
 UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+YEAR = timedelta(days=366)
 
 
 # --- validators (the directory importer calls these) ----------------------------------------
 
 
 def parse_shift(text: str) -> timedelta:
-    """'12h', '1d', '1w', '2w' ... -> the shift length (wall-clock), at least one hour."""
-    match = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", str(text), re.IGNORECASE)
-    if not match or int(match[1]) == 0:
-        raise ValueError(f"shift {text!r}: expected a positive number and h, d or w (12h, 1w)")
-    return int(match[1]) * UNITS[match[2].lower()]
+    """'12h', '1d', '1w', '2w' ... -> the shift length (wall-clock), one hour to a year.
+
+    A year at most: longer is no rotation, and hand-offs thousands of years ahead would overflow
+    `datetime` in every call."""
+    match = re.fullmatch(r"\s*(\d{1,4})\s*([hdw])\s*", str(text), re.IGNORECASE)
+    length = int(match[1]) * UNITS[match[2].lower()] if match else timedelta()
+    if not timedelta(hours=1) <= length <= YEAR:
+        raise ValueError(f"shift {text!r}: a number and h, d or w, from 1h to a year (12h, 1w)")
+    return length
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,15 @@ def test_parse_shift_refuses(text: str) -> None:
         parse_shift(text)
 
 
+def test_a_shift_is_at_most_a_year() -> None:
+    """Longer would be no rotation, and a huge one overflowed datetime (or int) in every call."""
+    assert parse_shift("52w") == timedelta(weeks=52)
+    assert parse_shift("366d") == timedelta(days=366)
+    for text in ("53w", "367d", "8785h", "99999999999999w"):
+        with pytest.raises(ValueError, match="shift"):
+            parse_shift(text)
+
+
 def test_parse_handoff() -> None:
     assert parse_handoff("Mon 08:00") == Handoff(0, time(8, 0))
     assert parse_handoff("sun 7:30") == Handoff(6, time(7, 30))
