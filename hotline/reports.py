@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from escalation.billing import cents, hours, quota_share
@@ -46,10 +46,14 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
     terms = billing.terms(customer.contract)
     used = sum(line.billed_minutes for line in lines.values())
     share = quota_share(used, terms)
+    # The month's emergencies so far, and any earlier one whose hours count in this month.
     emergencies = session.scalars(
         select(Ticket)
-        .where(Ticket.customer_id == customer.id, Ticket.accepted_at >= since)
-        .order_by(Ticket.accepted_at)
+        .where(
+            Ticket.customer_id == customer.id,
+            or_(Ticket.accepted_at.between(since, now), Ticket.id.in_(lines)),
+        )
+        .order_by(Ticket.accepted_at, Ticket.id)
     ).all()
     moved = session.scalars(
         select(Appointment)
@@ -57,7 +61,7 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         .where(
             Appointment.customer_id == customer.id,
             Displacement.outcome.in_(DISPLACING),
-            Displacement.decided_at >= since,
+            Displacement.decided_at.between(since, now),
         )
         .distinct()
         .order_by(Appointment.starts_at)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from test_appointments import NOW, World, at, build
 
 from hotline import appointments, billing, notify, reports
-from hotline.models import Message
+from hotline.models import Message, Ticket
 
 
 @pytest.fixture
@@ -76,6 +76,28 @@ def test_status_names_the_customers_own_moved_appointments_in_english(
     assert mail.subject == "Status report 2026-12: Acme Ltd"
     assert "Emergencies: none" in mail.text
     assert "- 2026-12-01 10:00 JourFixe Acme Ltd: moved to 2026-12-02 10:00" in mail.text
+
+
+def test_status_lists_the_emergencies_its_hours_come_from(session: Session, world: World) -> None:
+    """Those of the month up to now, and one from the month before that was resolved in it."""
+
+    def emergency(sid: str, accepted: str) -> Ticket:
+        t = Ticket(call_sid=sid, customer=world.caller, arrived_at=at(accepted),
+                   accepted_by=world.jonas, accepted_at=at(accepted))  # fmt: skip
+        session.add(t)
+        return t
+
+    november = emergency("CA-nov", "2026-11-30 23:00")
+    january = emergency("CA-jan", "2027-01-04 09:00")
+    session.flush()
+    billing.resolve(session, november, at("2026-12-01 00:30"), work_minutes=0)
+    session.commit()
+
+    mail = reports.status(session, world.caller, at("2026-12-03 12:00"))
+
+    listed = [line for line in mail.text.splitlines() if line.startswith("- #")]
+    assert [line.split()[1] for line in listed] == [f"#{november.id}", f"#{world.ticket.id}"]
+    assert f"#{january.id}" not in mail.html
 
 
 def test_quota_used_up(session: Session, world: World) -> None:
