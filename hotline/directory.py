@@ -120,10 +120,20 @@ class Summary:
 # --- reading and checking -------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{value!r} is not a text")
-    return value.strip()
+def _fits(text: str, column: Any) -> str:
+    """PostgreSQL refuses text longer than its column (SQLite keeps it): an error here instead."""
+    if len(text) > column.type.length:
+        raise ValueError(f"is longer than {column.type.length} characters")
+    return text
+
+
+def _text(column: Any) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{value!r} is not a text")
+        return _fits(value.strip(), column)
+
+    return check
 
 
 def _digits(value: Any) -> str:
@@ -150,7 +160,7 @@ def _block(value: Any) -> str:
 def _email(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
         raise ValueError(f'"{value}" is not an e-mail address')
-    return value.strip()
+    return _fits(value.strip(), Customer.email)  # every e-mail column has this length
 
 
 def _bool(value: Any) -> bool:
@@ -168,14 +178,20 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
-def _decimal(places: int) -> Callable[[Any], Decimal]:
+def _decimal(column: Any) -> Callable[[Any], Decimal]:
+    """An amount >= 0 that fits the column's digits (PostgreSQL refuses more; SQLite keeps it)."""
+    places = column.type.scale
+    limit = Decimal(10) ** (column.type.precision - places)
+
     def check(value: Any) -> Decimal:
         try:
             number = Decimal(str(value)) if not isinstance(value, bool) else Decimal("nan")
         except InvalidOperation:
             number = Decimal("nan")
-        if not number.is_finite() or number < 0 or number != round(number, places):
-            raise ValueError(f'"{value}" is not an amount >= 0 with at most {places} decimals')
+        if not number.is_finite() or not 0 <= number < limit or number != round(number, places):
+            raise ValueError(
+                f'"{value}" is not an amount from 0 to below {limit} with at most {places} decimals'
+            )
         return number
 
     return check
@@ -223,7 +239,7 @@ def _day_start(zone: ZoneInfo, next_day: bool) -> Callable[[Any], datetime]:
     return check
 
 
-def _rule(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _rule(parse: Callable[[Any], Any], column: Any = None) -> Callable[[Any], Any]:
     """A validator of escalation/, keeping the value as written (the rota parses it again)."""
 
     def check(value: Any) -> Any:
@@ -231,7 +247,7 @@ def _rule(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
             parse(value)
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"{value!r}: {exc}") from None
-        return value
+        return value if column is None else _fits(value, column)
 
     return check
 
@@ -348,7 +364,7 @@ def _read(data: Any) -> dict[str, Any]:
     zone_name = r.get("provider", raw, "timezone", _zone, default="Europe/Berlin")
     zone = ZoneInfo(zone_name if zone_name is not BAD else "Europe/Berlin")
     plan["provider"] = {
-        "name": r.get("provider", raw, "name", _text, required=True),
+        "name": r.get("provider", raw, "name", _text(Provider.name), required=True),
         "central_number": r.get("provider", raw, "central_number", _phone),
         "fallback_number": r.get("provider", raw, "fallback_number", _phone, required=True),
         "office_number": r.get("provider", raw, "office_number", _phone),
@@ -370,12 +386,12 @@ def _read(data: Any) -> dict[str, Any]:
     plan["teams"] = []
     for where, item in teams:
         r.known(where, item, FIELDS["teams"])
-        key = r.get(where, item, "key", _text, required=True)
+        key = r.get(where, item, "key", _text(Team.key), required=True)
         r.unique(where, "key", key, seen)
         plan["teams"].append(
             {
                 "key": key,
-                "name": r.get(where, item, "name", _text, required=True),
+                "name": r.get(where, item, "name", _text(Team.name), required=True),
                 "project_lead": r.ref(where, item, "project_lead", engineer_keys, "engineer"),
                 "policy": r.get(where, item, "policy", _rule(parse_policy)),
             }
@@ -385,12 +401,12 @@ def _read(data: Any) -> dict[str, Any]:
     plan["engineers"] = []
     for where, item in engineers:
         r.known(where, item, FIELDS["engineers"])
-        key = r.get(where, item, "key", _text, required=True)
+        key = r.get(where, item, "key", _text(Engineer.key), required=True)
         r.unique(where, "key", key, seen)
         plan["engineers"].append(
             {
                 "key": key,
-                "name": r.get(where, item, "name", _text, required=True),
+                "name": r.get(where, item, "name", _text(Engineer.name), required=True),
                 "team": r.ref(where, item, "team", team_keys, "team"),
                 "role": r.get(where, item, "role", _choice(ROLES), default="consultant"),
                 "mobile": r.get(where, item, "mobile", _phone),
@@ -408,7 +424,7 @@ def _read(data: Any) -> dict[str, Any]:
         plan["customers"].append(
             {
                 "number": number,
-                "name": r.get(where, item, "name", _text, required=True),
+                "name": r.get(where, item, "name", _text(Customer.name), required=True),
                 "team": r.ref(where, item, "team", team_keys, "team", required=True),
                 "contact": r.ref(where, item, "contact", engineer_keys, "engineer"),
                 "language": r.get(where, item, "language", _choice(LANGUAGES), default="de"),
@@ -422,11 +438,12 @@ def _read(data: Any) -> dict[str, Any]:
 
     seen = {}
     plan["rotations"] = []
+    shift, handoff = _rule(parse_shift, Rotation.shift), _rule(parse_handoff, Rotation.handoff)
     for where, item in r.entries("rotations"):
         r.known(where, item, FIELDS["rotations"])
         team = r.ref(where, item, "team", team_keys, "team", required=True)
         layer = r.get(where, item, "layer", _choice(LAYERS), default="primary")
-        key = r.get(where, item, "key", _text, default=f"{team}-{layer}")
+        key = r.get(where, item, "key", _text(Rotation.key), default=f"{team}-{layer}")
         r.unique(where, "key", key, seen)
         members = item.get("members")
         if not isinstance(members, list) or not members:
@@ -441,8 +458,8 @@ def _read(data: Any) -> dict[str, Any]:
                 "team": team,
                 "layer": layer,
                 "members": [str(m) for m in members],
-                "shift": r.get(where, item, "shift", _rule(parse_shift), default="1w"),
-                "handoff": r.get(where, item, "handoff", _rule(parse_handoff), default="Mon 08:00"),
+                "shift": r.get(where, item, "shift", shift, default="1w"),
+                "handoff": r.get(where, item, "handoff", handoff, default="Mon 08:00"),
                 "start": r.get(where, item, "start", _date, required=True),
                 "restriction": r.get(where, item, "restriction", _rule(parse_restriction)),
             }
@@ -469,7 +486,7 @@ def _read(data: Any) -> dict[str, Any]:
             "engineer": r.ref(where, item, "engineer", engineer_keys, "engineer", required=True),
             "starts_at": r.get(where, item, "from", _day_start(zone, False), required=True),
             "ends_at": r.get(where, item, "until", _day_start(zone, True), required=True),
-            "reason": r.get(where, item, "reason", _text),
+            "reason": r.get(where, item, "reason", _text(Absence.reason)),
         }
         _check_order(r, where, entry)
         plan["absences"].append(entry)
@@ -478,7 +495,7 @@ def _read(data: Any) -> dict[str, Any]:
     plan["appointments"] = []
     for where, item in r.entries("appointments"):
         r.known(where, item, FIELDS["appointments"])
-        key = r.get(where, item, "key", _text, required=True)
+        key = r.get(where, item, "key", _text(Appointment.key), required=True)
         r.unique(where, "key", key, seen)
         customer = item.get("customer")
         if customer is not None and str(customer) not in customer_numbers:
@@ -489,7 +506,7 @@ def _read(data: Any) -> dict[str, Any]:
             "customer": str(customer) if customer is not None else None,
             "starts_at": r.get(where, item, "start", _instant(zone), required=True),
             "ends_at": r.get(where, item, "end", _instant(zone), required=True),
-            "title": r.get(where, item, "title", _text, default=""),
+            "title": r.get(where, item, "title", _text(Appointment.title), default=""),
             "onsite": r.get(where, item, "onsite", _bool, default=False),
         }
         _check_order(r, where, entry, "end")
@@ -529,7 +546,7 @@ def _read_phones(r: _Reader, where: str, items: Any) -> list[tuple[str, str, str
         kind = "number" if "number" in item else "block"
         value = r.get(at, item, kind, _phone if kind == "number" else _block, required=True)
         r.unique(at, kind, value if value is BAD else (kind, value), seen)
-        phones.append((kind, value, r.get(at, item, "label", _text)))
+        phones.append((kind, value, r.get(at, item, "label", _text(Phone.label))))
     return phones
 
 
@@ -543,14 +560,20 @@ def _read_contract(r: _Reader, where: str, item: Any) -> dict[str, Any] | None:
     r.known(at, item, FIELDS["contract"])
     zero = Decimal("0")
     return {
-        "monthly_hours": r.get(at, item, "monthly_hours", _decimal(2), default=zero),
-        "hourly_rate": r.get(at, item, "hourly_rate", _decimal(2), default=zero),
+        "monthly_hours": r.get(
+            at, item, "monthly_hours", _decimal(Contract.monthly_hours), default=zero
+        ),
+        "hourly_rate": r.get(at, item, "hourly_rate", _decimal(Contract.hourly_rate), default=zero),
         "billing_increment_minutes": r.get(
             at, item, "billing_increment_minutes", _minutes, default=15
         ),
         "minimum_minutes": r.get(at, item, "minimum_minutes", _minutes, default=0),
-        "surcharge_percent": r.get(at, item, "surcharge_percent", _decimal(2), default=zero),
-        "surcharge_flat": r.get(at, item, "surcharge_flat", _decimal(2), default=zero),
+        "surcharge_percent": r.get(
+            at, item, "surcharge_percent", _decimal(Contract.surcharge_percent), default=zero
+        ),
+        "surcharge_flat": r.get(
+            at, item, "surcharge_flat", _decimal(Contract.surcharge_flat), default=zero
+        ),
         "emergency_minutes": r.get(at, item, "emergency_minutes", _minutes),
     }
 

@@ -363,3 +363,32 @@ def test_import_file_keeps_leading_zeros(session: Any, tmp_path: Path) -> None:
     pin = session.scalars(select(Customer.pin).where(Customer.number == "10042")).one()
     assert pin == "0123"
     assert session.scalars(select(Rotation.handoff)).one() == "8:00"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "error"),
+    [
+        (
+            ("engineers", 1, "key"),
+            "j" * 65,
+            "engineers[1] (" + "j" * 65 + ").key: is longer than 64",
+        ),
+        (("absences", 0, "reason"), "r" * 65, "absences[0].reason: is longer than 64"),
+        (("customers", 0, "phones", 0, "label"), "l" * 101, "customers[0] (10042).phones[0].label"),
+        (("customers", 0, "contract", "monthly_hours"), 1000000, "customers[0] (10042).contract."),
+        (("rotations", 0, "shift"), "99999999999999w", "rotations[0].shift: shift"),
+    ],
+)
+def test_values_must_fit_their_columns(
+    session: Any, example: dict[str, Any], path: tuple[Any, ...], value: Any, error: str
+) -> None:
+    """PostgreSQL refuses what does not fit (SQLite keeps it): an error naming the field instead."""
+    *parents, name = path
+    item = example
+    for step in parents:
+        item = item[step]
+    item[name] = value
+    with pytest.raises(DirectoryError) as caught:
+        import_directory(session, example)
+    assert any(e.startswith(error) for e in caught.value.errors), caught.value.errors
+    assert count(session, Customer) == 0
