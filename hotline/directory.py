@@ -321,7 +321,7 @@ class _Reader:
             return value
         try:
             return check(value)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # overflow: a date at the end of the calendar
             self.error(f"{where}.{name}", str(exc))
             return BAD
 

@@ -377,6 +377,8 @@ def test_import_file_keeps_leading_zeros(session: Any, tmp_path: Path) -> None:
         (("customers", 0, "phones", 0, "label"), "l" * 101, "customers[0] (10042).phones[0].label"),
         (("customers", 0, "contract", "monthly_hours"), 1000000, "customers[0] (10042).contract."),
         (("rotations", 0, "shift"), "99999999999999w", "rotations[0].shift: shift"),
+        (("absences", 0, "until"), "9999-12-31", "absences[0].until: date value out of range"),
+        (("overrides", 0, "from"), "0001-01-01T00:00", "overrides[0].from: date value out of"),
     ],
 )
 def test_values_must_fit_their_columns(
