@@ -98,7 +98,7 @@ def upsert(
 ) -> bool:
     """Create or update by `key`; True when created. A decided appointment keeps its decision."""
     if end <= start:
-        raise AppointmentError(f"{key}: ends before it starts")
+        raise AppointmentError(f"{key} ends before it starts")
     found = session.scalar(select(Appointment).where(Appointment.key == key))
     if found is None:
         session.add(
@@ -114,29 +114,51 @@ def upsert(
     return False
 
 
+CSV_COLUMNS = ("key", "engineer", "start", "end")  # required; customer, title, onsite optional
+
+
 def import_csv(session: Session, text: str, zone: ZoneInfo | None = None) -> Imported:
     """Rows `key;engineer;customer;start;end;title;onsite` (comma works too), with a header.
 
     Times without an offset are wall-clock times in the provider's zone, as in the directory.
+    A bad file is refused as a whole; a bad row is skipped and named.
     """
     zone = zone or planning(session).zone
-    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
+    header = text.splitlines()[0] if text.strip() else ""
+    try:
+        dialect = csv.Sniffer().sniff(header, delimiters=";,")
+    except csv.Error as exc:
+        raise AppointmentError(
+            f"no header line naming the columns {';'.join(CSV_COLUMNS)}"
+        ) from exc
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
+    if missing:
+        raise AppointmentError(f"the header lacks the column(s) {', '.join(missing)}")
     result = Imported()
-    for number, row in enumerate(csv.DictReader(io.StringIO(text), dialect=dialect), start=2):
+    for number, row in enumerate(reader, start=2):
         try:
-            engineer = _engineer(session, row["engineer"])
-            customer = _customer(session, row.get("customer") or "")
-            created = upsert(
-                session, row["key"], engineer, customer, _instant(row["start"], zone),
-                _instant(row["end"], zone), row.get("title") or "",
-                (row.get("onsite") or "").strip().lower() in {"1", "true", "yes", "ja", "x"},
-            )  # fmt: skip
-        except (AppointmentError, KeyError, ValueError) as exc:
+            created = _import_row(
+                session, {k: v.strip() for k, v in row.items() if isinstance(v, str)}, zone
+            )
+        except (AppointmentError, ValueError) as exc:
             result.skipped.append(f"line {number}: {exc}")
             continue
         result.created += created
         result.updated += not created
     return result
+
+
+def _import_row(session: Session, row: dict[str, Any], zone: ZoneInfo) -> bool:
+    blank = [c for c in CSV_COLUMNS if not row.get(c)]
+    if blank:
+        raise AppointmentError(f"no {', '.join(blank)}")
+    return upsert(
+        session, row["key"], _engineer(session, row["engineer"]),
+        _customer(session, row.get("customer") or ""), instant(row["start"], zone),
+        instant(row["end"], zone), row.get("title") or "",
+        (row.get("onsite") or "").lower() in {"1", "true", "yes", "ja", "x"},
+    )  # fmt: skip
 
 
 def import_ics(
@@ -149,30 +171,48 @@ def import_ics(
     zone = zone or planning(session).zone
     engineer = _engineer(session, engineer_key)
     numbers = {c.number: c for c in session.scalars(select(Customer))}
+    try:
+        events = Calendar.from_ical(data).walk("VEVENT")
+    except ValueError as exc:
+        raise AppointmentError(f"not an iCalendar file: {exc}") from exc
     result = Imported()
-    for event in Calendar.from_ical(data).walk("VEVENT"):
-        uid = str(event.get("UID", ""))
-        summary = str(event.get("SUMMARY", ""))
-        start, end = event.get("DTSTART"), event.get("DTEND")
-        if start is None or not isinstance(start.dt, datetime):
-            result.skipped.append(f"{uid or summary}: no start time (all-day event)")
+    for event in events:
+        name = str(event.get("UID", "")) or str(event.get("SUMMARY", ""))
+        try:
+            created = _import_event(session, engineer, event, numbers, zone)
+        except AppointmentError as exc:
+            result.skipped.append(f"{name}: {exc}")
             continue
-        if event.get("RRULE"):
-            result.skipped.append(f"{uid or summary}: recurring events are not expanded")
-            continue
-        text = " ".join(str(event.get(k, "")) for k in ("SUMMARY", "DESCRIPTION", "LOCATION"))
-        customer = _customer_in(text, numbers)
-        if customer is None:
-            result.skipped.append(f"{uid or summary}: no known customer number")
-            continue
-        begins = _aware(start.dt, zone)
-        ends = _aware(end.dt, zone) if end is not None else begins + event.decoded("DURATION")
-        location = str(event.get("LOCATION", "")).strip().lower()
-        onsite = bool(location) and not location.startswith(("remote", "online", "http", "teams"))
-        created = upsert(session, f"ics:{uid}", engineer, customer, begins, ends, summary, onsite)
         result.created += created
         result.updated += not created
     return result
+
+
+def _import_event(
+    session: Session, engineer: Engineer, event: Any, customers: dict[str, Customer], zone: ZoneInfo
+) -> bool:
+    start, end = event.get("DTSTART"), event.get("DTEND")
+    if start is None or not isinstance(start.dt, datetime):
+        raise AppointmentError("no start time (all-day event)")
+    if event.get("RRULE"):
+        raise AppointmentError("recurring events are not expanded")
+    text = " ".join(str(event.get(k, "")) for k in ("SUMMARY", "DESCRIPTION", "LOCATION"))
+    customer = _customer_in(text, customers)
+    if customer is None:
+        raise AppointmentError("no known customer number")
+    begins = _aware(start.dt, zone)
+    if end is not None and isinstance(end.dt, datetime):
+        ends = _aware(end.dt, zone)
+    elif end is None and "DURATION" in event:
+        ends = begins + event.decoded("DURATION")
+    else:
+        raise AppointmentError("no end time")
+    location = str(event.get("LOCATION", "")).strip().lower()
+    onsite = bool(location) and not location.startswith(("remote", "online", "http", "teams"))
+    key = f"ics:{event.get('UID', '')}"
+    return upsert(
+        session, key, engineer, customer, begins, ends, str(event.get("SUMMARY", "")), onsite
+    )
 
 
 def _customer_in(text: str, customers: dict[str, Customer]) -> Customer | None:
@@ -202,7 +242,8 @@ def _aware(at: datetime, zone: ZoneInfo) -> datetime:
     return at.replace(tzinfo=zone) if at.tzinfo is None else at
 
 
-def _instant(text: str, zone: ZoneInfo) -> datetime:
+def instant(text: str, zone: ZoneInfo) -> datetime:
+    """An ISO time; one without an offset is a wall-clock time in `zone`. ValueError if none."""
     return _aware(datetime.fromisoformat(text.strip()), zone)
 
 

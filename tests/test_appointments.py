@@ -368,6 +368,27 @@ def test_import_ics_matches_customers_by_number(session: Session, world: World) 
     assert (again.created, again.updated) == (0, 2)
 
 
+def test_import_skips_rows_and_events_it_cannot_read_and_says_why(
+    session: Session, world: World
+) -> None:
+    text = (
+        "key;engineer;customer;start;end;title;onsite\n"
+        "c1;anna\n"
+        "c2;anna;10077;2026-12-03T10:00;2026-12-03T09:00;JourFixe;;extra\n"
+        "c3;anna;10077;morgen;2026-12-03T09:00\n"
+    )
+    result = appointments.import_csv(session, text)
+    assert result.created == 0
+    assert result.skipped[:2] == ["line 2: no start, end", "line 3: c2 ends before it starts"]
+    assert result.skipped[2].startswith("line 4: Invalid isoformat string: 'morgen'")
+    ics = ICS.replace(b"DTEND;TZID=Europe/Berlin:20261202T120000", b"").replace(
+        b"DTEND:20261204T100000Z", b"DTEND:20261204T080000Z\nDESCRIPTION:10077"
+    )
+    skipped = appointments.import_ics(session, "jonas", ics).skipped
+    assert "evt-1@example: no end time" in skipped
+    assert "evt-4@example: ics:evt-4@example ends before it starts" in skipped
+
+
 def test_import_csv_with_wall_clock_times_across_dst(session: Session, world: World) -> None:
     text = (
         "key;engineer;customer;start;end;title;onsite\n"

@@ -94,3 +94,37 @@ def test_import_and_status_preview(
     preview = run(app, "status-emails", "--show", "10099")
     assert preview.startswith("Subject: Statusbericht 12/2026: Bäckerei Brot")
     assert "1 status e-mails queued" in run(app, "status-emails")
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"", "no header line"),
+        (b"key engineer\nx1 anna\n", "no header line"),
+        (b"key;engineer;start\nx1;anna;2026-12-03T09:00\n", "lacks the column(s) end"),
+        (b"\xff\xfe\x00", "is not UTF-8 text"),
+    ],
+)
+def test_a_bad_csv_file_is_a_clear_error(
+    app: Flask, world: World, tmp_path: Path, content: bytes, error: str
+) -> None:
+    file = tmp_path / "termine.csv"
+    file.write_bytes(content)
+    result = app.test_cli_runner().invoke(args=["import-appointments", str(file)])
+    assert result.exit_code == 1 and error in result.output, result.output
+
+
+def test_a_bad_ics_file_is_a_clear_error(app: Flask, world: World, tmp_path: Path) -> None:
+    file = tmp_path / "jonas.ics"
+    file.write_text("garbage")
+    result = app.test_cli_runner().invoke(
+        args=["import-appointments", str(file), "--engineer", "jonas"]
+    )
+    assert result.exit_code == 1 and "not an iCalendar file" in result.output, result.output
+
+
+def test_a_bad_reschedule_time_is_a_clear_error(app: Flask, session: Session, world: World) -> None:
+    a1 = world.appointment(session, "a1", world.mueller, "2026-12-01 10:00", "2026-12-01 11:00")
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["appointment", str(a1.id), "reschedule", "friday"])
+    assert result.exit_code == 2 and "'friday' is no time" in result.output, result.output

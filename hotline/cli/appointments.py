@@ -25,13 +25,15 @@ at_option = click.option(
 
 def when(at_text: str | None) -> datetime:
     """The injected clock, or a given wall-clock time in the provider's zone."""
-    if not at_text:
-        return clock.now()
+    return wall_clock(at_text) if at_text else clock.now()
+
+
+def wall_clock(text: str) -> datetime:
+    """A time typed by a person: without an offset, wall-clock time in the provider's zone."""
     try:
-        at = datetime.fromisoformat(at_text)
+        return appointments.instant(text, appointments.planning(db.session()).zone)
     except ValueError as exc:
-        raise click.BadParameter(f"{at_text!r} is no time (YYYY-MM-DDTHH:MM)") from exc
-    return at.replace(tzinfo=appointments.planning(db.session()).zone) if at.tzinfo is None else at
+        raise click.BadParameter(f"{text!r} is no time (YYYY-MM-DDTHH:MM)") from exc
 
 
 @click.command("appointments")
@@ -137,10 +139,7 @@ def _slot(
             raise click.ClickException(f"no suggestion {value}: there are {len(found)}")
         chosen = found[int(value) - 1]
         return chosen.starts_at, chosen.engineer
-    zone = appointments.planning(db.session()).zone
-    start = datetime.fromisoformat(value)
-    start = start.replace(tzinfo=zone) if start.tzinfo is None else start
-    return start, _engineer(engineer) if engineer else None
+    return wall_clock(value), _engineer(engineer) if engineer else None
 
 
 def _needs(value: str | None, action: str) -> str:
@@ -174,7 +173,9 @@ def import_appointments(file: Path, engineer: str | None) -> None:
         else:
             result = appointments.import_csv(session, file.read_text(encoding="utf-8-sig"))
     except AppointmentError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(f"{file}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file} is not UTF-8 text: save it as UTF-8") from exc
     session.commit()
     click.echo(f"{result.created} created, {result.updated} updated, {len(result.skipped)} skipped")
     for reason in result.skipped:
