@@ -85,3 +85,10 @@ def test_swap_prints_two_overrides(app: Any, session: Any) -> None:
         "  - engineer: jonas", "    replaces: lena", "    team: blau", "    layer: primary",
         '    from: "2026-12-07T08:00"', '    until: "2026-12-14T08:00"',
     ]  # fmt: skip
+
+
+def test_gaps_counts_wall_clock_days_across_daylight_saving(app: Any, session: Any) -> None:
+    """30 days from 20 March 00:00 end on 19 April 00:00 in Berlin, not at 01:00 (UTC days)."""
+    directory(session)
+    out = run(app, "gaps", "--days", "30", "--from", "2027-03-20T00:00")
+    assert out.splitlines()[0] == "Rota from 2027-03-20 00:00 to 2027-04-19 00:00 (Europe/Berlin):"

@@ -98,7 +98,7 @@ def gaps(days: int, from_text: str | None, as_json: bool) -> None:
     session = db.session()
     zone = roster.zone(session)
     start = parse_time(from_text, zone)
-    end = start + timedelta(days=days)
+    end = instant(wall(start, zone) + timedelta(days=days), zone)  # days of the wall clock
     report = roster.gap_report(session, start, end)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
