@@ -92,3 +92,11 @@ def test_gaps_counts_wall_clock_days_across_daylight_saving(app: Any, session: A
     directory(session)
     out = run(app, "gaps", "--days", "30", "--from", "2027-03-20T00:00")
     assert out.splitlines()[0] == "Rota from 2027-03-20 00:00 to 2027-04-19 00:00 (Europe/Berlin):"
+
+
+def test_gaps_refuses_an_empty_window(app: Any, session: Any) -> None:
+    """`--days 0` or a negative number used to answer "no gaps" for a window of nothing."""
+    directory(session)
+    for days in ("0", "-3"):
+        result = app.test_cli_runner().invoke(args=["gaps", "--days", days])
+        assert result.exit_code == 2 and "--days" in result.output

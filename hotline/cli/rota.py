@@ -90,7 +90,9 @@ def chain(customer_number: str | None, at_text: str | None) -> None:
 
 
 @click.command("gaps")
-@click.option("--days", default=30, show_default=True, help="How far ahead to look.")
+@click.option(
+    "--days", default=30, show_default=True, type=click.IntRange(1, 366), help="How far ahead."
+)
 @click.option("--from", "from_text", metavar="TIME", help="Start (default now).")
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 def gaps(days: int, from_text: str | None, as_json: bool) -> None:
