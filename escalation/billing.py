@@ -122,14 +122,9 @@ def surcharge(
     return cents(amount * terms.surcharge_percent / 100 + terms.surcharge_flat)
 
 
-def month_lines(
-    emergencies: Iterable[Emergency], terms: Terms, used_minutes: int = 0
-) -> list[Line]:
-    """One customer's emergencies of one month, in acceptance order, against the quota.
-
-    `used_minutes` is quota already used this month (by earlier lines) before these.
-    """
-    quota_left = int(terms.monthly_hours * 60) - used_minutes
+def month_lines(emergencies: Iterable[Emergency], terms: Terms) -> list[Line]:
+    """One customer's emergencies of one month, in acceptance order, against the quota."""
+    quota_left = int(terms.monthly_hours * 60)
     lines = []
     for e in sorted(emergencies, key=lambda e: (e.accepted_at, e.ticket_id)):
         raw = -(-e.phone_seconds // 60) + e.work_minutes

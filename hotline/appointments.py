@@ -58,6 +58,11 @@ class Planning:
         return public_holidays.country_holidays("DE", subdiv=self.region)
 
 
+def language(customer: Customer) -> str:
+    """The language a customer is written to; German unless we have their own."""
+    return customer.language if customer.language in LANGUAGES else "de"
+
+
 def provider(session: Session) -> Provider:
     return Provider.one(session) or Provider(name="", settings={})
 
@@ -592,7 +597,7 @@ def tell_customer(session: Session, appointment: Appointment, outcome: str, now:
     if customer is None:
         return
     zone = planning(session).zone
-    language = customer.language if customer.language in LANGUAGES else "de"
+    lang = language(customer)
     context = {
         "a": appointment,
         "customer": customer,
@@ -605,10 +610,10 @@ def tell_customer(session: Session, appointment: Appointment, outcome: str, now:
     moved_to = appointment.starts_at.isoformat()
     key = f"appointment:{appointment.id}:{outcome}:{now.isoformat()}:{moved_to}"
     if customer.email:
-        subject, _, text = render_template(
-            f"email/appointment.{language}.txt", **context
-        ).partition("\n\n")
+        subject, _, text = render_template(f"email/appointment.{lang}.txt", **context).partition(
+            "\n\n"
+        )
         notify.enqueue_email(session, customer.email, subject.strip(), text, f"{key}:email")
     if customer.sms_number:
-        body = render_template(f"sms/appointment.{language}.txt", **context).strip()
+        body = render_template(f"sms/appointment.{lang}.txt", **context).strip()
         notify.enqueue_sms(session, customer.sms_number, body, f"{key}:sms")

@@ -123,18 +123,6 @@ class Month:
     terms: Terms
     lines: list[tuple[Ticket, Line]]
 
-    @property
-    def used_minutes(self) -> int:
-        return sum(line.billed_minutes for _, line in self.lines)
-
-    @property
-    def extra_minutes(self) -> int:
-        return sum(line.extra_minutes for _, line in self.lines)
-
-    @property
-    def share(self) -> Decimal | None:
-        return rule.quota_share(self.used_minutes, self.terms)
-
 
 def months(session: Session, tickets: list[Ticket]) -> list[Month]:
     """Lines for resolved tickets, grouped per customer, each against its quota."""

@@ -66,7 +66,7 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         .distinct()
         .order_by(Appointment.starts_at)
     ).all()
-    language = customer.language if customer.language in appointments.LANGUAGES else "de"
+    language = appointments.language(customer)
     context: dict[str, Any] = {
         "language": language,
         "customer": customer,
