@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from escalation import rota
 from escalation.chain import parse_policy
-from escalation.rota import instant, parse_handoff, parse_restriction, parse_shift, wall
+from escalation.rota import LAYERS, instant, parse_handoff, parse_restriction, parse_shift, wall
 from hotline import clock, fallback
 from hotline.models import (
     Absence,
@@ -80,7 +80,6 @@ FIELDS = {
 IDENTITY = {"teams": "key", "engineers": "key", "customers": "number", "appointments": "key"}
 ROLES = ("project_lead", "consultant")
 LANGUAGES = ("de", "en")
-LAYERS = ("primary", "secondary")
 MONEY = ("hourly_rate", "surcharge_flat")
 BAD: Any = object()  # a value that failed its check; its error is already recorded
 
@@ -655,7 +654,7 @@ def _sync(
 def _apply(session: Session, plan: dict[str, Any], now: datetime) -> Summary:
     summary = Summary()
 
-    provider = session.scalars(select(Provider).order_by(Provider.id)).first()
+    provider = Provider.one(session)
     if provider is None:
         session.add(Provider(**plan["provider"]))
         summary.count("provider", "created")
@@ -967,7 +966,7 @@ def _day_or_time(at: datetime, zone: ZoneInfo, until: bool) -> str:
 
 def export_directory(session: Session) -> dict[str, Any]:
     """The database as a directory dict in the import's shape (export -> import changes nothing)."""
-    provider = session.scalars(select(Provider).order_by(Provider.id)).first()
+    provider = Provider.one(session)
     zone = ZoneInfo(provider.timezone if provider else "Europe/Berlin")
     teams = session.scalars(select(Team).order_by(Team.key)).all()
     engineers = session.scalars(select(Engineer).order_by(Engineer.key)).all()
