@@ -105,7 +105,7 @@ def test_quota_used_up(session: Session, world: World) -> None:
     session.commit()
     mail = reports.status(session, world.caller, at("2026-12-02 08:00"))
     assert "ausgeschöpft" in mail.text
-    assert "Mehraufwand: 0,75 Std."  # 10 min phone + 150 = 165 in mail.text
+    assert "Mehraufwand: 0,75 Std." in mail.text  # 10 min phone + 150 = 165, quota 120
 
 
 def test_status_emails_go_out_once_a_day_by_smtp(
