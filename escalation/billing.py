@@ -154,3 +154,13 @@ def quota_share(used_minutes: int, terms: Terms) -> Decimal | None:
     if terms.monthly_hours <= 0:
         return None
     return Decimal(used_minutes) / (terms.monthly_hours * 60)
+
+
+NEAR = Decimal("0.8")  # the share of the quota that earns the customer a notice
+
+
+def notice(share: Decimal | None) -> str | None:
+    """`near` from 80 % of the quota, `used_up` from 100 %, None below or without a quota."""
+    if share is None or share < NEAR:
+        return None
+    return "used_up" if share >= 1 else "near"

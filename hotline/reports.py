@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from flask import render_template
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from escalation.billing import cents, hours, quota_share
+from escalation.billing import cents, hours, notice, quota_share
 from escalation.displacement import DISPLACING
 from hotline import appointments, billing
 from hotline.models import Appointment, Customer, Displacement, Ticket
-
-NEAR = Decimal("0.8")  # the share of the quota that earns a notice
 
 
 @dataclass(frozen=True)
@@ -29,13 +26,6 @@ class Status:
 
 def decimal_comma(value: object) -> str:
     return str(value).replace(".", ",")
-
-
-def notice(share: Decimal | None) -> str | None:
-    """`near` from 80 % of the quota, `used_up` from 100 %, None below or without a quota."""
-    if share is None or share < NEAR:
-        return None
-    return "used_up" if share >= 1 else "near"
 
 
 def status(session: Session, customer: Customer, now: datetime) -> Status:
