@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import render_template
@@ -26,6 +27,11 @@ class Status:
 
 def decimal_comma(value: object) -> str:
     return str(value).replace(".", ",")
+
+
+def percent(share: Decimal | None) -> int | None:
+    """Whole percent, half up like every other figure (round() would round 62.5 to 62)."""
+    return None if share is None else int((share * 100).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def status(session: Session, customer: Customer, now: datetime) -> Status:
@@ -67,7 +73,7 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         "n": decimal_comma if language == "de" else str,
         "used": hours(used),
         "extra": hours(sum(line.extra_minutes for line in lines.values())),
-        "percent": round(share * 100) if share is not None else None,
+        "percent": percent(share),
         "notice": notice(share),
         "emergencies": [(t, lines.get(t.id)) for t in emergencies],
         "moved": moved,

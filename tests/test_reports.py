@@ -40,6 +40,13 @@ def test_notice(share: str | None, expected: str | None) -> None:
     assert reports.notice(Decimal(share) if share else None) == expected
 
 
+@pytest.mark.parametrize(
+    ("share", "expected"), [(None, None), ("0.625", 63), ("0.825", 83), ("0.8749", 87)]
+)
+def test_percent_rounds_half_up(share: str | None, expected: int | None) -> None:
+    assert reports.percent(Decimal(share) if share else None) == expected
+
+
 def test_status_shows_hours_against_quota_with_the_80_percent_notice(
     session: Session, world: World
 ) -> None:
