@@ -128,3 +128,16 @@ def test_a_bad_reschedule_time_is_a_clear_error(app: Flask, session: Session, wo
     session.commit()
     result = app.test_cli_runner().invoke(args=["appointment", str(a1.id), "reschedule", "friday"])
     assert result.exit_code == 2 and "'friday' is no time" in result.output, result.output
+
+
+def test_export_to_a_missing_folder_and_a_negative_limit_are_clear_errors(
+    app: Flask, session: Session, world: World, clock: Any, tmp_path: Path
+) -> None:
+    clock.at = datetime(2027, 1, 1, 5, 0, tzinfo=UTC)
+    run(app, "billing-run")
+    runner = app.test_cli_runner()
+    target = tmp_path / "missing" / "2026-12.csv"
+    failed = runner.invoke(args=["billing-export", "--month", "2026-12", "-o", str(target)])
+    assert failed.exit_code == 1 and "cannot write" in failed.output, failed.output
+    limit = runner.invoke(args=["outbox", "--limit", "-1"])
+    assert limit.exit_code == 2 and "--limit" in limit.output, limit.output

@@ -110,7 +110,10 @@ def billing_export(month: str, semicolon: bool, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
+        try:
+            output.write_text(text, encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
         click.echo(f"written to {output}")
 
 

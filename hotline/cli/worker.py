@@ -32,7 +32,13 @@ def send_pending() -> None:
 
 @click.command("outbox")
 @click.option("--status", type=click.Choice(["pending", "sent", "failed"]), help="Only these.")
-@click.option("--limit", default=30, show_default=True, help="How many, newest first.")
+@click.option(
+    "--limit",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many, newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
 def outbox(status: str | None, limit: int, as_json: bool) -> None:
     """List SMS and e-mails: pending, sent (or only logged: dry-run) and failed."""
