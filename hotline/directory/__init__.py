@@ -1,0 +1,49 @@
+"""The directory file: a provider's whole setup as one YAML document (directory-format.md).
+
+Import checks the whole file before it touches the database and reports every error with the
+entry and field it concerns (`read`); only a clean file is applied, in one transaction, as an
+upsert by keys and customer numbers (`apply`), so a second import of the same file changes
+nothing. Export writes the same shape back (`export`), so that export -> import is a no-op.
+Every key is documented in docs/directory.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from hotline import clock, fallback
+from hotline.directory.apply import Summary, apply
+from hotline.directory.export import dump, export_directory, export_file
+from hotline.directory.read import DirectoryError, checked, load
+
+__all__ = [
+    "DirectoryError",
+    "Summary",
+    "dump",
+    "export_directory",
+    "export_file",
+    "import_directory",
+    "import_file",
+]
+
+
+def import_directory(session: Session, data: Any) -> Summary:
+    """Check `data` whole, then upsert it in one transaction; DirectoryError changes nothing."""
+    plan = checked(data)
+    try:
+        summary = apply(session, plan, clock.now())
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    fallback.remember(current_app.instance_path, plan["provider"]["fallback_number"])
+    return summary
+
+
+def import_file(session: Session, path: str | Path) -> Summary:
+    """Import a YAML file; a YAML syntax error is reported like any other error."""
+    return import_directory(session, load(path))
