@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from hotline import db, demo
-from hotline.directory import DirectoryError, dump, export_directory, import_file
+from hotline.directory import DirectoryError, dump, export_directory, export_file, import_file
 from hotline.models import Provider
 
 
@@ -33,13 +33,11 @@ def import_command(file: str) -> None:
 @with_appcontext
 def export_command(file: str | None) -> None:
     """Write the directory as YAML to FILE, or to standard output."""
-    text = dump(export_directory(db.session()))
     if file:
-        with open(file, "w", encoding="utf-8") as out:
-            out.write(text)
+        export_file(db.session(), file)
         click.echo(f"directory written to {file}")
     else:
-        click.echo(text, nl=False)
+        click.echo(dump(export_directory(db.session())), nl=False)
 
 
 @click.command("seed-demo")
