@@ -15,7 +15,10 @@ from hotline import models as m
 
 def zone(session: Session) -> ZoneInfo:
     """The provider's time zone, where rota hand-offs and restrictions are wall-clock times."""
-    row = m.Provider.one(session)
+    return _zone(m.Provider.one(session))
+
+
+def _zone(row: m.Provider | None) -> ZoneInfo:
     return ZoneInfo(row.timezone if row and row.timezone else "Europe/Berlin")
 
 
@@ -92,7 +95,7 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
             rota.Absence(engineers[engineer_id], starts_at, ends_at, reason or "absent")
             for engineer_id, starts_at, ends_at, reason in absences
         ),
-        zone=ZoneInfo(row.timezone if row and row.timezone else "Europe/Berlin"),
+        zone=_zone(row),
         region=row.holiday_region if row and row.holiday_region else "BE",
     )
 
