@@ -60,9 +60,9 @@ class Handoff:
 
 def _weekday(text: str) -> int:
     names = [w.lower() for w in WEEKDAYS]
-    if text.lower()[:3] not in names or len(text) not in (2, 3):
+    if text.lower() not in names:
         raise ValueError(f"weekday {text!r}: expected one of {', '.join(WEEKDAYS)}")
-    return names.index(text.lower()[:3])
+    return names.index(text.lower())
 
 
 def _clock(text: str) -> time:
