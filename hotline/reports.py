@@ -4,12 +4,12 @@ emergencies and their outcome, the customer's displaced appointments, and the qu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from escalation.billing import cents, hours, notice, quota_share
@@ -23,6 +23,7 @@ class Status:
     subject: str
     text: str
     html: str
+    notice: str | None  # "near" (80 %) or "used_up", from escalation.billing.notice
 
 
 def decimal_comma(value: object) -> str:
@@ -80,16 +81,32 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
     }
     text = render_template("email/status.txt", **context)
     subject, _, body = text.partition("\n\n")
-    return Status(subject.strip(), body, render_template("email/status.html", **context))
+    html = render_template("email/status.html", **context)
+    return Status(subject.strip(), body, html, context["notice"])
 
 
-def queue_status_emails(session: Session, now: datetime) -> int:
-    """The scheduler's job: one status e-mail per customer with an e-mail address and a
-    contract, at most one a day. Returns how many were queued; commits."""
+JOURFIXE = "jourfixe"  # an appointment whose title names it is a JourFixe (case ignored)
+AFTER_JOURFIXE = timedelta(days=1)
+
+
+def queue_status_emails(session: Session, now: datetime, everyone: bool = False) -> int:
+    """The scheduler's daily job: a customer's status e-mail goes out the morning after each
+    JourFixe (the seed's rhythm), and once when the quota reaches 80 % and once when it is used
+    up; `everyone` (the `status-emails` command) sends all of them now, at most once a day.
+    Returns how many were queued; commits."""
     from hotline import notify
 
     zone = appointments.planning(session).zone
     day = now.astimezone(zone).date()
+    met = set(
+        session.scalars(
+            select(Appointment.customer_id).where(
+                func.lower(Appointment.title).contains(JOURFIXE),
+                Appointment.ends_at.between(now - AFTER_JOURFIXE, now),
+                Appointment.status.not_in(DISPLACING),
+            )
+        )
+    )
     queued = 0
     customers = session.scalars(
         select(Customer).where(Customer.email.is_not(None)).order_by(Customer.number)
@@ -98,7 +115,12 @@ def queue_status_emails(session: Session, now: datetime) -> int:
         if customer.contract is None or not customer.email:
             continue
         mail = status(session, customer, now)
-        key = f"status:{customer.number}:{day.isoformat()}"
+        if everyone or customer.id in met:
+            key = f"status:{customer.number}:{day.isoformat()}"
+        elif mail.notice:
+            key = f"status:{customer.number}:{billing.month_of(now, zone)}:{mail.notice}"
+        else:
+            continue
         queued += notify.enqueue_email(
             session, customer.email, mail.subject, mail.text, key, mail.html
         )

@@ -122,8 +122,8 @@ def test_status_emails_go_out_once_a_day_by_smtp(
     session.commit()
     clock.at = NOW + timedelta(days=1)
 
-    assert reports.queue_status_emails(session, clock.at) == 1  # only 10099 has a contract
-    assert reports.queue_status_emails(session, clock.at) == 0
+    assert reports.queue_status_emails(session, clock.at, everyone=True) == 1  # 10099 only
+    assert reports.queue_status_emails(session, clock.at, everyone=True) == 0
     assert notify.deliver_due(session, clock.at) == 1
 
     (received,) = inbox.messages
@@ -143,3 +143,26 @@ def test_status_of_a_closed_month_reads_the_run(session: Session, world: World) 
     mail = reports.status(session, world.caller, at("2026-12-31 23:00"))
     assert "0,75 Std. von 2,00 Std. Stundenkontingent (38 %)" in mail.text
     assert f"- #{world.ticket.id} 01.12.2026 09:00: gelöst, 45 min" in mail.text
+
+
+def test_the_worker_mails_after_a_jourfixe_and_at_the_quota_notices(
+    session: Session, world: World
+) -> None:
+    """Not every day: the morning after a JourFixe, and once per notice level and month."""
+    from hotline.models import Appointment
+
+    morning = at("2026-12-02 07:00")
+    assert reports.queue_status_emails(session, morning) == 0  # nothing due
+    session.add(Appointment(key="jf-1", engineer=world.anna, customer=world.caller,
+                            starts_at=at("2026-12-01 09:00"), ends_at=at("2026-12-01 12:00"),
+                            title="JourFixe vor Ort", onsite=True))  # fmt: skip
+    session.commit()
+    assert reports.queue_status_emails(session, morning) == 1
+    assert reports.queue_status_emails(session, morning + timedelta(days=1)) == 0  # once
+    billing.resolve(session, world.ticket, at("2026-12-01 12:00"), work_minutes=90)
+    session.commit()  # 10 min phone + 90 min work: 105 of 120 minutes, 88 %
+    later = at("2026-12-05 07:00")
+    assert reports.queue_status_emails(session, later) == 1
+    assert reports.queue_status_emails(session, later + timedelta(days=1)) == 0
+    mails = session.scalars(select(Message).order_by(Message.id)).all()
+    assert [m.to for m in mails] == ["chef@brot.example"] * 2

@@ -121,7 +121,8 @@ def billing_export(month: str, semicolon: bool, output: Path | None) -> None:
 @click.option("--show", "number", help="print one customer's status e-mail instead of sending")
 @at_option
 def status_emails(number: str | None, at_text: str | None) -> None:
-    """Queue this month's status e-mail for every customer with a contract (once a day)."""
+    """Queue this month's status e-mail for every customer with a contract, now (at most once a
+    day). The worker sends them by itself after each JourFixe and at 80 % / 100 % of the quota."""
     session = db.session()
     now = when(at_text)
     if number:
@@ -131,7 +132,8 @@ def status_emails(number: str | None, at_text: str | None) -> None:
         mail = reports.status(session, customer, now)
         click.echo(f"Subject: {mail.subject}\n\n{mail.text}")
         return
-    click.echo(f"{reports.queue_status_emails(session, now)} status e-mails queued")
+    queued = reports.queue_status_emails(session, now, everyone=True)
+    click.echo(f"{queued} status e-mails queued")
 
 
 commands = [resolve, waive, billing_run, billing_export, status_emails]
