@@ -188,13 +188,14 @@ def directory(now: datetime) -> dict[str, Any]:
         for key, name, team, role, mobile in ENGINEERS
     ]
     rotations = []
-    for team, _, lead in TEAMS:
+    for team, _, _ in TEAMS:
         consultants = [e[0] for e in ENGINEERS if e[2] == team and e[3] == "consultant"]
         start = (monday - timedelta(weeks=3)).isoformat()
         rotations += [
             {"team": team, "layer": "primary", "members": consultants, "shift": "1w",
              "handoff": "Mon 08:00", "start": start},
-            {"team": team, "layer": "secondary", "members": [lead, *consultants[::-1]],
+            # the same consultants one week apart: primary and secondary never coincide
+            {"team": team, "layer": "secondary", "members": consultants[1:] + consultants[:1],
              "shift": "1w", "handoff": "Mon 08:00", "start": start},
         ]  # fmt: skip
     wednesday = monday + timedelta(days=2)
