@@ -213,7 +213,7 @@ def serve(app: Flask) -> None:
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        pass
+        log.info("worker %s stopping: running jobs finish first", WORKER)
     finally:
         if scheduler.running:
             scheduler.shutdown()

@@ -64,7 +64,7 @@ def _sid() -> str:
 
 
 class HungUp(Exception):
-    pass
+    """The scripted caller gives up: the simulator stops following the TwiML."""
 
 
 class Simulator:

@@ -190,12 +190,10 @@ def _minutes(value: Any) -> int:
 def _date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value  # YAML reads an unquoted 2026-11-02 as a date
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f'"{value}" is not a date (YYYY-MM-DD)')
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f'"{value}" is not a date (YYYY-MM-DD)') from None
 
 
 def _instant(zone: ZoneInfo) -> Callable[[Any], datetime]:
