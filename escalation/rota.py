@@ -237,6 +237,14 @@ def takes_effect(current: Rotation | None, at: datetime, zone: ZoneInfo) -> date
     return min(end, current.valid_until) if current.valid_until else end
 
 
+def unlisted(starts_at: datetime, ends_at: datetime, now: datetime) -> str:
+    """What becomes of an override or absence a newly imported file no longer lists. History is
+    fact: one that is over is `kept`, one running is `ended` now, only a future one is `removed`."""
+    if ends_at <= now:
+        return "kept"
+    return "ended" if starts_at < now else "removed"
+
+
 @dataclass(frozen=True)
 class Override:
     """`engineer` replaces `replaces` (or, without it, is added) on a team's layer."""

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from test_rota_properties import PEOPLE, handoffs, instants, shifts
 
+from escalation import rota
 from escalation.rota import (
     BERLIN,
     Rota,
@@ -372,3 +373,13 @@ def test_a_rotation_added_later_starts_at_the_import(app: Any, session: Any, clo
     assert summary.counts["rotations"] == {"created": 1}
     assert versions(session) == [(clock(), None, ["anna", "jonas", "lena"])]
     assert blau(session, [clock() - timedelta(seconds=1), clock()]) == [[], ["jonas"]]
+
+
+def test_an_unlisted_override_or_absence_keeps_its_past() -> None:
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    assert rota.unlisted(now - 2 * hour, now - hour, now) == "kept"
+    assert rota.unlisted(now - 2 * hour, now, now) == "kept"  # ends exactly now
+    assert rota.unlisted(now - hour, now + hour, now) == "ended"
+    assert rota.unlisted(now, now + hour, now) == "removed"  # starts exactly now
+    assert rota.unlisted(now + hour, now + 2 * hour, now) == "removed"

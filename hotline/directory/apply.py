@@ -112,9 +112,10 @@ def _sync(
         else:
             new.append(values)
     for row in (row for left in spare.values() for row in left):
-        if row.ends_at <= now:
+        fate = rota.unlisted(row.starts_at, row.ends_at, now)
+        if fate == "kept":
             summary.count(section, "kept")
-        elif row.starts_at < now:
+        elif fate == "ended":
             same = {n: getattr(row, n) for n in names if n != "ends_at"}
             later = next(
                 (v for v in new if _without(v, "ends_at") == same and v["ends_at"] > now), None
