@@ -639,3 +639,15 @@ def test_caller_hangs_up_a_bridged_call_and_the_dial_result_comes_after_the_stat
             )
             == 0
         )
+
+
+def test_without_an_office_number_referred_callers_hear_the_support_address(
+    app: Flask, provider: Any
+) -> None:
+    app.config["HOTLINE_UNIDENTIFIED"] = "refer"
+    with app.app_context():
+        db.session().execute(update(Provider).values(office_number=None))
+        db.session().commit()
+    call = Call(TwilioClient(app.test_client()), from_="anonymous")
+    root = call.answer(call.answer(call.incoming(), "1"), "2")
+    assert "support@example.de" in root.find("Say").text

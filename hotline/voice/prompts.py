@@ -49,6 +49,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Wir konnten Sie leider nicht zuordnen. Bitte rufen Sie unser Büro an: {office}.",
         "en": "Sorry, we could not identify you. Please call our office: {office}.",
     },
+    "refer_mail": {
+        "de": "Wir konnten Sie leider nicht zuordnen. Bitte schreiben Sie an {support}.",
+        "en": "Sorry, we could not identify you. Please write to {support}.",
+    },
     "connecting": {
         "de": "Einen Moment bitte.",
         "en": "One moment please.",

@@ -55,10 +55,13 @@ def render(step: Step, ticket: Ticket, session: Session) -> VoiceResponse:
             action, [*words, text("confirm", lang)], lang, digits=1, timeout=CONFIRM_TIMEOUT
         )
     if isinstance(step, Refer):
-        office = _provider(session).office_number
-        return twiml.goodbye(
-            text("refer", lang, office=phones.spoken(office) if office else ""), lang
+        provider = _provider(session)
+        words = (
+            text("refer", lang, office=phones.spoken(provider.office_number))
+            if provider.office_number
+            else text("refer_mail", lang, support=provider.support_email or "")
         )
+        return twiml.goodbye(words, lang)
     if isinstance(step, NotEmergency):
         support = _provider(session).support_email or ""
         return twiml.record(
