@@ -29,7 +29,7 @@ class Terms:
 
 
 @dataclass(frozen=True)
-class Link:
+class Displacement:
     """One appointment one emergency put at risk, and what the dispatcher then decided."""
 
     ticket_id: int
@@ -84,30 +84,32 @@ def billable_minutes(raw_minutes: int, terms: Terms) -> int:
     return max(-(-raw_minutes // step) * step, terms.minimum_minutes)
 
 
-def displaced(ticket_id: int, customer_id: int | None, links: Iterable[Link]) -> tuple[int, ...]:
+def displaced(
+    ticket_id: int, customer_id: int | None, displacements: Iterable[Displacement]
+) -> tuple[int, ...]:
     """The appointments that make `ticket_id`'s surcharge (§2).
 
     Only another customer's appointment that was rescheduled or cancelled counts. When one
     decision settled an appointment that several emergencies had put at risk, it counts once:
     for the emergency accepted first.
     """
-    decisions: dict[tuple[int, datetime | None], Link] = {}
-    for link in links:
-        if link.outcome not in DISPLACING:
+    decisions: dict[tuple[int, datetime | None], Displacement] = {}
+    for d in displacements:
+        if d.outcome not in DISPLACING:
             continue
-        key = (link.appointment_id, link.decided_at)
+        key = (d.appointment_id, d.decided_at)
         first = decisions.get(key)
-        if first is None or (link.accepted_at, link.ticket_id) < (
+        if first is None or (d.accepted_at, d.ticket_id) < (
             first.accepted_at,
             first.ticket_id,
         ):
-            decisions[key] = link
+            decisions[key] = d
     return tuple(
         sorted(
             {
-                link.appointment_id
-                for link in decisions.values()
-                if link.ticket_id == ticket_id and link.customer_id != customer_id
+                d.appointment_id
+                for d in decisions.values()
+                if d.ticket_id == ticket_id and d.customer_id != customer_id
             }
         )
     )

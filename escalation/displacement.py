@@ -20,7 +20,7 @@ DISPLACING = (RESCHEDULED, CANCELLED)
 
 
 @dataclass(frozen=True)
-class Booking:
+class Appointment:
     """An appointment as the rule sees it."""
 
     id: int
@@ -43,13 +43,13 @@ class Window:
         end = resolved_at if resolved_at is not None else accepted_at + expected
         return cls(accepted_at, max(end, accepted_at))
 
-    def hits(self, booking: Booking, travel: timedelta) -> bool:
-        """Whether the engineer cannot be at `booking`: it overlaps the window, extended by the
+    def hits(self, appointment: Appointment, travel: timedelta) -> bool:
+        """Whether the engineer cannot be at `appointment`: it overlaps the window, extended by the
         travel time when the appointment is on site."""
-        end = self.end + travel if booking.onsite else self.end
-        return booking.starts_at < end and self.start < booking.ends_at
+        end = self.end + travel if appointment.onsite else self.end
+        return appointment.starts_at < end and self.start < appointment.ends_at
 
 
-def at_risk(bookings: Iterable[Booking], window: Window, travel: timedelta) -> list[int]:
+def at_risk(appointments: Iterable[Appointment], window: Window, travel: timedelta) -> list[int]:
     """The appointments the window puts at risk: live ones it hits (cancelled ones are gone)."""
-    return [b.id for b in bookings if b.status != CANCELLED and window.hits(b, travel)]
+    return [a.id for a in appointments if a.status != CANCELLED and window.hits(a, travel)]

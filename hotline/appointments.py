@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from escalation import displacement as rule
-from escalation.displacement import AT_RISK, CANCELLED, PLANNED, Booking, Window
+from escalation.displacement import AT_RISK, CANCELLED, PLANNED, Window
 from escalation.slots import Interval, WorkingHours, free_slots, overlaps
 from hotline.models import (
     Absence,
@@ -347,7 +347,7 @@ def recheck(session: Session, ticket: Ticket, now: datetime) -> None:
 def displace(
     session: Session, ticket: Ticket, now: datetime
 ) -> tuple[list[Appointment], list[Appointment]]:
-    """Bring the ticket's links in line with its window: (newly at risk, released)."""
+    """Bring the ticket's displacements in line with its window: (newly at risk, released)."""
     if ticket.accepted_at is None or ticket.accepted_by_id is None:
         return [], []
     settings = planning(session)
@@ -360,8 +360,8 @@ def displace(
             Appointment.ends_at > window.start,
         )
     ).all()
-    hit = set(rule.at_risk(map(_booking, candidates), window, settings.travel))
-    links = {
+    hit = set(rule.at_risk(map(_as_rule, candidates), window, settings.travel))
+    known = {
         d.appointment_id: d
         for d in session.scalars(select(Displacement).where(Displacement.ticket_id == ticket.id))
     }
@@ -369,35 +369,35 @@ def displace(
     for appointment in candidates:
         if appointment.id not in hit:
             continue
-        link = links.get(appointment.id)
-        if link is None:
+        displacement = known.get(appointment.id)
+        if displacement is None:
             session.add(Displacement(appointment=appointment, ticket=ticket, created_at=now))
-        elif link.released_at is not None and link.outcome is None:
-            link.released_at = None
+        elif displacement.released_at is not None and displacement.outcome is None:
+            displacement.released_at = None
         else:
             continue
         appointment.status = AT_RISK
         added.append(appointment)
         _event(session, ticket, now, "appointment_at_risk", appointment)
     released: list[Appointment] = []
-    for link in links.values():
-        if link.appointment_id in hit or link.outcome or link.released_at:
+    for displacement in known.values():
+        if displacement.appointment_id in hit or displacement.outcome or displacement.released_at:
             continue
-        link.released_at = now
+        displacement.released_at = now
         session.flush()
-        if not _open_links(session, link.appointment_id):
-            link.appointment.status = PLANNED
-        released.append(link.appointment)
-        _event(session, ticket, now, "appointment_released", link.appointment)
+        if not _undecided(session, displacement.appointment_id):
+            displacement.appointment.status = PLANNED
+        released.append(displacement.appointment)
+        _event(session, ticket, now, "appointment_released", displacement.appointment)
     return added, released
 
 
-def _booking(a: Appointment) -> Booking:
-    return Booking(a.id, a.starts_at, a.ends_at, a.onsite, a.status)
+def _as_rule(a: Appointment) -> rule.Appointment:
+    return rule.Appointment(a.id, a.starts_at, a.ends_at, a.onsite, a.status)
 
 
-def _open_links(session: Session, appointment_id: int) -> list[Displacement]:
-    """The links still waiting for a decision on this appointment."""
+def _undecided(session: Session, appointment_id: int) -> list[Displacement]:
+    """The displacements still waiting for a decision on this appointment."""
     return list(
         session.scalars(
             select(Displacement).where(
@@ -489,9 +489,9 @@ def _live(appointment: Appointment) -> None:
 
 
 def _decide(session: Session, appointment: Appointment, outcome: str, now: datetime) -> None:
-    """The decision closes every link waiting on this appointment: it is the §2 evidence."""
-    for link in _open_links(session, appointment.id):
-        link.outcome, link.decided_at = outcome, now
+    """The decision closes every displacement waiting on it: it is the §2 evidence."""
+    for displacement in _undecided(session, appointment.id):
+        displacement.outcome, displacement.decided_at = outcome, now
     appointment.status = outcome
 
 

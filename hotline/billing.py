@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation import billing as rule
-from escalation.billing import Emergency, Line, Link, Terms
+from escalation.billing import Emergency, Line, Terms
 from hotline import appointments
 from hotline.models import (
     Appointment,
@@ -171,12 +171,12 @@ def _emergency(session: Session, ticket: Ticket) -> Emergency:
         accepted_at=ticket.accepted_at,
         phone_seconds=phone_seconds(ticket),
         work_minutes=ticket.work_minutes or 0,
-        displaced=rule.displaced(ticket.id, ticket.customer_id, links(session, ticket)),
+        displaced=rule.displaced(ticket.id, ticket.customer_id, displacements(session, ticket)),
         waived=ticket.surcharge_waived_reason,
     )
 
 
-def links(session: Session, ticket: Ticket) -> list[Link]:
+def displacements(session: Session, ticket: Ticket) -> list[rule.Displacement]:
     """Every link of every appointment this ticket put at risk, other emergencies' included:
     one decision on a shared appointment counts once (escalation.billing.displaced)."""
     mine = select(Displacement.appointment_id).where(Displacement.ticket_id == ticket.id)
@@ -187,7 +187,9 @@ def links(session: Session, ticket: Ticket) -> list[Link]:
         .where(Displacement.appointment_id.in_(mine))
     ).all()
     return [
-        Link(d.ticket_id, accepted_at, d.appointment_id, customer_id, d.outcome, d.decided_at)
+        rule.Displacement(
+            d.ticket_id, accepted_at, d.appointment_id, customer_id, d.outcome, d.decided_at
+        )
         for d, accepted_at, customer_id in rows
     ]
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from escalation.billing import Link, Terms, displaced, surcharge
-from escalation.displacement import Booking, Window, at_risk
+from escalation.billing import Displacement, Terms, displaced, surcharge
+from escalation.displacement import Appointment, Window, at_risk
 
 T = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # acceptance
 EXPECTED = timedelta(hours=2)
@@ -27,9 +27,9 @@ def billed_surcharge(
     customer: int, onsite: bool, start: float, end: float, outcome: str, waived: str | None = None
 ) -> Decimal:
     """Accept at T, the dispatcher decides `outcome` on whatever is at risk, bill the surcharge."""
-    booking = Booking(7, h(start), h(end), onsite)
-    risky = at_risk([booking], Window.of(T, EXPECTED, None), TRAVEL)
-    links = [Link(1, T, i, customer, outcome, h(0.5)) for i in risky]
+    appointment = Appointment(7, h(start), h(end), onsite)
+    risky = at_risk([appointment], Window.of(T, EXPECTED, None), TRAVEL)
+    links = [Displacement(1, T, i, customer, outcome, h(0.5)) for i in risky]
     return surcharge(AMOUNT, TERMS, displaced(1, OURS, links), waived)
 
 
@@ -71,8 +71,8 @@ def test_several_emergencies_displacing_one_appointment_charge_once() -> None:
     first, second = T, T + timedelta(minutes=20)
     decided = h(1)
     links = [
-        Link(2, second, 7, OTHER, "rescheduled", decided),
-        Link(1, first, 7, OTHER, "rescheduled", decided),
+        Displacement(2, second, 7, OTHER, "rescheduled", decided),
+        Displacement(1, first, 7, OTHER, "rescheduled", decided),
     ]
     assert displaced(1, OURS, links) == (7,)
     assert displaced(2, 3, links) == ()
@@ -81,27 +81,27 @@ def test_several_emergencies_displacing_one_appointment_charge_once() -> None:
 def test_a_second_displacement_after_a_reschedule_is_charged_again() -> None:
     """Moved for one emergency, then moved again for another: two decisions, two surcharges."""
     links = [
-        Link(1, T, 7, OTHER, "rescheduled", h(1)),
-        Link(2, h(24), 7, OTHER, "cancelled", h(25)),
+        Displacement(1, T, 7, OTHER, "rescheduled", h(1)),
+        Displacement(2, h(24), 7, OTHER, "cancelled", h(25)),
     ]
     assert displaced(1, OURS, links) == (7,)
     assert displaced(2, OURS, links) == (7,)
 
 
 def test_undecided_and_released_links_make_no_surcharge() -> None:
-    links = [Link(1, T, 7, OTHER, None), Link(1, T, 8, OTHER, "kept", h(1))]
+    links = [Displacement(1, T, 7, OTHER, None), Displacement(1, T, 8, OTHER, "kept", h(1))]
     assert displaced(1, OURS, links) == ()
 
 
 def test_the_window_uses_the_real_duration_once_resolved() -> None:
-    later = Booking(7, h(1), h(2), onsite=False)
+    later = Appointment(7, h(1), h(2), onsite=False)
     assert at_risk([later], Window.of(T, EXPECTED, None), TRAVEL) == [7]
     assert at_risk([later], Window.of(T, EXPECTED, h(0.5)), TRAVEL) == []
     assert at_risk([later], Window.of(T, timedelta(minutes=30), h(3)), TRAVEL) == [7]
 
 
 def test_cancelled_appointments_are_never_at_risk() -> None:
-    gone = Booking(7, h(1), h(2), onsite=False, status="cancelled")
+    gone = Appointment(7, h(1), h(2), onsite=False, status="cancelled")
     assert at_risk([gone], Window.of(T, EXPECTED, None), TRAVEL) == []
 
 
