@@ -88,3 +88,42 @@ def test_voicemail_is_reannounced_until_someone_takes_it(
     with app.app_context():
         clock.advance(minutes=30)
         assert tickets.reannounce(db.session(), clock()) == 0
+
+
+class Media:
+    """Stands in for `requests` towards Twilio's media URLs: records, never reaches the network."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.calls: list[tuple[str, object]] = []
+
+    def get(self, url: str, auth: object = None, timeout: float | None = None) -> object:
+        self.calls.append((url, auth))
+        return type("Answer", (), {"status_code": self.status, "content": b"ID3-mp3-bytes"})()
+
+
+def test_the_voicemail_plays_from_the_ticket_page_with_the_account_credentials(
+    app: Flask, voicemail_ticket: Ticket
+) -> None:
+    app.config["TWILIO_MEDIA_SESSION"] = media = Media()
+    url = sms_link(app, MOBILES["mia"])
+    page = app.test_client().get(url).get_data(as_text=True)
+    [src] = re.findall(r'<audio[^>]* src="([^"]+)"', page)
+    answer = app.test_client().get(src.replace("&amp;", "&"))
+    assert answer.status_code == 200
+    assert answer.mimetype == "audio/mpeg" and answer.data == b"ID3-mp3-bytes"
+    assert "no-store" in answer.headers["Cache-Control"]
+    [(fetched, auth)] = media.calls
+    assert fetched == f"{voicemail_ticket.voicemail_url}.mp3"
+    assert auth == (app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"])
+
+
+def test_the_voicemail_needs_the_link_and_reports_twilio_failures(
+    app: Flask, voicemail_ticket: Ticket
+) -> None:
+    app.config["TWILIO_MEDIA_SESSION"] = media = Media(status=404)
+    client = app.test_client()
+    assert client.get(f"/tickets/{voicemail_ticket.id}/voicemail").status_code == 404
+    token = sms_link(app, MOBILES["mia"]).split("k=")[1]
+    assert client.get(f"/tickets/{voicemail_ticket.id}/voicemail?k={token}").status_code == 502
+    assert len(media.calls) == 1

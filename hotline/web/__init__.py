@@ -7,16 +7,30 @@ and nothing else; a forged or altered token is a 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+import logging
+
+import requests
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Response as Redirect
 
 from hotline import db, tickets
 from hotline.clock import now
 from hotline.models import Engineer, Ticket
 
 web = Blueprint("web", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
+TWILIO_MEDIA = "https://api.twilio.com/"
 
 
 def _serializer() -> URLSafeSerializer:
@@ -52,7 +66,7 @@ def ticket(ticket_id: int) -> str:
 
 
 @web.post("/tickets/<int:ticket_id>/take")
-def take(ticket_id: int) -> Response:
+def take(ticket_id: int) -> Redirect:
     """An engineer takes the voicemail: the re-announcements stop."""
     who = _reader(ticket_id)
     session = db.session()
@@ -63,6 +77,37 @@ def take(ticket_id: int) -> Response:
     tickets.acknowledge(session, found, engineer, now())
     session.commit()
     return redirect(url_for("web.ticket", ticket_id=ticket_id, k=request.values["k"]))
+
+
+@web.get("/tickets/<int:ticket_id>/voicemail")
+def voicemail(ticket_id: int) -> Response:
+    """The voicemail, fetched from Twilio with the account's credentials: Twilio's media URLs
+    may demand them, and an engineer at 3 a.m. has none. Never cached (personal data)."""
+    _reader(ticket_id)
+    found = db.session().get(Ticket, ticket_id) or abort(404)
+    url = found.voicemail_url or ""
+    if not url.startswith(TWILIO_MEDIA):
+        abort(404)
+    config = current_app.config
+    media = config.get("TWILIO_MEDIA_SESSION")
+    if media is None:
+        if config.get("TESTING"):
+            raise RuntimeError("tests must set TWILIO_MEDIA_SESSION: refusing to reach Twilio")
+        media = requests
+    auth = (config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
+    try:
+        answer = media.get(f"{url}.mp3", auth=auth if auth[0] else None, timeout=10)
+    except requests.RequestException:
+        log.exception("voicemail of ticket %s could not be fetched from Twilio", ticket_id)
+        abort(502)
+    if answer.status_code != 200:
+        log.error(
+            "Twilio answered %s for the voicemail of ticket %s", answer.status_code, ticket_id
+        )
+        abort(502)
+    return Response(
+        answer.content, mimetype="audio/mpeg", headers={"Cache-Control": "private, no-store"}
+    )
 
 
 def _can_take(found: Ticket, who: str) -> bool:
