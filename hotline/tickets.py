@@ -218,7 +218,8 @@ def purge_personal_data(session: Session, now: datetime, days: int | None = None
 # --- reading a ticket ----------------------------------------------------------------------
 
 
-def _time(at: datetime | None) -> str | None:
+def shown(at: datetime | None) -> str | None:
+    """An instant as Berlin wall-clock time in ISO form, to the second, for people."""
     return local(at).replace(microsecond=0).isoformat() if at else None
 
 
@@ -234,17 +235,17 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "customer": {"number": customer.number, "name": customer.name} if customer else None,
         "identified_by": ticket.identified_by,
         "language": ticket.language,
-        "arrived_at": _time(ticket.arrived_at),
-        "confirmed_at": _time(ticket.confirmed_at),
+        "arrived_at": shown(ticket.arrived_at),
+        "confirmed_at": shown(ticket.confirmed_at),
         "accepted_by": ticket.accepted_by.key if ticket.accepted_by else None,
-        "accepted_at": _time(ticket.accepted_at),
+        "accepted_at": shown(ticket.accepted_at),
         "bridged_seconds": ticket.bridged_seconds,
         "voicemail_url": ticket.voicemail_url,
         "voicemail_seconds": ticket.voicemail_seconds,
-        "acknowledged_at": _time(ticket.acknowledged_at),
-        "ended_at": _time(ticket.ended_at),
+        "acknowledged_at": shown(ticket.acknowledged_at),
+        "ended_at": shown(ticket.ended_at),
         "call_seconds": ticket.call_seconds,
-        "resolved_at": _time(ticket.resolved_at),
+        "resolved_at": shown(ticket.resolved_at),
         "chain": ticket.chain,
         "chain_skipped": ticket.chain_skipped,
         "attempts": [
@@ -253,9 +254,9 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
                 "level": a.level,
                 "engineer": a.engineer.key if a.engineer else None,
                 "number": a.number,
-                "started_at": _time(a.started_at),
-                "answered_at": _time(a.answered_at),
-                "ended_at": _time(a.ended_at),
+                "started_at": shown(a.started_at),
+                "answered_at": shown(a.answered_at),
+                "ended_at": shown(a.ended_at),
                 "outcome": a.outcome,
                 "dial_status": a.dial_status,
                 "ring_seconds": _seconds(a.started_at, a.answered_at or a.ended_at),
@@ -264,7 +265,7 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
             for a in ticket.attempts
         ],
         "timeline": [
-            {"at": _time(e.at), "event": e.kind, **(e.detail or {})} for e in ticket.events
+            {"at": shown(e.at), "event": e.kind, **(e.detail or {})} for e in ticket.events
         ],
     }
 

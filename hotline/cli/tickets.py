@@ -61,7 +61,7 @@ def summary(ticket: Ticket) -> dict[str, Any]:
     return {
         "id": ticket.id,
         "call_sid": ticket.call_sid,
-        "arrived_at": tickets.as_dict(ticket)["arrived_at"],
+        "arrived_at": tickets.shown(ticket.arrived_at),
         "state": ticket.state,
         "customer": ticket.customer.name if ticket.customer else None,
         "accepted_by": ticket.accepted_by.key if ticket.accepted_by else None,
