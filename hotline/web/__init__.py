@@ -29,6 +29,25 @@ from hotline.clock import now
 from hotline.models import Engineer, Ticket
 
 web = Blueprint("web", __name__, template_folder="templates")
+# States and outcomes as the engineers read them (the page is German, like their whisper).
+WORDS = {
+    "identifying": "Anrufer wird erkannt",
+    "confirming": "Notfall wird bestätigt",
+    "ringing": "Techniker werden angerufen",
+    "voicemail": "Nachricht wird aufgenommen",
+    "connected": "verbunden",
+    "callback_pending": "Rückruf offen",
+    "not_emergency": "kein Notfall",
+    "referred": "ans Büro verwiesen",
+    "abandoned": "aufgelegt",
+    "accepted": "angenommen",
+    "declined": "abgelehnt",
+    "no-answer": "nicht erreicht",
+    "busy": "besetzt",
+    "failed": "nicht erreichbar",
+    "not-accepted": "ohne Tastendruck (Mailbox?)",
+    "canceled": "abgebrochen",
+}
 log = logging.getLogger(__name__)
 TWILIO_MEDIA = "https://api.twilio.com/"
 
@@ -60,6 +79,7 @@ def ticket(ticket_id: int) -> str:
         "ticket.html",
         t=tickets.as_dict(found),
         who=who,
+        words=WORDS,
         k=request.args["k"],
         can_take=_can_take(found, who),
     )
@@ -108,6 +128,14 @@ def voicemail(ticket_id: int) -> Response:
     return Response(
         answer.content, mimetype="audio/mpeg", headers={"Cache-Control": "private, no-store"}
     )
+
+
+@web.app_template_filter("when")
+def when(shown: str | None) -> str:
+    """'2026-11-27T02:44:08+01:00' (Berlin, from tickets.shown) as '27.11.2026 02:44'."""
+    if not shown:
+        return ""
+    return f"{shown[8:10]}.{shown[5:7]}.{shown[:4]} {shown[11:16]}"
 
 
 def _can_take(found: Ticket, who: str) -> bool:
