@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 from escalation import displacement as rule
 from escalation.displacement import AT_RISK, CANCELLED, PLANNED, Window
 from escalation.slots import Interval, WorkingHours, free_slots, overlaps
+from hotline import tickets
 from hotline.models import (
     Absence,
     Appointment,
     Customer,
     Displacement,
     Engineer,
-    Event,
     Provider,
     Ticket,
 )
@@ -378,7 +378,7 @@ def displace(
             continue
         appointment.status = AT_RISK
         added.append(appointment)
-        _event(session, ticket, now, "appointment_at_risk", appointment)
+        _event(session, ticket, now, "appointment at risk", appointment)
     released: list[Appointment] = []
     for displacement in known.values():
         if displacement.appointment_id in hit or displacement.outcome or displacement.released_at:
@@ -388,7 +388,7 @@ def displace(
         if not _undecided(session, displacement.appointment_id):
             displacement.appointment.status = PLANNED
         released.append(displacement.appointment)
-        _event(session, ticket, now, "appointment_released", displacement.appointment)
+        _event(session, ticket, now, "appointment released", displacement.appointment)
     return added, released
 
 
@@ -410,8 +410,9 @@ def _undecided(session: Session, appointment_id: int) -> list[Displacement]:
 
 
 def _event(session: Session, ticket: Ticket, at: datetime, kind: str, a: Appointment) -> None:
-    detail = {"appointment": a.id, "key": a.key, "start": a.starts_at.isoformat()}
-    session.add(Event(ticket=ticket, at=at, kind=kind, detail=detail))
+    tickets.log(
+        session, ticket, at, kind, appointment=a.id, key=a.key, start=a.starts_at.isoformat()
+    )
 
 
 def _tell_dispatcher(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from escalation import billing as rule
 from escalation.billing import Emergency, Line, Terms
-from hotline import appointments
+from hotline import appointments, tickets
 from hotline.models import (
     Appointment,
     BillingLine,
@@ -30,7 +30,6 @@ from hotline.models import (
     Customer,
     Displacement,
     Engineer,
-    Event,
     Ticket,
 )
 
@@ -56,7 +55,7 @@ def resolve(
     ticket.resolved_at, ticket.work_minutes = at, work_minutes
     if notes:
         ticket.notes = f"{ticket.notes}\n{notes}" if ticket.notes else notes
-    session.add(Event(ticket=ticket, at=at, kind="resolved", detail={"work_minutes": work_minutes}))
+    tickets.log(session, ticket, at, "resolved", work_minutes=work_minutes)
     session.flush()
     appointments.recheck(session, ticket, at)
 
@@ -69,7 +68,7 @@ def waive(session: Session, ticket: Ticket, by: Engineer, reason: str, at: datet
         raise BillingError("a waiver needs a reason")
     _unbilled(session, ticket)
     ticket.surcharge_waived_reason, ticket.surcharge_waived_by_id = reason.strip(), by.id
-    session.add(Event(ticket=ticket, at=at, kind="surcharge_waived", detail={"by": by.key}))
+    tickets.log(session, ticket, at, "surcharge waived", by=by.key)
 
 
 def _unbilled(session: Session, ticket: Ticket) -> None:
@@ -124,10 +123,10 @@ class Month:
     lines: list[tuple[Ticket, Line]]
 
 
-def months(session: Session, tickets: list[Ticket]) -> list[Month]:
+def months(session: Session, resolved: list[Ticket]) -> list[Month]:
     """Lines for resolved tickets, grouped per customer, each against its quota."""
     by_customer: dict[int, list[Ticket]] = defaultdict(list)
-    for ticket in tickets:
+    for ticket in resolved:
         if ticket.customer_id is not None:
             by_customer[ticket.customer_id].append(ticket)
     result = []

@@ -140,7 +140,7 @@ def test_accepting_puts_overlapping_appointments_at_risk_and_tells_the_dispatche
     assert mail.ticket_id == world.ticket.id
     assert len(session.scalars(select(Displacement)).all()) == 2
     kinds = [e.kind for e in world.ticket.events]
-    assert kinds.count("appointment_at_risk") == 2
+    assert kinds.count("appointment at risk") == 2
 
 
 def test_without_a_dispatcher_address_the_support_mailbox_is_told(
