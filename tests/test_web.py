@@ -127,3 +127,13 @@ def test_the_voicemail_needs_the_link_and_reports_twilio_failures(
     token = sms_link(app, MOBILES["mia"]).split("k=")[1]
     assert client.get(f"/tickets/{voicemail_ticket.id}/voicemail?k={token}").status_code == 502
     assert len(media.calls) == 1
+
+
+def test_every_timeline_event_has_a_german_word(app: Flask, voicemail_ticket: Ticket) -> None:
+    from hotline.web import WORDS
+
+    with app.app_context():
+        kinds = {e.kind for e in db.session().get(Ticket, voicemail_ticket.id).events}
+    assert kinds <= set(WORDS), kinds - set(WORDS)
+    html = app.test_client().get(sms_link(app, MOBILES["mia"])).get_data(as_text=True)
+    assert "Notfall bestätigt" in html and "Nachricht hinterlassen" in html
