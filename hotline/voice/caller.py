@@ -207,29 +207,15 @@ def _walk(session: Session, ticket: Ticket) -> VoiceResponse:
             e.key: e for e in session.scalars(select(Engineer).where(Engineer.key.in_(keys)))
         }
         for index in decision.candidates:
-            entry = chain[index]
-            engineer = engineers.get(entry.get("engineer") or "")
-            if entry.get("engineer") and engineer is None:
-                tickets.log(
-                    session,
-                    ticket,
-                    at,
-                    "skipped",
-                    engineer=entry["engineer"],
-                    reason="no longer in the directory",
-                )
-                continue
-            if engineer and not tickets.claim(session, engineer.id, ticket.id, at):
-                tickets.log(
-                    session,
-                    ticket,
-                    at,
-                    "skipped",
-                    engineer=engineer.key,
-                    reason="busy with another emergency",
-                )
-                continue
-            return _dial(session, ticket, index, engineer, decision.timeout_cap)
+            key = chain[index].get("engineer")
+            engineer = engineers.get(key or "")
+            if key and engineer is None:
+                reason = "no longer in the directory"
+            elif engineer and not tickets.claim(session, engineer.id, ticket.id, at):
+                reason = "busy with another emergency"
+            else:
+                return _dial(session, ticket, index, engineer, decision.timeout_cap)
+            tickets.log(session, ticket, at, "skipped", engineer=key, reason=reason)
         decision = Voicemail("everyone left is busy")
     ticket.state = callflow.VOICEMAIL
     tickets.log(session, ticket, at, "voicemail", reason=decision.reason)

@@ -13,8 +13,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.voice.prompts import LANGUAGES, text
 
-Params = dict[str, int | str]
-
 
 def url(path: str, **params: int | str) -> str:
     query = f"?{urlencode(params)}" if params else ""
