@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from test_rota import berlin, utc
 from test_rota_properties import PEOPLE, handoffs, instants, shifts
 
 from escalation import rota
@@ -20,7 +21,6 @@ from escalation.rota import (
     BERLIN,
     Rota,
     Rotation,
-    instant,
     parse_handoff,
     parse_restriction,
     parse_shift,
@@ -30,14 +30,6 @@ from escalation.rota import (
 from hotline import models as m
 from hotline import roster
 from hotline.directory import dump, export_directory, import_directory
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def berlin(*args: int) -> datetime:
-    return instant(datetime(*args), BERLIN)
 
 
 def grid(start: datetime, end: datetime, step: timedelta) -> Iterator[datetime]:
