@@ -123,3 +123,19 @@ def spoken(e164: str) -> str:
     if groups and groups[0].startswith("+"):
         words[0] = "+" + words[0]
     return ", ".join(words)
+
+
+def masked(raw: str | None) -> str:
+    """A caller ID or address for a log line: enough to tell two apart, not enough to call.
+
+    "+49301234567" -> "+4930123****"; "anna@example.de" -> "an***@example.de". Logs are kept
+    longer and read by more people than tickets, so personal data never goes there in clear.
+    """
+    if not raw:
+        return "-"
+    text = raw.strip()
+    if "@" in text and ":" not in text:
+        local, _, domain = text.partition("@")
+        return f"{local[:2]}***@{domain}"
+    keep = max(0, min(len(text) - 4, 8))
+    return text[:keep] + "*" * (len(text) - keep)

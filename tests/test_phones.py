@@ -112,3 +112,11 @@ def test_spoken_groups_digits() -> None:
     assert spoken("+491715550000") == "0 1 7 1, 5 5 5, 0 0 0 0"
     assert spoken("+4930123456") == "0 3 0, 1 2 3, 4 5 6"
     assert spoken("+442079460958") == "+4 4, 2 0, 7 9 4 6, 0 9 5 8"
+
+
+def test_masked_keeps_no_callable_number_in_a_log_line() -> None:
+    assert phones.masked("+49301234567") == "+4930123****"
+    assert phones.masked("anna@example.de") == "an***@example.de"
+    assert phones.masked("123") == "***"
+    assert phones.masked(None) == "-"
+    assert "1234567" not in phones.masked("+49301234567")
