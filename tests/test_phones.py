@@ -7,6 +7,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from hotline import phones
 from hotline.phones import SENTINELS, caller_id, normalize, prefix, spoken
 
 AREAS = ["30", "40", "89", "221", "69", "711", "341", "3581", "171", "151", "160", "176"]
