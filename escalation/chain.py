@@ -45,12 +45,33 @@ class Chain:
     entries: tuple[Entry, ...]
     skipped: tuple[Skip, ...] = ()
 
-    def to_json(self) -> list[dict[str, Any]]:
-        """The entries as plain dicts, to freeze onto the ticket."""
-        return [asdict(entry) for entry in self.entries]
+    VERSION = 1  # of the frozen form below; `from_json` reads every version ever written
 
-    def skipped_json(self) -> list[dict[str, Any]]:
-        return [asdict(skip) for skip in self.skipped]
+    def to_json(self) -> dict[str, Any]:
+        """The chain as plain data, to freeze onto the ticket."""
+        return {
+            "version": self.VERSION,
+            "entries": [asdict(entry) for entry in self.entries],
+            "skipped": [asdict(skip) for skip in self.skipped],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Chain:
+        """A frozen chain read back; None (not yet frozen) is the empty chain.
+
+        Version 0 was the bare list of entries (with the skipped ones in a column of their own,
+        dropped by migration 0002, which moved them here).
+        """
+        if data is None:
+            return cls(())
+        if isinstance(data, list):
+            data = {"version": 0, "entries": data, "skipped": []}
+        if data.get("version", 0) > cls.VERSION:
+            raise ValueError(f"frozen chain version {data['version']} is newer than this code")
+        return cls(
+            tuple(Entry(**entry) for entry in data.get("entries", [])),
+            tuple(Skip(**skip) for skip in data.get("skipped", [])),
+        )
 
 
 # --- the policy -----------------------------------------------------------------------------

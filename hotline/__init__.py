@@ -27,12 +27,11 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     db.init_app(app)
 
-    from hotline import cli
+    from hotline import cli, voice
     from hotline.calendar import calendar
-    from hotline.voice import voice
     from hotline.web import web
 
-    app.register_blueprint(voice)
+    app.register_blueprint(voice.register())
     app.register_blueprint(calendar)
     app.register_blueprint(web)
     cli.init_app(app)

@@ -26,6 +26,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "HOTLINE_SMS_FROM": (None, str, "sender of SMS; default the central number"),
     "HOTLINE_RING_TIMEOUT": (20, int, "seconds each engineer's phone rings (Twilio adds 5)"),
     "HOTLINE_WHISPER_TIMEOUT": (10, int, "seconds an engineer has to press 1 or 2"),
+    "HOTLINE_VOICE_DEADLINE": (4.0, float, "seconds a voice webhook may take before the fallback"),
     "HOTLINE_MAX_HOLD": (240, int, "seconds a caller waits for an engineer before voicemail"),
     "HOTLINE_VOICEMAIL_MAX": (120, int, "maximum voicemail length in seconds"),
     "HOTLINE_VOICE_DE": (None, str, "Twilio voice for German, e.g. Polly.Vicki-Neural"),

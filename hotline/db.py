@@ -7,14 +7,22 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import ColumnElement, create_engine, event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+# Deadlines on every database operation: a database that hangs or a lock held elsewhere must
+# turn into an error within seconds, because a voice request has 15 s in all (Twilio) and the
+# caller must get the fallback in time. The voice guard also runs each request against its own
+# deadline (hotline/voice/guard.py); these bound how long a stuck request's thread stays stuck.
+WAIT = 3  # seconds to connect, to get a lock, or to get a connection from the pool
+STATEMENT = 10  # seconds one statement may run (PostgreSQL)
+
 
 def make_engine(url: str, **options: Any) -> Engine:
+    options.setdefault("pool_timeout", WAIT)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15}, **options)
+        engine = create_engine(url, connect_args={"timeout": WAIT}, **options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -22,7 +30,7 @@ def make_engine(url: str, **options: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute(f"PRAGMA busy_timeout={WAIT * 1000}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -35,7 +43,20 @@ def make_engine(url: str, **options: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **options)
+    timeouts = {
+        "connect_timeout": WAIT,
+        "options": f"-c lock_timeout={WAIT * 1000} -c statement_timeout={STATEMENT * 1000}"
+        " -c idle_in_transaction_session_timeout=60000",
+        # a server that stops answering on an open connection: give up on unacknowledged data
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": WAIT * 1000,
+    }
+    return create_engine(
+        url, pool_pre_ping=True, connect_args=timeouts | options.pop("connect_args", {}), **options
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -69,3 +90,12 @@ def new_session() -> Iterator[Session]:
         yield s
     finally:
         s.close()
+
+
+def claim(session: Session, model: type[Any], *where: ColumnElement[bool], **values: Any) -> bool:
+    """One conditional UPDATE that takes a row (a claim, a lease, an accept): True when this
+    session took it. Both SQLite and PostgreSQL run it atomically, so of two racing requests
+    exactly one wins; the loser sees the winner's values once the winner commits."""
+    statement = update(model).where(*where).values(**values)
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]

@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from escalation.chain import Chain
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -128,9 +130,12 @@ class Engineer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     # The emergency this engineer is being rung for or is bridged to: an atomic claim, so that
-    # two emergencies never ring the same engineer at once (hotline/tickets.py).
+    # two emergencies never ring the same engineer at once (hotline/calls.py). A claim ends at
+    # `busy_until` (the ring plus a margin, or Twilio's longest call once bridged) even if the
+    # webhook that would release it never comes.
     busy_ticket_id: Mapped[int | None] = mapped_column(Integer)
     busy_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    busy_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # round-robin order
 
     team: Mapped[Team | None] = relationship(back_populates="engineers", foreign_keys=[team_id])
@@ -281,17 +286,24 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    from_raw: Mapped[str | None] = mapped_column(String(64))  # the caller ID exactly as sent
-    from_number: Mapped[str | None] = mapped_column(String(32))  # E.164, None when withheld
+    # The caller ID as sent (control characters removed, at most 256 characters: a SIP address
+    # can be long), and its E.164 (None when withheld); `to_number` is the E.164 called.
+    from_raw: Mapped[str | None] = mapped_column(String(256))
+    from_number: Mapped[str | None] = mapped_column(String(32))
     to_number: Mapped[str | None] = mapped_column(String(32))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     identified_by: Mapped[str | None] = mapped_column(String(16))  # number|block|keypad|pin
     language: Mapped[str] = mapped_column(String(8), default="de")
+    # escalation.callflow.State; `question`/`question_try`: the keypad question now open.
     state: Mapped[str] = mapped_column(String(24), default="identifying", index=True)
+    question: Mapped[str | None] = mapped_column(String(16))
+    question_try: Mapped[int] = mapped_column(Integer, default=0)
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Twilio's last word on it
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    chain: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # frozen at confirmation
-    chain_skipped: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The escalation chain frozen at confirmation: {"version": 1, "entries", "skipped"}, read
+    # back with `frozen_chain()` into escalation.chain.Chain.
+    chain: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     accepted_attempt_id: Mapped[int | None] = mapped_column(Integer)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -319,6 +331,10 @@ class Ticket(Base):
         back_populates="ticket", cascade="all, delete-orphan", order_by="Event.id"
     )
 
+    def frozen_chain(self) -> Chain:
+        """The chain this call walks (empty before the emergency was confirmed)."""
+        return Chain.from_json(self.chain)
+
 
 class Attempt(Base):
     """One screened `<Dial>` of one chain entry for one ticket."""
@@ -333,11 +349,11 @@ class Attempt(Base):
     level: Mapped[str] = mapped_column(String(32))
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
     number: Mapped[str] = mapped_column(String(32))
+    timeout: Mapped[int | None] = mapped_column(Integer)  # seconds it was let ring
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # whisper reached
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # ringing | accepted | declined | no-answer | busy | failed | not-accepted | canceled
-    outcome: Mapped[str] = mapped_column(String(16), default="ringing")
+    outcome: Mapped[str] = mapped_column(String(16), default="ringing")  # callflow.Outcome
     dial_status: Mapped[str | None] = mapped_column(String(16))
     bridged: Mapped[bool | None] = mapped_column(Boolean)
     talk_seconds: Mapped[int | None] = mapped_column(Integer)
@@ -345,6 +361,26 @@ class Attempt(Base):
 
     ticket: Mapped[Ticket] = relationship(back_populates="attempts")
     engineer: Mapped[Engineer | None] = relationship()
+
+
+class Answer(Base):
+    """The TwiML a voice webhook gave, kept so that a repeated request gets the same answer.
+
+    Twilio retries a request it got no answer to, and may send it again while the first is still
+    running; `key` is a digest of the request (path, query and form), and the per-call lock
+    (hotline/voice/guard.py) makes the second one wait for the first and read its answer here.
+    The answers hold names and spoken numbers, so they are kept for a day only.
+    """
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    mimetype: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Event(Base):
@@ -355,7 +391,7 @@ class Event(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(64))  # escalation.callflow.Kind
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")

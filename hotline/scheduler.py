@@ -63,6 +63,17 @@ JOBS: dict[str, Job] = {
         "hotline.appointments:check_displacements", IntervalTrigger(seconds=30),
         timedelta(seconds=30), lease=timedelta(minutes=2),
     ),
+    "replay-spool": Job(
+        "hotline.replay:replay", IntervalTrigger(seconds=30), timedelta(seconds=30),
+        lease=timedelta(minutes=2),
+    ),
+    "sweep-calls": Job(
+        "hotline.calls:sweep", IntervalTrigger(minutes=1), timedelta(minutes=1),
+        lease=timedelta(minutes=2),
+    ),
+    "forget-answers": Job(
+        "hotline.calls:forget_answers", IntervalTrigger(hours=1), timedelta(hours=1),
+    ),
     "reannounce": Job(
         "hotline.tickets:reannounce", IntervalTrigger(minutes=1), timedelta(minutes=1),
         lease=timedelta(minutes=2),

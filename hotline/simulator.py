@@ -137,7 +137,8 @@ class Simulator:
         )
         self.say(f"{self.stamp()} call ended")
         with self.app.app_context():
-            ticket_id = db.session().scalar(select(Ticket.id).where(Ticket.call_sid == self.sid))
+            with db.new_session() as session:
+                ticket_id = session.scalar(select(Ticket.id).where(Ticket.call_sid == self.sid))
         return Result(self.sid, self.first_ring, ticket_id)
 
     def play(self, document: ET.Element) -> ET.Element | None:
@@ -247,5 +248,6 @@ class Simulator:
 
     def who(self, number: str) -> str:
         with self.app.app_context():
-            key = db.session().scalar(select(Engineer.key).where(Engineer.mobile == number))
+            with db.new_session() as session:
+                key = session.scalar(select(Engineer.key).where(Engineer.mobile == number))
         return key or "fallback"

@@ -1,18 +1,16 @@
-"""Emergency tickets: creating, claiming engineers, accepting, the timeline.
+"""Emergency tickets: the timeline, the messages about a ticket, and the ticket read back.
 
-The two guarantees of the phone side live here as single conditional UPDATEs, which both SQLite
-and PostgreSQL execute atomically: an engineer is claimed by one emergency at a time, and a ticket
-is accepted by one attempt only.
+The call itself (states, claims, accepting) is applied in hotline/calls.py.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from escalation import callflow
@@ -21,10 +19,6 @@ from hotline.clock import local
 from hotline.models import Attempt, Customer, Engineer, Event, Provider, Ticket
 
 logger = logging.getLogger(__name__)
-
-# A claim older than Twilio's maximum call length is a leftover of a lost webhook.
-STALE_CLAIM = timedelta(hours=4)
-
 
 def get(session: Session, call_sid: str) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.call_sid == call_sid))
@@ -37,75 +31,9 @@ def find(session: Session, ident: str) -> Ticket | None:
     return get(session, ident)
 
 
-def open_ticket(
-    session: Session, ticket: Ticket, events: list[tuple[str, dict[str, Any]]]
-) -> Ticket:
-    """Insert a new call's ticket with its first events, or return the one a racing request of
-    the same call inserted first: the CallSid is unique, so a retried webhook finds it."""
-    try:
-        with session.begin_nested():
-            session.add(ticket)
-            for kind, detail in events:
-                log(session, ticket, ticket.arrived_at, kind, **detail)
-    except IntegrityError:
-        found = get(session, ticket.call_sid)
-        assert found is not None
-        return found
-    return ticket
-
-
 def log(session: Session, ticket: Ticket, at: datetime, kind: str, **detail: Any) -> None:
-    session.add(Event(ticket=ticket, at=at, kind=kind, detail=detail or None))
-
-
-# --- engineers: one emergency at a time ----------------------------------------------------
-
-
-def claim(session: Session, engineer_id: int, ticket_id: int, now: datetime) -> bool:
-    """Mark the engineer as rung for this ticket unless another emergency holds them."""
-    result = session.execute(
-        update(Engineer)
-        .where(
-            Engineer.id == engineer_id,
-            or_(
-                Engineer.busy_ticket_id.is_(None),
-                Engineer.busy_ticket_id == ticket_id,
-                Engineer.busy_since < now - STALE_CLAIM,
-            ),
-        )
-        .values(busy_ticket_id=ticket_id, busy_since=now, last_called_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def release(session: Session, ticket_id: int, engineer_id: int | None = None) -> None:
-    """Free the engineer(s) this ticket holds."""
-    statement = update(Engineer).where(Engineer.busy_ticket_id == ticket_id)
-    if engineer_id is not None:
-        statement = statement.where(Engineer.id == engineer_id)
-    session.execute(
-        statement.values(busy_ticket_id=None, busy_since=None).execution_options(
-            synchronize_session=False
-        )
-    )
-
-
-def accept(session: Session, ticket: Ticket, attempt: Attempt, now: datetime) -> bool:
-    """The one atomic accept: True for the first attempt that presses 1, False for any other."""
-    result = session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.accepted_attempt_id.is_(None))
-        .values(
-            accepted_attempt_id=attempt.id,
-            accepted_by_id=attempt.engineer_id,
-            accepted_at=now,
-            state=callflow.CONNECTED,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(ticket)
-    return result.rowcount == 1
+    """One line of the ticket's timeline; `kind` is one of `escalation.callflow.Kind`."""
+    session.add(Event(ticket=ticket, at=at, kind=str(kind), detail=detail or None))
 
 
 # --- messages about a ticket ---------------------------------------------------------------
@@ -131,7 +59,8 @@ def link(ticket: Ticket, who: str | None = None) -> str:
 
 def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:
     """Everybody in the frozen chain plus the customer's project lead: mobile -> engineer key."""
-    people = {e["number"]: e["engineer"] for e in ticket.chain or [] if e.get("engineer")}
+    entries = ticket.frozen_chain().entries
+    people = {e.number: e.engineer for e in entries if e.engineer}
     customer = ticket.customer
     if customer and customer.team and customer.team.project_lead:
         lead = customer.team.project_lead
@@ -169,6 +98,53 @@ def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int
     return sent
 
 
+def tell_accepted(session: Session, ticket: Ticket, attempt: Attempt) -> None:
+    """The accepting engineer gets the ticket summary by SMS (sent by the worker)."""
+    body = (
+        f"Notfall #{ticket.id} angenommen: {who(ticket)}, Anrufer {caller(ticket)}. "
+        f"{link(ticket, attempt.engineer.key if attempt.engineer else None)}"
+    )
+    notify.enqueue_sms(session, attempt.number, body, f"accepted:{ticket.id}", ticket.id)
+
+
+def tell_missed(session: Session, ticket: Ticket) -> None:
+    """A customer tried to call and hung up (or the call was lost): the first engineer of the
+    chain hears of it, with the number; the support mailbox when the rota has nobody."""
+    from hotline import roster
+
+    chain = ticket.frozen_chain()
+    if not chain.entries:
+        chain = roster.chain_for(session, ticket.customer, ticket.arrived_at)
+    first = next((e for e in chain.entries if e.engineer), None)
+    body = (
+        f"Verpasster Notruf #{ticket.id}: {who(ticket)} ({caller(ticket)}) hat "
+        f"aufgelegt, bevor jemand angenommen hat. Bitte zurückrufen."
+    )
+    if first is not None:
+        notify.enqueue_sms(session, first.number, body, f"missed:{ticket.id}", ticket.id)
+        return
+    provider = Provider.one(session)
+    if provider and provider.support_email:
+        notify.enqueue_email(session, provider.support_email, body, body,
+                             key=f"missed:{ticket.id}", ticket_id=ticket.id)  # fmt: skip
+
+
+def forward_message(session: Session, ticket: Ticket) -> None:
+    """A not-an-emergency message goes to the support mailbox as a normal request."""
+    provider = Provider.one(session)
+    if not (provider and provider.support_email):
+        logger.error("message on ticket %s: no support mailbox to forward it to", ticket.id)
+        return
+    notify.enqueue_email(
+        session, provider.support_email,
+        f"Telefonnachricht von {who(ticket)} (kein Notfall)",
+        f"Anrufer: {caller(ticket)}\nKunde: {who(ticket)}\n"
+        f"Nachricht ({ticket.voicemail_seconds} s): {ticket.voicemail_url}\n"
+        f"Ticket: {link(ticket)}\n",
+        key=f"message:{ticket.id}", ticket_id=ticket.id,
+    )  # fmt: skip
+
+
 def reannounce(session: Session, now: datetime) -> int:
     """Re-announce voicemails nobody has taken yet, every HOTLINE_REANNOUNCE_MINUTES."""
     from flask import current_app
@@ -176,7 +152,7 @@ def reannounce(session: Session, now: datetime) -> int:
     every = timedelta(minutes=current_app.config["HOTLINE_REANNOUNCE_MINUTES"])
     pending = session.scalars(
         select(Ticket).where(
-            Ticket.state == callflow.CALLBACK_PENDING, Ticket.acknowledged_at.is_(None)
+            Ticket.state == callflow.State.CALLBACK_PENDING, Ticket.acknowledged_at.is_(None)
         )
     ).all()
     sent = 0
@@ -194,7 +170,7 @@ def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datet
     if ticket.acknowledged_at is None:
         ticket.acknowledged_at = now
         ticket.acknowledged_by_id = engineer.id
-        log(session, ticket, now, "acknowledged", engineer=engineer.key)
+        log(session, ticket, now, callflow.Kind.ACKNOWLEDGED, engineer=engineer.key)
 
 
 def purge_personal_data(session: Session, now: datetime, days: int | None = None) -> int:
@@ -210,7 +186,7 @@ def purge_personal_data(session: Session, now: datetime, days: int | None = None
     ).all()
     for ticket in old:
         ticket.from_raw = ticket.from_number = ticket.voicemail_url = None
-        log(session, ticket, now, "personal data deleted", retention_days=keep.days)
+        log(session, ticket, now, callflow.Kind.PERSONAL_DATA_DELETED, retention_days=keep.days)
     session.commit()
     return len(old)
 
@@ -246,8 +222,8 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "ended_at": shown(ticket.ended_at),
         "call_seconds": ticket.call_seconds,
         "resolved_at": shown(ticket.resolved_at),
-        "chain": ticket.chain,
-        "chain_skipped": ticket.chain_skipped,
+        "chain": [asdict(e) for e in ticket.frozen_chain().entries],
+        "chain_skipped": [asdict(s) for s in ticket.frozen_chain().skipped],
         "attempts": [
             {
                 "seq": a.seq,

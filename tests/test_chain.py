@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,10 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escalation.chain import (
+    Chain,
+    Entry,
     Level,
     Person,
     Policy,
     Situation,
+    Skip,
     build,
     effective_policy,
     parse_policy,
@@ -95,7 +99,7 @@ def test_skips_with_reasons_and_empty_levels() -> None:
         ("pool", "sara", "inactive"),
         ("pool", "tim", "absent (vacation)"),
     ]
-    assert chain.skipped_json()[0] == {
+    assert chain.to_json()["skipped"][0] == {
         "level": "own-secondary", "engineer": "lena", "reason": "no usable mobile"
     }  # fmt: skip
 
@@ -198,3 +202,15 @@ def test_a_chain_never_holds_anyone_twice(
     assert len(numbers) == len(set(numbers))
     assert not set(engineers) & set(absent)
     assert chain.entries[-1].level == "fallback"
+
+
+def test_a_frozen_chain_reads_back_into_the_core_types_in_every_version() -> None:
+    entry = Entry("own-primary", "+491711111000", "uwe", "Uwe", 20, "on call")
+    skip = Skip("pool", "sara", "absent (vacation)")
+    chain = Chain((entry,), (skip,))
+    assert Chain.from_json(chain.to_json()) == chain
+    legacy = [asdict(entry)]  # version 0: the bare list of entries
+    assert Chain.from_json(legacy) == Chain((entry,))
+    assert Chain.from_json(None) == Chain(())
+    with pytest.raises(ValueError, match="newer"):
+        Chain.from_json({"version": 99, "entries": []})

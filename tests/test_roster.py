@@ -72,7 +72,7 @@ def test_chain_walks_own_team_pool_lead_fallback(app: Any, session: Any) -> None
     ]
     assert chain.entries[-1].number == "+491715550000"
     assert all(e.timeout == 20 for e in chain.entries)
-    assert chain.to_json()[0]["number"] == "+491723456789"
+    assert chain.to_json()["entries"][0]["number"] == "+491723456789"
 
 
 def test_unidentified_caller_starts_at_pool(app: Any, session: Any) -> None:

@@ -193,8 +193,9 @@ def test_unknown_number_twice_goes_on_unidentified_to_the_pool(
     number, _, _ = call.engineer(dial)
     ticket = ticket_of(app, call)
     assert ticket.customer_id is None
-    assert ticket.chain[0]["level"] == "pool"
-    assert number == ticket.chain[0]["number"]
+    first = ticket.frozen_chain().entries[0]
+    assert first.level == "pool"
+    assert number == first.number
 
 
 def test_unidentified_callers_can_be_referred_to_the_office(app: Flask, provider: Any) -> None:
@@ -280,8 +281,9 @@ def test_confirmation_freezes_the_chain_and_dials_the_first_engineer_screened(
     assert number.text == MOBILES["jonas"]
     assert path(number.get("url")).startswith("/voice/whisper?")
     ticket = ticket_of(app, call)
-    assert [e["engineer"] for e in ticket.chain] == ["jonas", "mia", "lena", "anna", None]
-    assert ticket.chain[-1]["number"] == FALLBACK
+    entries = ticket.frozen_chain().entries
+    assert [e.engineer for e in entries] == ["jonas", "mia", "lena", "anna", None]
+    assert entries[-1].number == FALLBACK
     assert ticket.state == "ringing"
 
 
@@ -435,7 +437,7 @@ def test_caller_hangs_up_while_ringing(app: Flask, twilio: TwilioClient, provide
     assert response.status_code == 204
     ticket = ticket_of(app, call)
     assert ticket.state == "abandoned" and ticket.call_seconds == 40
-    assert ticket.attempts[0].outcome == "canceled"
+    assert ticket.attempts[0].outcome == "cancelled"
     [sms] = messages(app)
     assert sms.to == MOBILES["jonas"] and MUELLER_PHONE in sms.body
     with app.app_context():

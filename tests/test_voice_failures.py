@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from builders import CENTRAL, FALLBACK, MUELLER_PHONE, call_sid, small_provider, verbs, xml
+from builders import (
+    CENTRAL,
+    FALLBACK,
+    MOBILES,
+    MUELLER_PHONE,
+    call_sid,
+    small_provider,
+    verbs,
+    xml,
+)
 from conftest import AUTH_TOKEN, PUBLIC_URL, TwilioClient
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from hotline import callers, create_app, db, fallback, roster
-from hotline.models import Ticket
+from hotline import callers, calls, create_app, db, fallback, replay, roster
+from hotline.models import Message, Ticket
 
 
 @pytest.fixture
@@ -151,15 +161,56 @@ def test_incoming_with_the_database_gone_still_dials_the_fallback(
     assert data["CallSid"] in caplog.text
 
 
-def test_fallback_voicemail_is_logged_in_full(
+def test_a_fallback_voicemail_is_spooled_never_logged_in_clear(
     dead_app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     twilio = TwilioClient(dead_app.test_client())
     data = form(RecordingUrl="https://api.twilio.com/R9", RecordingDuration="20")
-    with caplog.at_level(logging.ERROR, logger="hotline.voice"):
+    with caplog.at_level(logging.INFO):
         root = xml(twilio.post("/voice/fallback-voicemail", data))
     assert verbs(root) == ["Say", "Hangup"]
-    assert "https://api.twilio.com/R9" in caplog.text and MUELLER_PHONE in caplog.text
+    assert "R9" not in caplog.text and MUELLER_PHONE not in caplog.text
+    [(claimed, record)] = list(fallback.spooled(dead_app.instance_path, "test"))
+    assert (record["kind"], record["url"], record["caller"], record["call_sid"]) == (
+        "voicemail", "https://api.twilio.com/R9", MUELLER_PHONE, data["CallSid"],
+    )  # fmt: skip
+
+
+def test_a_voicemail_the_database_cannot_take_is_replayed_and_announced(
+    app: Flask, twilio: TwilioClient, provider: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails just as the caller finishes the voicemail: the caller is thanked
+    (not dialled to the fallback), the recording is spooled, and the worker makes a ticket of
+    it that the on-call engineers are told about."""
+    call = form()
+    root = xml(twilio.post("/voice/incoming", call))
+    confirm = root.find("Gather").get("action").removeprefix(PUBLIC_URL)
+    dial = xml(twilio.post(confirm, {**call, "Digits": "1"}))
+    ticket_id = parse_qs(urlsplit(dial.find("Dial").get("action")).query)["ticket"][0]
+
+    def down(*_: Any, **__: Any) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(calls, "load", down)
+    thanks = xml(
+        twilio.post(
+            f"/voice/voicemail?ticket={ticket_id}",
+            {**call, "RecordingUrl": "https://api.twilio.com/R7", "RecordingDuration": "abc"},
+        )
+    )
+    assert verbs(thanks) == ["Say", "Hangup"] and "Dial" not in verbs(thanks)
+    monkeypatch.undo()
+    with app.app_context():
+        session = db.session()
+        assert replay.replay(session, app.config["CLOCK"]()) == 1
+        ticket = session.get(Ticket, int(ticket_id))
+        assert (ticket.state, ticket.voicemail_url) == (
+            "callback_pending",
+            "https://api.twilio.com/R7",
+        )
+        told = session.scalars(select(Message.to).where(Message.ticket_id == ticket.id)).all()
+        assert MOBILES["jonas"] in told
+        assert replay.replay(session, app.config["CLOCK"]()) == 0  # replayed once only
 
 
 def test_without_any_fallback_number_the_caller_can_leave_a_voicemail(

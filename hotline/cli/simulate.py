@@ -120,6 +120,7 @@ def simulate_call(
     real_clock, app.config["CLOCK"] = app.config["CLOCK"], clock
     provider = Provider.one(db.session())
     to = to or (provider.central_number if provider else None) or "+4930000000"
+    db.session().close()  # no transaction open while the webhooks (other threads) run
     script = Script(
         presses=list(presses) or ["1"],
         engineers=_behaviour(engineers),

@@ -4,4 +4,9 @@ from flask import Blueprint
 
 voice = Blueprint("voice", __name__, url_prefix="/voice")
 
-from hotline.voice import caller, engineer, fallback  # noqa: E402,F401 - routes register on import
+
+def register() -> Blueprint:
+    """The blueprint with its routes (they register on import of their modules)."""
+    from hotline.voice import caller, engineer, fallback  # noqa: F401
+
+    return voice

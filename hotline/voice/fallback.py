@@ -1,50 +1,127 @@
 """The path that needs no database and no rota: the fallback number, screened, then voicemail.
 
-Used as the number's Voice Fallback URL and by every caller-leg handler that fails. The screen
-is stateless (`DialBridged` alone tells whether the engineer pressed 1), so even here a voicemail
-box cannot take the emergency.
+Used as the number's Voice Fallback URL and by every caller-leg handler that fails. It has its
+own texts and its own small TwiML, built from nothing but the request and the settings, and a
+constant document below that if even that fails, so that no bug elsewhere can reach it. What
+happens here is spooled to `instance/spool/` (hotline/fallback.py) and replayed into tickets by
+the worker once the database is back. The screen is stateless (`DialBridged` alone tells whether
+the engineer pressed 1), so even here a voicemail box cannot take the emergency.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline import fallback
-from hotline.voice import twiml, voice
-from hotline.voice.guard import webhook
-from hotline.voice.prompts import text
+from hotline.voice import voice
+from hotline.voice.guard import caller_call_sid, param, webhook
 
 log = logging.getLogger("hotline.voice")
+
+FAILURE = "Entschuldigung, eine technische Störung. Wir verbinden Sie mit unserem Notdienst."
+WHISPER = "Notfall über die Ausfall-Leitung der Hotline. Drücken Sie 1 zum Annehmen."
+VOICEMAIL = (
+    "Im Moment ist niemand erreichbar. Bitte hinterlassen Sie nach dem Ton Ihren Namen, "
+    "Ihre Rückrufnummer und eine kurze Beschreibung. Wir rufen zurück."
+)
+THANKS = "Vielen Dank. Wir rufen so schnell wie möglich zurück. Auf Wiederhören."
+NOTHING = "Wir haben keine Nachricht erhalten. Auf Wiederhören."
+GOODBYE = "Auf Wiederhören."
+MAX_MESSAGE = 120
+E164 = re.compile(r"^\+[1-9]\d{4,14}$")
+
+# If building even the fallback fails: a constant document, relative URL, no setting read.
+LAST_RESORT = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response>'
+    f'<Say language="de-DE">{VOICEMAIL}</Say>'
+    f'<Record action="/voice/fallback-voicemail" finishOnKey="#" maxLength="{MAX_MESSAGE}" '
+    'playBeep="true" /><Hangup /></Response>'
+)
+
+
+def _xml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _say(response: VoiceResponse, words: str) -> None:
+    response.say(words, language="de-DE", voice=current_app.config.get("HOTLINE_VOICE_DE"))
+
+
+def _url(path: str) -> str:
+    return f"{current_app.config['HOTLINE_PUBLIC_URL']}/voice/{path}"
+
+
+def keep(kind: str, **record: object) -> None:
+    """Spool what happened on this call; a spool that cannot be written is logged, no more."""
+    try:
+        fallback.spool(
+            current_app.instance_path, kind, call_sid=caller_call_sid(),
+            caller=param("From"), to=param("To"),
+            at=current_app.config["CLOCK"]().isoformat(), **record,
+        )  # fmt: skip
+    except Exception:  # noqa: BLE001 - the caller comes first; the log keeps the CallSid
+        log.exception("spooling %s for CallSid=%s failed", kind, caller_call_sid())
+
+
+def _record() -> Response:
+    response = VoiceResponse()
+    _say(response, VOICEMAIL)
+    response.record(action=_url("fallback-voicemail"), max_length=MAX_MESSAGE, finish_on_key="#",
+                    play_beep=True)  # fmt: skip
+    _say(response, NOTHING)
+    response.hangup()
+    return _xml(response)
+
+
+def last_resort() -> Response:
+    return Response(LAST_RESORT, mimetype="text/xml")
 
 
 def caller_fallback() -> Response:
     """The caller's answer when anything failed: dial the fallback number, else voicemail."""
-    number = fallback.number(current_app)
-    if not number:
-        log.error("no fallback number configured: the caller goes straight to voicemail")
-        return _voicemail()
-    response = twiml.dial(
-        text("failure"),
-        "de",
-        number,
-        action=twiml.url("fallback-dial"),
-        whisper=twiml.url("fallback-whisper"),
-        timeout=30,
-        caller_id=request.form.get("To") or None,  # the central number the customer called
-    )
-    return twiml.reply(response)
+    keep("fallback", where=request.path, error=param("ErrorCode", 16))
+    try:
+        number = fallback.number(current_app)
+        if not number:
+            log.error("CallSid=%s: no fallback number, straight to voicemail", caller_call_sid())
+            return _record()
+        response = VoiceResponse()
+        _say(response, FAILURE)
+        central = param("To", 32)
+        dial = response.dial(
+            action=_url("fallback-dial"), timeout=30, answer_on_bridge=True,
+            caller_id=central if E164.match(central) else None,
+        )  # fmt: skip
+        dial.number(number, url=_url("fallback-whisper"))
+        return _xml(response)
+    except Exception:  # noqa: BLE001 - below this there is only the constant document
+        log.exception("the fallback itself failed for CallSid=%s", caller_call_sid())
+        return last_resort()
 
 
 def engineer_fallback() -> Response:
     """An engineer leg whose handler failed: bridge on 1 (a human pressed it), else hang up."""
-    if request.form.get("Digits") == "1":
-        return twiml.reply(VoiceResponse())
     response = VoiceResponse()
-    response.hangup()
-    return twiml.reply(response)
+    if param("Digits", 8) != "1":
+        response.hangup()
+    return _xml(response)
+
+
+def kept_recording() -> Response:
+    """A voicemail the database could not take: spooled, and the caller thanked."""
+    keep("voicemail", url=param("RecordingUrl", 500), seconds=param("RecordingDuration", 9))
+    try:
+        response = VoiceResponse()
+        _say(response, THANKS)
+        response.hangup()
+        return _xml(response)
+    except Exception:  # noqa: BLE001
+        return Response('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>',
+                        mimetype="text/xml")  # fmt: skip
 
 
 def empty() -> Response:
@@ -52,54 +129,46 @@ def empty() -> Response:
     return Response(status=204)
 
 
-def _voicemail() -> Response:
-    response = twiml.record(text("voicemail"), "de", twiml.url("fallback-voicemail"), None, 120)
-    return twiml.reply(response)
-
-
 @voice.post("/fallback")
-@webhook(caller_fallback)
+@webhook(last_resort, database=False)
 def incoming_fallback() -> Response:
     log.error(
         "Twilio used the Fallback URL for CallSid=%s (ErrorCode=%s, ErrorUrl=%s)",
-        request.form.get("CallSid"),
-        request.form.get("ErrorCode"),
-        request.form.get("ErrorUrl"),
-    )
+        caller_call_sid(), param("ErrorCode", 16), param("ErrorUrl", 200),
+    )  # fmt: skip
     return caller_fallback()
 
 
 @voice.post("/fallback-whisper")
-@webhook(engineer_fallback)
+@webhook(engineer_fallback, database=False)
 def fallback_whisper() -> Response:
-    return twiml.reply(
-        twiml.whisper(text("whisper_fallback"), twiml.url("fallback-accept"), timeout=10)
-    )
+    response = VoiceResponse()
+    gather = response.gather(num_digits=1, timeout=10, action=_url("fallback-accept"))
+    for _ in range(2):
+        gather.say(WHISPER, language="de-DE", voice=current_app.config.get("HOTLINE_VOICE_DE"))
+    response.hangup()
+    return _xml(response)
 
 
 @voice.post("/fallback-accept")
-@webhook(engineer_fallback)
+@webhook(engineer_fallback, database=False)
 def fallback_accept() -> Response:
     return engineer_fallback()
 
 
 @voice.post("/fallback-dial")
-@webhook(_voicemail)
+@webhook(last_resort, database=False)
 def fallback_dial() -> Response:
-    if request.form.get("DialBridged") == "true":
-        return twiml.reply(twiml.goodbye(text("goodbye"), "de"))
-    return _voicemail()
+    if param("DialBridged", 8) == "true":
+        keep("bridged", seconds=param("DialCallDuration", 9))
+        response = VoiceResponse()
+        _say(response, GOODBYE)
+        response.hangup()
+        return _xml(response)
+    return _record()
 
 
 @voice.post("/fallback-voicemail")
-@webhook(lambda: twiml.reply(twiml.goodbye(text("thanks"), "de")))
+@webhook(kept_recording, database=False)
 def fallback_voicemail() -> Response:
-    # No database on this path: the log line is the record, so it must carry everything.
-    log.error(
-        "FALLBACK VOICEMAIL CallSid=%s From=%s RecordingUrl=%s RecordingDuration=%s",
-        request.form.get("CallSid"),
-        request.form.get("From"),
-        request.form.get("RecordingUrl"),
-        request.form.get("RecordingDuration"),
-    )
-    return twiml.reply(twiml.goodbye(text("thanks"), "de"))
+    return kept_recording()

@@ -1,22 +1,46 @@
-"""What stands in front of every webhook: the signature check and the never-a-dead-line net.
+"""What stands in front of every webhook: the signature, a deadline, one answer per request.
 
-`X-Twilio-Signature` is checked over the configured public URL plus the path and the raw query
-string (never `request.url`, which a proxy or Werkzeug's IRI decoding would change). A handler
-that fails answers with safe TwiML for its leg of the call, and the failure is logged with the
-CallSid; Twilio never sees a 500.
+- `X-Twilio-Signature` is checked over the configured public URL plus the path and the raw query
+  string (never `request.url`, which a proxy or Werkzeug's IRI decoding would change).
+- A handler runs in a thread of its own against a deadline (HOTLINE_VOICE_DEADLINE, a few
+  seconds): a database that hangs, a lock held elsewhere or a bug gives the caller the fallback
+  in time, never Twilio's "application error" after 15 s. A late handler never commits.
+- Requests of one call are serialised (a PostgreSQL advisory lock on the caller's CallSid; on
+  SQLite every write transaction is serial), and each answer is stored under a digest of its
+  request: Twilio's retry of a request, even one racing the original, gets the same answer.
+- The form is read through `param`, which drops control characters and caps the length:
+  whatever Twilio (or an attacker with a valid signature) sends is stored safely on both
+  databases.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import threading
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, copy_current_request_context, current_app, g, request
+from sqlalchemy import select, text
 from twilio.request_validator import RequestValidator
 
+from hotline import db
+from hotline.clock import now
+from hotline.models import Answer
+
 log = logging.getLogger("hotline.voice")
+
+# Handler threads that may be stuck at once (a hanging database): beyond these, requests get the
+# fallback at once instead of piling up threads.
+SLOTS = 32
+_slots = threading.BoundedSemaphore(SLOTS)
+
+
+class Late(Exception):
+    """The handler did not answer within the deadline."""
 
 
 def public_url() -> str:
@@ -30,10 +54,38 @@ def signed() -> bool:
     return bool(signature) and validator.validate(public_url(), request.form, signature)
 
 
+def clean(value: str | None, limit: int = 256) -> str:
+    """A value as it may be stored and spoken: no control characters, at most `limit` long."""
+    if not value:
+        return ""
+    kept = "".join(c for c in value if unicodedata.category(c)[0] != "C" or c == " ")
+    return kept.strip()[:limit]
+
+
+def param(name: str, limit: int = 256) -> str:
+    """A form field of the request, cleaned (see `clean`)."""
+    return clean(request.form.get(name), limit)
+
+
+def number(name: str, source: str = "form") -> int | None:
+    """A whole number Twilio sends (a duration, a sequence) or names in our URL; None if it is
+    missing or not a number (bad input must not lose the rest of the request)."""
+    raw = (request.form if source == "form" else request.args).get(name, "")
+    raw = raw.strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+
+
+def caller_call_sid() -> str:
+    """The caller's CallSid: the one a request belongs to, on the caller's or an engineer's leg."""
+    return param("ParentCallSid", 64) or param("CallSid", 64)
+
+
 def webhook(
-    on_failure: Callable[[], Response],
+    on_failure: Callable[[], Response], *, database: bool = True
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Verify, then run the handler; on any exception roll back and answer `on_failure()`."""
+    """Verify, then answer: from the stored answer of an earlier identical request, else by
+    running the handler (and storing its answer); on any failure or a missed deadline the
+    answer is `on_failure()`. `database=False` is for the fallback path, which needs none."""
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
@@ -43,34 +95,97 @@ def webhook(
                 # or TWILIO_AUTH_TOKEN is wrong (`flask --app hotline check`).
                 log.error(
                     "403: bad or missing X-Twilio-Signature for %s (checked against %s; the "
-                    "request came to %s)",
-                    request.path,
-                    public_url(),
-                    request.host_url,
-                )
+                    "request came to %s)", request.path, public_url(), request.host_url,
+                )  # fmt: skip
                 abort(403)
             try:
-                return handler(*args, **kwargs)
+                if not database:
+                    return handler(*args, **kwargs)
+                seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
+                return within(seconds, functools.partial(_answer, handler, *args, **kwargs))
+            except Late:
+                log.error(
+                    "voice %s for CallSid=%s: no answer within %.1f s (database hanging or "
+                    "locked?); answering with the fallback", request.path, caller_call_sid(),
+                    float(current_app.config["HOTLINE_VOICE_DEADLINE"]),
+                )  # fmt: skip
             except Exception:
                 log.exception(
-                    "voice handler %s failed for CallSid=%s; answering with the fallback",
-                    request.path,
-                    request.form.get("CallSid"),
-                )
-                _rollback()
-                return on_failure()
+                    "voice %s failed for CallSid=%s; answering with the fallback",
+                    request.path, caller_call_sid(),
+                )  # fmt: skip
+            return on_failure()
 
         return wrapper
 
     return decorate
 
 
-def _rollback() -> None:
-    from flask import g
+def within(seconds: float, work: Callable[[], Response]) -> Response:
+    """Run `work` in a thread with a copy of this request's context; raise `Late` if it has not
+    answered after `seconds`. The thread is told (`g.late`) so it never commits afterwards."""
+    if not _slots.acquire(blocking=False):
+        raise Late(f"{SLOTS} voice requests are still waiting for the database")
+    done, late = threading.Event(), threading.Event()
+    result: dict[str, Any] = {}
 
-    session = g.get("db_session")
-    if session is not None:
+    @copy_current_request_context
+    def run() -> None:
+        g.late = late
         try:
-            session.rollback()
-        except Exception:  # noqa: BLE001 - the database may be gone; the caller comes first
-            log.exception("rollback failed")
+            result["response"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the request's thread below
+            result["error"] = exc
+
+    def thread() -> None:
+        try:
+            run()
+        finally:
+            _slots.release()
+            done.set()
+
+    threading.Thread(target=thread, name=f"voice {request.path}", daemon=True).start()
+    if not done.wait(seconds):
+        late.set()
+        raise Late(request.path)
+    if "error" in result:
+        raise result["error"]
+    return result["response"]
+
+
+def _answer(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Response:
+    session = db.session()
+    key = request_key()
+    call_sid = caller_call_sid()
+    if session.get_bind().dialect.name == "postgresql":
+        # one call's requests one after the other, across threads and processes
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                        {"k": call_sid})  # fmt: skip
+    stored = session.scalar(select(Answer).where(Answer.key == key))
+    if stored is not None:
+        session.rollback()
+        return Response(stored.body, status=stored.status, mimetype=stored.mimetype)
+    response = handler(*args, **kwargs)
+    if g.late.is_set():
+        session.rollback()  # the caller already got the fallback: this answer is void
+        return response
+    session.add(
+        Answer(
+            key=key, call_sid=call_sid, status=response.status_code,
+            mimetype=response.mimetype or "text/xml", body=response.get_data(as_text=True),
+            at=now(),
+        )
+    )  # fmt: skip
+    session.commit()
+    return response
+
+
+def request_key() -> str:
+    """A digest of everything that makes a request this request: a retry has the same one."""
+    digest = hashlib.sha256()
+    for part in (request.method, request.path, request.query_string.decode("ascii", "replace")):
+        digest.update(part.encode() + b"\0")
+    for name in sorted(request.form):
+        for value in sorted(request.form.getlist(name)):
+            digest.update(f"{name}={value}".encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()

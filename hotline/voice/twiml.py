@@ -1,17 +1,54 @@
-"""TwiML out: every answer the phone side gives, built with twilio's `VoiceResponse` only.
+"""TwiML out: what the caller and the engineers hear for each action of `escalation.callflow`.
 
-Action URLs are absolute, ASCII, and carry ids only (never names), so the signature Twilio
-computes over them is the one we check (twilio-facts.md §4.3).
+Pure presentation: an action and a `Context` (plain data the handler loaded) in, a response out;
+no database. Built with twilio's `VoiceResponse` only. Action URLs are absolute, ASCII, and carry
+ids only (never names), so the signature Twilio computes over them is the one we check. Every
+text is cleaned of characters XML 1.0 cannot carry, so no name in the directory can make a
+document ill-formed.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask import Response, current_app
 from twilio.twiml.voice_response import VoiceResponse
 
+from escalation import callflow
+from escalation.callflow import Question
+from hotline import phones
 from hotline.voice.prompts import LANGUAGES, text
+
+KEYPAD_TIMEOUT = 8  # seconds of silence before a keypad answer counts as none
+CONFIRM_TIMEOUT = 6
+MESSAGE_MAX = 60  # seconds of a not-an-emergency message
+# Characters XML 1.0 cannot carry (and the surrogates and non-characters around them).
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class Dialled:
+    """One ring attempt as the `<Dial>` needs it."""
+
+    number: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a document says besides the action itself: the ticket's call and the provider."""
+
+    ticket: int
+    language: str = "de"
+    customer: str | None = None  # the customer's name, once identified
+    caller: str | None = None  # the caller's E.164 (None: withheld)
+    central: str | None = None  # the number the customer called: the caller ID of every dial
+    provider: str = "Notdienst"
+    office: str | None = None
+    support: str = ""
+    attempts: dict[int, Dialled] = field(default_factory=dict)
 
 
 def url(path: str, **params: int | str) -> str:
@@ -19,13 +56,113 @@ def url(path: str, **params: int | str) -> str:
     return f"{current_app.config['HOTLINE_PUBLIC_URL']}/voice/{path}{query}"
 
 
+def xml_safe(words: str) -> str:
+    return NOT_XML.sub(" ", words)
+
+
+def say(response: object, words: str, language: str = "de") -> None:
+    voice = current_app.config.get(f"HOTLINE_VOICE_{language.upper()}")
+    response.say(  # type: ignore[attr-defined]
+        xml_safe(words), language=LANGUAGES.get(language, "de-DE"), voice=voice
+    )
+
+
 def reply(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
-def say(response: VoiceResponse | object, words: str, language: str = "de") -> None:
-    voice = current_app.config.get(f"HOTLINE_VOICE_{language.upper()}")
-    response.say(words, language=LANGUAGES.get(language, "de-DE"), voice=voice)  # type: ignore[attr-defined]
+def render(action: callflow.Action, ctx: Context) -> Response:
+    """The answer to Twilio for `action`."""
+    if isinstance(action, callflow.Silent):
+        return Response(status=204)
+    return reply(_document(action, ctx))
+
+
+def _document(action: callflow.Action, ctx: Context) -> VoiceResponse:
+    lang = ctx.language
+    match action:
+        case callflow.Ask():
+            return _ask(action, ctx)
+        case callflow.Refer():
+            words = (
+                text("refer", lang, office=phones.spoken(ctx.office))
+                if ctx.office
+                else text("refer_mail", lang, support=ctx.support)
+            )
+            return goodbye(words, lang)
+        case callflow.TakeMessage():
+            return record(text("not_emergency", lang, support=ctx.support), lang,
+                          url("message", ticket=ctx.ticket), None, MESSAGE_MAX)  # fmt: skip
+        case callflow.Voicemail():
+            return record(
+                text("voicemail", lang), lang, url("voicemail", ticket=ctx.ticket),
+                url("recording", ticket=ctx.ticket), current_app.config["HOTLINE_VOICEMAIL_MAX"],
+            )  # fmt: skip
+        case callflow.Ring(seq=seq):
+            return _ring(seq, ctx)
+        case callflow.Goodbye(words=words):
+            return goodbye(text(words, lang), lang)
+        case callflow.Screen(seq=seq):
+            return _screen(seq, ctx)
+        case callflow.Bridge():
+            response = VoiceResponse()
+            say(response, text("accepted"))
+            return response  # the document ends without <Hangup/>: Twilio bridges the legs
+        case callflow.Taken():
+            return goodbye(text("taken"), "de")
+        case _:  # Hangup (a Walk never reaches here: the service turns it into Ring/Voicemail)
+            response = VoiceResponse()
+            response.hangup()
+            return response
+
+
+def _ask(ask: callflow.Ask, ctx: Context) -> VoiceResponse:
+    lang, ids = ctx.language, {"ticket": ctx.ticket, "try": ask.try_}
+    if ask.question is Question.CUSTOMER_NUMBER:
+        words = [
+            text("greeting_unknown", lang, provider=ctx.provider)
+            if ask.try_ == 1
+            else text("customer_number_unknown", lang),
+            text("ask_customer_number", lang),
+        ]
+        return gather(url("identify", **ids), words, lang, digits=None, timeout=KEYPAD_TIMEOUT)
+    if ask.question is Question.PIN:
+        words = [text("pin_wrong", lang)] if ask.try_ > 1 else []
+        return gather(url("pin", **ids), [*words, text("ask_pin", lang)], lang, digits=None,
+                      timeout=KEYPAD_TIMEOUT)  # fmt: skip
+    greet = [text("greeting", lang, customer=ctx.customer)] if ask.greet and ctx.customer else []
+    return gather(url("confirm", **ids), [*greet, text("confirm", lang)], lang, digits=1,
+                  timeout=CONFIRM_TIMEOUT)  # fmt: skip
+
+
+def _ring(seq: int, ctx: Context) -> VoiceResponse:
+    """One screened attempt, announced to the caller in one short sentence."""
+    dialled = ctx.attempts[seq]
+    ids = {"ticket": ctx.ticket, "attempt": seq}
+    response = VoiceResponse()
+    say(response, text("connecting" if seq == 1 else "next_engineer", ctx.language), ctx.language)
+    dial = response.dial(
+        action=url("dial-result", **ids), timeout=dialled.timeout, caller_id=ctx.central,
+        answer_on_bridge=True, ring_tone="de",
+    )  # fmt: skip
+    dial.number(dialled.number, url=url("whisper", **ids))
+    return response
+
+
+def _screen(seq: int, ctx: Context) -> VoiceResponse:
+    """The engineer's screen: a key press accepts; anything else, a voicemail box included,
+    reaches `<Hangup/>` and the call is never bridged (twilio-facts.md §2.1)."""
+    caller = phones.spoken(ctx.caller) if ctx.caller else "unterdrückt"
+    words = text("whisper", customer=ctx.customer or text("unknown_caller"), caller=caller)
+    response = VoiceResponse()
+    g = response.gather(
+        num_digits=1, timeout=current_app.config["HOTLINE_WHISPER_TIMEOUT"],
+        action=url("accept", ticket=ctx.ticket, attempt=seq),
+    )  # fmt: skip
+    say(g, words)
+    say(g, words)
+    response.hangup()
+    return response
 
 
 def gather(
@@ -52,12 +189,6 @@ def goodbye(words: str, language: str) -> VoiceResponse:
     return response
 
 
-def hangup() -> VoiceResponse:
-    response = VoiceResponse()
-    response.hangup()
-    return response
-
-
 def record(
     words: str, language: str, action: str, callback: str | None, max_length: int
 ) -> VoiceResponse:
@@ -65,47 +196,9 @@ def record(
     response = VoiceResponse()
     say(response, words, language)
     response.record(
-        action=action,
-        max_length=max_length,
-        finish_on_key="#",
-        play_beep=True,
+        action=action, max_length=max_length, finish_on_key="#", play_beep=True,
         recording_status_callback=callback,
-    )
+    )  # fmt: skip
     say(response, text("no_recording", language), language)
-    response.hangup()
-    return response
-
-
-def dial(
-    words: str,
-    language: str,
-    number: str,
-    *,
-    action: str,
-    whisper: str,
-    timeout: int,
-    caller_id: str | None,
-) -> VoiceResponse:
-    """One screened attempt: the engineer hears the whisper and must press 1 to be bridged."""
-    response = VoiceResponse()
-    say(response, words, language)
-    d = response.dial(
-        action=action,
-        timeout=timeout,
-        caller_id=caller_id,
-        answer_on_bridge=True,
-        ring_tone="de",
-    )
-    d.number(number, url=whisper)
-    return response
-
-
-def whisper(words: str, accept: str, timeout: int) -> VoiceResponse:
-    """The engineer's screen: a key press accepts; anything else, a voicemail box included,
-    reaches `<Hangup/>` and the call is never bridged (twilio-facts.md §2.1)."""
-    response = VoiceResponse()
-    g = response.gather(num_digits=1, timeout=timeout, action=accept)
-    say(g, words)
-    say(g, words)
     response.hangup()
     return response

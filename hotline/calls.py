@@ -1,0 +1,379 @@
+"""The call service: a ticket read into the core's `Call`, and a core `Step` applied to it.
+
+The voice handlers load a ticket here, ask `escalation.callflow`, and hand the step back to
+`apply`, which is the one place a ticket's state, open question, attempt outcomes and timeline
+change, and where a step's effects (freeze the chain, free the engineers, queue the messages)
+happen. Two guarantees live here as conditional UPDATEs, atomic on SQLite and PostgreSQL alike:
+an engineer is claimed by one emergency at a time, and a ticket is accepted by one attempt only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from escalation import callflow
+from escalation.callflow import Customer as Change
+from escalation.callflow import Effect, Kind, Outcome, State, Step
+from hotline import db, roster, tickets
+from hotline.models import Answer, Attempt, Customer, Engineer, Ticket
+
+# Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
+LONGEST_CALL = timedelta(hours=4)
+# After the ring itself: Twilio's five extra seconds, the whisper, and the dial result's way back.
+RING_MARGIN = timedelta(seconds=30)
+ANSWERS_KEPT = timedelta(days=1)
+
+
+def setting(name: str) -> int:
+    return int(current_app.config[name])
+
+
+# --- load ----------------------------------------------------------------------------------
+
+
+def by_call_sid(session: Session, call_sid: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.call_sid == call_sid))
+
+
+def load(session: Session, ticket_id: str | None, call_sid: str | None) -> Ticket:
+    """The ticket an action URL names; it must belong to the call that asks."""
+    ticket = session.get(Ticket, int(ticket_id or ""))
+    if ticket is None or (call_sid and ticket.call_sid != call_sid):
+        raise LookupError(f"ticket {ticket_id} is not the ticket of call {call_sid}")
+    return ticket
+
+
+def view(ticket: Ticket) -> callflow.Call:
+    """The ticket as the core's typed call."""
+    return callflow.Call(
+        state=State(ticket.state),
+        question=callflow.Question(ticket.question) if ticket.question else None,
+        try_=ticket.question_try,
+        customer=ticket.customer_id is not None,
+        confirmed_at=ticket.confirmed_at,
+        attempts=tuple(
+            callflow.Attempt(
+                a.seq, a.entry, a.number, Outcome(a.outcome), a.answered_at is not None,
+                a.dial_status is not None,
+            )
+            for a in ticket.attempts
+        ),  # fmt: skip
+        accepted=next((a.seq for a in ticket.attempts if a.id == ticket.accepted_attempt_id), None),
+        ended=ticket.ended_at is not None,
+        recorded=ticket.voicemail_url is not None,
+    )
+
+
+def attempt(ticket: Ticket, seq: int) -> Attempt | None:
+    return next((a for a in ticket.attempts if a.seq == seq), None)
+
+
+# --- open ----------------------------------------------------------------------------------
+
+
+def open_ticket(
+    session: Session, ticket: Ticket, step: Step, now: datetime, customer: Customer | None
+) -> Ticket:
+    """Insert a new call's ticket with its first step, or return the ticket a racing request of
+    the same call inserted first (the CallSid is unique)."""
+    try:
+        with session.begin_nested():
+            session.add(ticket)
+            apply(session, ticket, step, now, customer)
+    except IntegrityError:
+        found = by_call_sid(session, ticket.call_sid)
+        assert found is not None
+        return found
+    return ticket
+
+
+# --- apply ---------------------------------------------------------------------------------
+
+
+def apply(
+    session: Session,
+    ticket: Ticket,
+    step: Step,
+    now: datetime,
+    customer: Customer | None = None,
+    **facts: Any,
+) -> Step:
+    """Write what `step` decided onto the ticket and carry out its effects.
+
+    `customer` is the customer a keypad step claims or identifies; `facts` are the request's
+    data a step's effects keep (recording URL and length, talk time). Returns the step whose
+    action the caller hears: a `Walk` becomes the `Ring` or `Voicemail` the walk came to.
+    """
+    ticket.heard_at = now
+    if _accepts(step) and not _accept(session, ticket, step, now):
+        return apply(session, ticket, callflow.too_late(), now)
+    if step.ended and ticket.ended_at is None:
+        ticket.ended_at = now
+        ticket.call_seconds = facts.get("call_seconds")
+    if step.state is not None:
+        ticket.state = step.state
+    if step.question is not None or step.state is not None:
+        ticket.question = step.question
+        ticket.question_try = step.try_
+    _change_customer(ticket, step, customer)
+    if step.answered is not None and (reached := attempt(ticket, step.answered)):
+        reached.answered_at = now
+        reached.child_call_sid = facts.get("child_call_sid")
+    if step.outcome is not None:
+        _end_attempt(ticket, *step.outcome, now, **facts)
+    for note in step.notes:
+        tickets.log(session, ticket, now, note.kind, **note.detail)
+    for effect in step.effects:
+        EFFECTS[effect](session, ticket, now, **facts)
+    if isinstance(step.action, callflow.Walk):
+        return walk(session, ticket, now)
+    return step
+
+
+def _change_customer(ticket: Ticket, step: Step, customer: Customer | None) -> None:
+    if step.customer is Change.FORGET:
+        ticket.customer, ticket.language = None, "de"
+    elif step.customer is not None and customer is not None:
+        ticket.customer = customer
+        ticket.language = customer.language or "de"
+    if step.customer is Change.IDENTIFY:
+        ticket.identified_by = step.identified_by
+
+
+def _end_attempt(
+    ticket: Ticket, seq: int, outcome: Outcome, now: datetime, **facts: Any
+) -> None:
+    found = attempt(ticket, seq)
+    if found is None:
+        return
+    found.outcome = outcome
+    if "dial_status" in facts:  # the dial result: Twilio's own word on this attempt
+        found.dial_status = facts["dial_status"]
+        found.bridged = facts.get("bridged")
+        found.child_call_sid = found.child_call_sid or facts.get("child_call_sid")
+        found.ended_at = found.ended_at or now
+        if outcome is Outcome.ACCEPTED:
+            found.talk_seconds = ticket.bridged_seconds = facts.get("talk_seconds", 0)
+    elif outcome is Outcome.CANCELLED:
+        found.ended_at = now
+
+
+# --- effects -------------------------------------------------------------------------------
+
+
+def _freeze_chain(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    ticket.confirmed_at = now
+    chain = roster.chain_for(session, ticket.customer, now)
+    ticket.chain = chain.to_json()
+    tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries))
+
+
+def _release(
+    session: Session, ticket: Ticket, now: datetime, call_seconds: int | None = None, **_: Any
+) -> None:
+    release(session, ticket.id)
+    if call_seconds is None:
+        return  # the sweeper: nobody knows how long a lost call was bridged; bill nothing
+    for a in ticket.attempts:  # the caller hung up a bridged call: talk time until now, which
+        if a.outcome == Outcome.ACCEPTED and a.ended_at is None:  # the dial result may correct
+            a.ended_at = now
+            a.talk_seconds = ticket.bridged_seconds = int(
+                (now - (ticket.accepted_at or now)).total_seconds()
+            )
+
+
+def _tell_accepted(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    won = next(a for a in ticket.attempts if a.id == ticket.accepted_attempt_id)
+    tickets.tell_accepted(session, ticket, won)
+
+
+def _tell_missed(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    tickets.tell_missed(session, ticket)
+
+
+def _announce_voicemail(
+    session: Session, ticket: Ticket, now: datetime, recording_url: str = "",
+    recording_seconds: int = 0, **_: Any,
+) -> None:  # fmt: skip
+    ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
+    tickets.announce_voicemail(session, ticket)
+
+
+def _forward_message(
+    session: Session, ticket: Ticket, now: datetime, recording_url: str = "",
+    recording_seconds: int = 0, **_: Any,
+) -> None:  # fmt: skip
+    ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
+    tickets.forward_message(session, ticket)
+
+
+EFFECTS = {
+    Effect.FREEZE_CHAIN: _freeze_chain,
+    Effect.RELEASE: _release,
+    Effect.TELL_ACCEPTED: _tell_accepted,
+    Effect.TELL_MISSED: _tell_missed,
+    Effect.ANNOUNCE_VOICEMAIL: _announce_voicemail,
+    Effect.FORWARD_MESSAGE: _forward_message,
+}
+
+
+# --- walking the chain ---------------------------------------------------------------------
+
+
+def walk(session: Session, ticket: Ticket, now: datetime) -> Step:
+    """Dial the next chain entry whose engineer can be claimed, or send the caller to voicemail.
+
+    The core says which entries are still worth trying; claiming is the database's part.
+    """
+    chain = ticket.frozen_chain().entries
+    decision = callflow.walk(
+        view(ticket), [e.number for e in chain], now,
+        timedelta(seconds=setting("HOTLINE_MAX_HOLD")),
+    )  # fmt: skip
+    if isinstance(decision, callflow.Voicemail):
+        return apply(session, ticket, callflow.nobody(decision.reason), now)
+    keys = [chain[i].engineer for i in decision.candidates if chain[i].engineer]
+    engineers = {e.key: e for e in session.scalars(select(Engineer).where(Engineer.key.in_(keys)))}
+    for index in decision.candidates:
+        entry = chain[index]
+        engineer = engineers.get(entry.engineer or "")
+        timeout = callflow.ring_timeout(
+            entry.timeout or setting("HOTLINE_RING_TIMEOUT"), decision.timeout_cap
+        )
+        if entry.engineer and engineer is None:
+            reason = "no longer in the directory"
+        elif engineer and not claim(session, engineer.id, ticket.id, now, _ring_end(now, timeout)):
+            reason = "busy with another emergency"
+        else:
+            session.add(
+                Attempt(
+                    ticket=ticket, seq=len(ticket.attempts) + 1, entry=index, level=entry.level,
+                    engineer_id=engineer.id if engineer else None, number=entry.number,
+                    timeout=timeout, started_at=now,
+                )
+            )  # fmt: skip
+            session.flush()
+            seq = len(ticket.attempts)
+            return apply(session, ticket, callflow.ring(seq, entry.engineer, entry.level, timeout),
+                         now)  # fmt: skip
+        note = callflow.skip(entry.engineer or "", reason)
+        tickets.log(session, ticket, now, note.kind, **note.detail)
+    return apply(session, ticket, callflow.nobody("everyone left is busy"), now)
+
+
+def _ring_end(now: datetime, timeout: int) -> datetime:
+    whisper = timedelta(seconds=setting("HOTLINE_WHISPER_TIMEOUT") * 2)
+    return now + timedelta(seconds=timeout) + whisper + RING_MARGIN
+
+
+# --- the two atomic guarantees -------------------------------------------------------------
+
+
+def claim(session: Session, engineer_id: int, ticket_id: int, now: datetime,
+          until: datetime) -> bool:  # fmt: skip
+    """Claim the engineer for this ticket until `until`, unless another emergency holds them.
+
+    A claim whose time ran out is free: a lost webhook never keeps an engineer busy for long.
+    """
+    return db.claim(
+        session, Engineer, Engineer.id == engineer_id,
+        or_(
+            Engineer.busy_ticket_id.is_(None),
+            Engineer.busy_ticket_id == ticket_id,
+            Engineer.busy_until.is_(None),
+            Engineer.busy_until <= now,
+        ),
+        busy_ticket_id=ticket_id, busy_since=now, busy_until=until, last_called_at=now,
+    )  # fmt: skip
+
+
+def release(session: Session, ticket_id: int, engineer_id: int | None = None) -> None:
+    """Free the engineer(s) this ticket holds."""
+    statement = update(Engineer).where(Engineer.busy_ticket_id == ticket_id)
+    if engineer_id is not None:
+        statement = statement.where(Engineer.id == engineer_id)
+    session.execute(
+        statement.values(busy_ticket_id=None, busy_since=None, busy_until=None)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+
+
+def _accepts(step: Step) -> bool:
+    return step.state is State.CONNECTED and step.outcome is not None and (
+        step.outcome[1] is Outcome.ACCEPTED
+    )
+
+
+def _accept(session: Session, ticket: Ticket, step: Step, now: datetime) -> bool:
+    """A step that connects the call: the database must agree this attempt was first."""
+    won = attempt(ticket, step.outcome[0]) if step.outcome else None
+    if won is None:
+        return False
+    if ticket.accepted_attempt_id is not None:
+        return ticket.accepted_attempt_id == won.id  # this step only repeats the accept
+    return accept(session, ticket, won, now)
+
+
+def accept(session: Session, ticket: Ticket, won: Attempt, now: datetime) -> bool:
+    """The one atomic accept: True for the first attempt that presses 1, False for any other.
+
+    The accepting engineer stays claimed for the whole call (Twilio's longest).
+    """
+    if not db.claim(
+        session, Ticket, Ticket.id == ticket.id, Ticket.accepted_attempt_id.is_(None),
+        accepted_attempt_id=won.id, accepted_by_id=won.engineer_id, accepted_at=now,
+    ):  # fmt: skip
+        session.refresh(ticket)
+        return False
+    session.refresh(ticket)
+    if won.engineer_id is not None:
+        claim(session, won.engineer_id, ticket.id, now, now + LONGEST_CALL)
+    return True
+
+
+def recorded(ticket: Ticket, status: str, url: str, seconds: int | None) -> None:
+    """Twilio's recording callback: the final URL of the voicemail once the file is ready."""
+    if status == "completed" and url:
+        ticket.voicemail_url = url
+        ticket.voicemail_seconds = seconds or None
+
+
+# --- the sweeper ---------------------------------------------------------------------------
+
+
+def sweep(session: Session, now: datetime) -> int:
+    """Close the tickets Twilio left hanging (a lost status callback, an outage), free their
+    engineers and tell the on-call engineer: a job of the worker. Returns how many it closed."""
+    max_wait = timedelta(
+        seconds=setting("HOTLINE_MAX_HOLD") + setting("HOTLINE_VOICEMAIL_MAX") + 300
+    )
+    live = session.scalars(
+        select(Ticket).where(
+            Ticket.ended_at.is_(None),
+            Ticket.state.in_([*callflow.LIVE, State.CONNECTED]),
+        )
+    ).all()
+    closed = 0
+    for ticket in live:
+        heard = ticket.heard_at or ticket.arrived_at
+        if not callflow.stuck(State(ticket.state), heard, now, LONGEST_CALL, max_wait):
+            continue
+        apply(session, ticket, callflow.lost(view(ticket), heard), now)
+        closed += 1
+    session.commit()
+    return closed
+
+
+
+def forget_answers(session: Session, now: datetime) -> int:
+    """Stored webhook answers are needed while Twilio may retry (minutes) and hold names and
+    spoken numbers: they go after a day (a job of the worker)."""
+    gone = session.execute(delete(Answer).where(Answer.at < now - ANSWERS_KEPT)).rowcount
+    session.commit()
+    return int(gone or 0)

@@ -1,0 +1,34 @@
+"""What a TwiML document says besides its action, loaded for the renderer (which has no database).
+
+The provider is read only for the actions that speak of it, so a known caller's path costs no
+extra query.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from escalation import callflow
+from escalation.callflow import Question
+from hotline.models import Provider, Ticket
+from hotline.voice.twiml import Context, Dialled
+
+
+def context(session: Session, ticket: Ticket, action: callflow.Action) -> Context:
+    needs_provider = isinstance(action, callflow.Refer | callflow.TakeMessage) or (
+        isinstance(action, callflow.Ask) and action.question is Question.CUSTOMER_NUMBER
+    ) or (isinstance(action, callflow.Ring) and not ticket.to_number)
+    provider = (Provider.one(session) if needs_provider else None) or Provider(name="Notdienst")
+    ring = current_app.config["HOTLINE_RING_TIMEOUT"]
+    return Context(
+        ticket=ticket.id,
+        language=ticket.language or "de",
+        customer=ticket.customer.name if ticket.customer else None,
+        caller=ticket.from_number,
+        central=ticket.to_number or provider.central_number,
+        provider=provider.name,
+        office=provider.office_number,
+        support=provider.support_email or "",
+        attempts={a.seq: Dialled(a.number, a.timeout or ring) for a in ticket.attempts},
+    )
