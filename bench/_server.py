@@ -1,6 +1,6 @@
 """The benchmark's server side: the real app, the baseline route, and timers inside the webhook.
 
-Served by gunicorn (`_server:app`) for bench/bench_incoming.py, so the webhook and the baseline
+Served by waitress (`_server:app`) for bench/bench_incoming.py, so the webhook and the baseline
 share one server, one worker and one keep-alive connection. The app's settings come from the
 environment as usual (DATABASE_URL, TWILIO_AUTH_TOKEN, HOTLINE_PUBLIC_URL, SECRET_KEY);
 BENCH_INSTANCE names a throw-away instance folder. Only `/bench/...` routes are added here.
@@ -19,14 +19,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline import callers, create_app, db, tickets
+from hotline import callers, calls, create_app, db
 from hotline.voice import guard
 
 # What the breakdown times: (module, function) as the webhook calls them, and the label.
 TIMED = (
     (guard, "signed", "signature check"),
     (callers, "identify", "callers.identify"),
-    (tickets, "open_ticket", "tickets.open_ticket"),
+    (calls, "open_ticket", "calls.open_ticket"),
 )
 
 spans: dict[str, list[float]] = defaultdict(list)

@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python bench/bench_incoming.py [--db sqlite|postgresql] [--requests N]` (not part
 of pytest). Builds its own database (10,000 customers, 40,000 exact numbers, 10,000 number
-blocks), serves the real app under gunicorn on 127.0.0.1 with one extra route `/bench/fixed`
+blocks), serves the real app under waitress on 127.0.0.1 with one extra route `/bench/fixed`
 (TwiML built once; bench/_server.py), and sends N signed webhooks for random known callers and N
 baseline requests, interleaved over one keep-alive connection after a warm-up. Prints medians,
 p99 and their ratios (incoming / baseline, both measured in this run through this server),
@@ -148,8 +148,9 @@ def free_port() -> int:
 
 @contextmanager
 def serving(url: str, folder: Path) -> Iterator[int]:
-    """bench/_server.py under gunicorn (one gthread worker, keep-alive) on a loopback port."""
-    port, log = free_port(), folder / "gunicorn.log"
+    """bench/_server.py under waitress (the production server, one thread, keep-alive) on a
+    loopback port."""
+    port, log = free_port(), folder / "waitress.log"
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -158,10 +159,10 @@ def serving(url: str, folder: Path) -> Iterator[int]:
         "SECRET_KEY": "bench",
         "BENCH_INSTANCE": str(folder / "instance"),
     }
+    env["PYTHONPATH"] = str(Path(__file__).parent)
     command = [
-        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-        "--worker-class", "gthread", "--threads", "1", "--keep-alive", "30",
-        "--pythonpath", str(Path(__file__).parent), "_server:app",
+        sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=1",
+        "--channel-timeout=30", "_server:app",
     ]  # fmt: skip
     with log.open("w") as out:
         server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -173,7 +174,7 @@ def serving(url: str, folder: Path) -> Iterator[int]:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}") from None
+                    raise RuntimeError(f"waitress did not start:\n{log.read_text()}") from None
                 time.sleep(0.1)
         yield port
     finally:
@@ -335,7 +336,7 @@ def report(kind: str, seconds_to_build: float, result: dict[str, Any]) -> None:
     p99_ratio = p99(times["incoming"]) / p99(times["baseline"])
     print(f"{'ratio incoming/baseline':24} {median_ratio:10.1f}x {p99_ratio:10.1f}x")
     print("inside /voice/incoming:")
-    for label in ("signature check", "callers.identify", "tickets.open_ticket", "flush + commit"):
+    for label in ("signature check", "callers.identify", "calls.open_ticket", "flush + commit"):
         values = spans[label]
         print(f"  {label:22} {ms(statistics.median(values))} {ms(p99(values))}")
     alone = result["alone"]

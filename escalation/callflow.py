@@ -583,9 +583,10 @@ def dial_ended(
 # --- the caller's recordings -----------------------------------------------------------------
 
 
-def voicemail(call: Call, seconds: int, url: str | None) -> Step:
-    """The caller recorded a voicemail (Twilio may send an empty one, or repeat it)."""
-    if call.state is State.VOICEMAIL and url and seconds > 0:
+def voicemail(call: Call, seconds: int | None, url: str | None) -> Step:
+    """The caller recorded a voicemail (Twilio may send an empty one, or repeat it). A recording
+    of unknown length (`seconds` None: Twilio sent no number) is kept: it may hold the words."""
+    if call.state is State.VOICEMAIL and url and (seconds is None or seconds > 0):
         return Step(
             Goodbye("thanks"), state=State.CALLBACK_PENDING,
             notes=(Note(Kind.VOICEMAIL_LEFT, {"seconds": seconds}),),
@@ -594,9 +595,10 @@ def voicemail(call: Call, seconds: int, url: str | None) -> Step:
     return Step(Goodbye("thanks" if call.state is State.CALLBACK_PENDING else "no_recording"))
 
 
-def message(call: Call, seconds: int, url: str | None) -> Step:
+def message(call: Call, seconds: int | None, url: str | None) -> Step:
     """A short message after "not an emergency": it goes to the support mailbox."""
-    if call.state is State.NOT_EMERGENCY and url and seconds > 0 and not call.recorded:
+    kept = url and (seconds is None or seconds > 0)
+    if call.state is State.NOT_EMERGENCY and kept and not call.recorded:
         return Step(Goodbye("thanks"), notes=(Note(Kind.MESSAGE_LEFT, {"seconds": seconds}),),
                     effects=(Effect.FORWARD_MESSAGE,))  # fmt: skip
     return Step(Goodbye("thanks"))

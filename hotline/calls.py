@@ -199,7 +199,7 @@ def _tell_missed(session: Session, ticket: Ticket, now: datetime, **_: Any) -> N
 
 def _announce_voicemail(
     session: Session, ticket: Ticket, now: datetime, recording_url: str = "",
-    recording_seconds: int = 0, **_: Any,
+    recording_seconds: int | None = None, **_: Any,
 ) -> None:  # fmt: skip
     ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
     tickets.announce_voicemail(session, ticket)
@@ -207,7 +207,7 @@ def _announce_voicemail(
 
 def _forward_message(
     session: Session, ticket: Ticket, now: datetime, recording_url: str = "",
-    recording_seconds: int = 0, **_: Any,
+    recording_seconds: int | None = None, **_: Any,
 ) -> None:  # fmt: skip
     ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
     tickets.forward_message(session, ticket)

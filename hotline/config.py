@@ -17,7 +17,8 @@ from typing import Any
 # name: (default, converter, what it is)
 SETTINGS: dict[str, tuple[Any, type, str]] = {
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite at instance/hotline.db"),
-    "PORT": (5000, int, "port of the built-in server (`bin/serve`)"),
+    "PORT": (5000, int, "port of the web server (`flask --app hotline serve`, `bin/serve`)"),
+    "HOTLINE_WEB_THREADS": (16, int, "threads of the web server answering requests"),
     "SECRET_KEY": (None, str, "Flask secret; generated into instance/secrets.json if unset"),
     "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID; without it SMS are logged, not sent"),
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: signs every webhook (generated if unset)"),

@@ -136,9 +136,8 @@ class Simulator:
             },
         )
         self.say(f"{self.stamp()} call ended")
-        with self.app.app_context():
-            with db.new_session() as session:
-                ticket_id = session.scalar(select(Ticket.id).where(Ticket.call_sid == self.sid))
+        with self.app.app_context(), db.new_session() as session:
+            ticket_id = session.scalar(select(Ticket.id).where(Ticket.call_sid == self.sid))
         return Result(self.sid, self.first_ring, ticket_id)
 
     def play(self, document: ET.Element) -> ET.Element | None:
@@ -247,7 +246,6 @@ class Simulator:
         return True  # a document that simply ends bridges the call
 
     def who(self, number: str) -> str:
-        with self.app.app_context():
-            with db.new_session() as session:
-                key = session.scalar(select(Engineer.key).where(Engineer.mobile == number))
+        with self.app.app_context(), db.new_session() as session:
+            key = session.scalar(select(Engineer.key).where(Engineer.mobile == number))
         return key or "fallback"

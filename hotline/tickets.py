@@ -139,7 +139,7 @@ def forward_message(session: Session, ticket: Ticket) -> None:
         session, provider.support_email,
         f"Telefonnachricht von {who(ticket)} (kein Notfall)",
         f"Anrufer: {caller(ticket)}\nKunde: {who(ticket)}\n"
-        f"Nachricht ({ticket.voicemail_seconds} s): {ticket.voicemail_url}\n"
+        f"Nachricht ({ticket.voicemail_seconds or '?'} s): {ticket.voicemail_url}\n"
         f"Ticket: {link(ticket)}\n",
         key=f"message:{ticket.id}", ticket_id=ticket.id,
     )  # fmt: skip

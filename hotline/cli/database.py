@@ -1,4 +1,4 @@
-"""Database commands: create or upgrade the schema."""
+"""Running it: the schema, the settings, the web server."""
 
 from __future__ import annotations
 
@@ -21,4 +21,15 @@ def settings() -> None:
     click.echo(config.describe())
 
 
-commands = [init_db, settings]
+@click.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=int, help="Default: the PORT setting.")
+def serve(host: str, port: int | None) -> None:
+    """Serve the app for Twilio and people (the Procfile's `web`), with waitress."""
+    from hotline import server
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    server.serve(app, host, port or int(app.config["PORT"]))
+
+
+commands = [init_db, settings, serve]

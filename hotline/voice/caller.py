@@ -16,7 +16,7 @@ from hotline.clock import now
 from hotline.models import Ticket
 from hotline.voice import twiml, voice
 from hotline.voice.context import context
-from hotline.voice.fallback import caller_fallback, empty, kept_recording
+from hotline.voice.fallback import after_dial_fallback, caller_fallback, empty, kept_recording
 from hotline.voice.guard import number, param, webhook
 
 
@@ -90,7 +90,7 @@ def confirm() -> Response:
 
 
 @voice.post("/dial-result")
-@webhook(caller_fallback)
+@webhook(after_dial_fallback)
 def dial_result() -> Response:
     ticket, status = _ticket(), CallStatus.parse(param("DialCallStatus"))
     talk = number("DialCallDuration") or 0
@@ -108,7 +108,7 @@ def dial_result() -> Response:
 @voice.post("/voicemail")
 @webhook(kept_recording)
 def voicemail() -> Response:
-    ticket, url, seconds = _ticket(), param("RecordingUrl", 500), number("RecordingDuration") or 0
+    ticket, url, seconds = _ticket(), param("RecordingUrl", 500), number("RecordingDuration")
     step = callflow.voicemail(calls.view(ticket), seconds, url or None)
     step = calls.apply(db.session(), ticket, step, now(), recording_url=url,
                        recording_seconds=seconds)  # fmt: skip
@@ -119,7 +119,7 @@ def voicemail() -> Response:
 @webhook(kept_recording)
 def message() -> Response:
     """A short message after "not an emergency": it goes to the support mailbox."""
-    ticket, url, seconds = _ticket(), param("RecordingUrl", 500), number("RecordingDuration") or 0
+    ticket, url, seconds = _ticket(), param("RecordingUrl", 500), number("RecordingDuration")
     step = callflow.message(calls.view(ticket), seconds, url or None)
     step = calls.apply(db.session(), ticket, step, now(), recording_url=url,
                        recording_seconds=seconds)  # fmt: skip

@@ -103,6 +103,18 @@ def caller_fallback() -> Response:
         return last_resort()
 
 
+def after_dial_fallback() -> Response:
+    """A dial result we could not handle: a caller who was just talking to an engineer is
+    thanked (they had their human); anyone else goes to the fallback number."""
+    if param("DialBridged", 8) != "true":
+        return caller_fallback()
+    keep("fallback", where=request.path, error="", bridged=True)
+    response = VoiceResponse()
+    _say(response, GOODBYE)
+    response.hangup()
+    return _xml(response)
+
+
 def engineer_fallback() -> Response:
     """An engineer leg whose handler failed: bridge on 1 (a human pressed it), else hang up."""
     response = VoiceResponse()
