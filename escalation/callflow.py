@@ -553,13 +553,21 @@ def outcome(accepted: bool, declined: bool, status: CallStatus | None) -> Outcom
 
 
 def dial_ended(
-    call: Call, seq: int, status: CallStatus | None, talk_seconds: int, caller_gone: bool
-) -> Step:
-    """The `<Dial>` of attempt `seq` ended: goodbye after a bridged call, else walk on."""
+    call: Call, seq: int, status: CallStatus | None, talk_seconds: int, caller_gone: bool,
+    bridged: bool = False,
+) -> Step:  # fmt: skip
+    """The `<Dial>` of attempt `seq` ended: goodbye after a bridged call, else walk on.
+
+    Our accept flag decides (a whisper that hung up reports `completed` too), with one
+    exception: `DialBridged` true with no accept recorded means an engineer pressed 1 while our
+    database could not take it (the engineer leg's fallback bridges on 1). Only a key press can
+    bridge (the whisper ends in `<Hangup/>`), so the caller talked to a human: accepted late.
+    """
     attempt = call.attempt_(seq)
     if attempt is None or attempt.ended:
         return where(call)
-    won = call.accepted == seq
+    late = bridged and call.accepted is None and attempt.outcome is not Outcome.DECLINED
+    won = call.accepted == seq or late
     result = (
         Outcome.CANCELLED  # the caller hung up first: that stays the truth
         if attempt.outcome is Outcome.CANCELLED and not won
@@ -569,9 +577,11 @@ def dial_ended(
     ended = Note(Kind.ATTEMPT_ENDED, detail)
     release = (Effect.RELEASE,)
     if won:
+        accepted_now = (Note(Kind.ACCEPTED, {"attempt": seq, "late": True}),) if late else ()
         return Step(
-            Goodbye("goodbye"), outcome=(seq, result), effects=release,
-            notes=(ended, Note(Kind.BRIDGED_ENDED, {"seconds": talk_seconds})),
+            Goodbye("goodbye"), state=State.CONNECTED if late else None,
+            outcome=(seq, result), effects=(*release, *((Effect.TELL_ACCEPTED,) if late else ())),
+            notes=(*accepted_now, ended, Note(Kind.BRIDGED_ENDED, {"seconds": talk_seconds})),
         )  # fmt: skip
     if call.accepted is not None:  # a late result of a losing attempt: the winner stays claimed
         return Step(Hangup(), outcome=(seq, result), notes=(ended,))

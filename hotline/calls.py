@@ -59,7 +59,11 @@ def view(ticket: Ticket) -> callflow.Call:
         confirmed_at=ticket.confirmed_at,
         attempts=tuple(
             callflow.Attempt(
-                a.seq, a.entry, a.number, Outcome(a.outcome), a.answered_at is not None,
+                a.seq,
+                a.entry,
+                a.number,
+                Outcome(a.outcome),
+                a.answered_at is not None,
                 a.dial_status is not None,
             )
             for a in ticket.attempts
@@ -146,9 +150,7 @@ def _change_customer(ticket: Ticket, step: Step, customer: Customer | None) -> N
         ticket.identified_by = step.identified_by
 
 
-def _end_attempt(
-    ticket: Ticket, seq: int, outcome: Outcome, now: datetime, **facts: Any
-) -> None:
+def _end_attempt(ticket: Ticket, seq: int, outcome: Outcome, now: datetime, **facts: Any) -> None:
     found = attempt(ticket, seq)
     if found is None:
         return
@@ -305,8 +307,10 @@ def release(session: Session, ticket_id: int, engineer_id: int | None = None) ->
 
 
 def _accepts(step: Step) -> bool:
-    return step.state is State.CONNECTED and step.outcome is not None and (
-        step.outcome[1] is Outcome.ACCEPTED
+    return (
+        step.state is State.CONNECTED
+        and step.outcome is not None
+        and (step.outcome[1] is Outcome.ACCEPTED)
     )
 
 
@@ -368,7 +372,6 @@ def sweep(session: Session, now: datetime) -> int:
         closed += 1
     session.commit()
     return closed
-
 
 
 def forget_answers(session: Session, now: datetime) -> int:

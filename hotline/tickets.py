@@ -20,6 +20,7 @@ from hotline.models import Attempt, Customer, Engineer, Event, Provider, Ticket
 
 logger = logging.getLogger(__name__)
 
+
 def get(session: Session, call_sid: str) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.call_sid == call_sid))
 

@@ -39,6 +39,7 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+    public: str  # HOTLINE_PUBLIC_URL: what Twilio calls and signs (several servers may share it)
 
     @property
     def base(self) -> str:
@@ -59,6 +60,7 @@ def serving(folder: Path, env: dict[str, str], app: str = "hotline") -> Iterator
         "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         **env,
     }
+    public = environment["HOTLINE_PUBLIC_URL"]
     environment.pop("TWILIO_ACCOUNT_SID", None)
     command = [sys.executable, "-m", "flask", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("w") as out:
@@ -75,7 +77,7 @@ def serving(folder: Path, env: dict[str, str], app: str = "hotline") -> Iterator
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the server did not start:\n{log.read_text()}") from None
                 time.sleep(0.05)
-        yield Server(port, process, log)
+        yield Server(port, process, log, public)
     finally:
         process.terminate()
         try:
@@ -100,8 +102,8 @@ class Answer:
 
 def post(server: Server, url: str, form: dict[str, str], timeout: float = 10) -> Answer:
     """A signed POST as Twilio sends it (`url` absolute or a path), with its time to answer."""
-    path = url.removeprefix(server.base) if url.startswith("http") else url
-    signature = RequestValidator(TOKEN).compute_signature(server.base + path, form)
+    path = path_of(url) if url.startswith("http") else url
+    signature = RequestValidator(TOKEN).compute_signature(server.public + path, form)
     body = urlencode(form)
     started = time.monotonic()
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)

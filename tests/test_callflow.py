@@ -337,3 +337,12 @@ def test_no_event_ever_leaves_a_final_state_for_a_live_one(
     for step in steps:
         if state.final and step.state is not None:
             assert step.state.final or step.state is state
+
+
+def test_a_bridged_dial_without_our_accept_was_a_human_accepting_during_an_outage() -> None:
+    step = cf.dial_ended(ringing(Outcome.RINGING), 1, CallStatus.COMPLETED, 60, False, True)
+    assert (step.state, step.outcome, step.action) == (
+        State.CONNECTED, (1, Outcome.ACCEPTED), cf.Goodbye("goodbye"),
+    )  # fmt: skip
+    declined = cf.dial_ended(ringing(Outcome.DECLINED), 1, CallStatus.COMPLETED, 0, False, True)
+    assert declined.outcome == (1, Outcome.DECLINED)

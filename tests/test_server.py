@@ -46,8 +46,6 @@ def test_a_body_beyond_the_limit_is_refused_not_read(tmp_path: Path) -> None:
     env = {"DATABASE_URL": seeded(tmp_path)}
     with serving(tmp_path, env) as server:
         s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        s.sendall(
-            b"POST /voice/incoming HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n"
-        )
+        s.sendall(b"POST /voice/incoming HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n")
         assert s.recv(100).startswith(b"HTTP/1.1 413")
         s.close()

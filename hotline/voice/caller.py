@@ -95,11 +95,13 @@ def dial_result() -> Response:
     ticket, status = _ticket(), CallStatus.parse(param("DialCallStatus"))
     talk = number("DialCallDuration") or 0
     caller = CallStatus.parse(param("CallStatus"))
+    bridged = param("DialBridged", 8) == "true"
     step = callflow.dial_ended(calls.view(ticket), number("attempt", "args") or 0, status, talk,
-                               caller_gone=caller is not None and caller.ended)  # fmt: skip
+                               caller_gone=caller is not None and caller.ended,
+                               bridged=bridged)  # fmt: skip
     step = calls.apply(
         db.session(), ticket, step, now(), dial_status=param("DialCallStatus", 16),
-        bridged=param("DialBridged", 8) == "true", child_call_sid=param("DialCallSid", 64) or None,
+        bridged=bridged, child_call_sid=param("DialCallSid", 64) or None,
         talk_seconds=talk,
     )  # fmt: skip
     return _answer(ticket, step)

@@ -16,9 +16,11 @@ from hotline.voice.twiml import Context, Dialled
 
 
 def context(session: Session, ticket: Ticket, action: callflow.Action) -> Context:
-    needs_provider = isinstance(action, callflow.Refer | callflow.TakeMessage) or (
-        isinstance(action, callflow.Ask) and action.question is Question.CUSTOMER_NUMBER
-    ) or (isinstance(action, callflow.Ring) and not ticket.to_number)
+    needs_provider = (
+        isinstance(action, callflow.Refer | callflow.TakeMessage)
+        or (isinstance(action, callflow.Ask) and action.question is Question.CUSTOMER_NUMBER)
+        or (isinstance(action, callflow.Ring) and not ticket.to_number)
+    )
     provider = (Provider.one(session) if needs_provider else None) or Provider(name="Notdienst")
     ring = current_app.config["HOTLINE_RING_TIMEOUT"]
     return Context(
