@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from hotline import config, db
+from hotline import config, db, headers
 from hotline.clock import system_clock
 
 
@@ -19,6 +19,8 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         app.instance_path = str(settings["INSTANCE_PATH"])
     app.config.update(config.load(Path(app.instance_path), settings))
     app.config.setdefault("CLOCK", system_clock)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit
+        app.config["MAX_CONTENT_LENGTH"] = headers.MAX_BODY  # a larger body is answered 413
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -34,5 +36,6 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(voice.register())
     app.register_blueprint(calendar)
     app.register_blueprint(web)
+    app.after_request(headers.secure)
     cli.init_app(app)
     return app

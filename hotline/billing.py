@@ -1,4 +1,4 @@
-"""Billing: resolving and waiving, a month's figures, the month-end run and its CSV export.
+"""Billing: resolving and waiving, a month's figures, the month-end run and its CSV exports.
 
 The rules are escalation/billing.py; here they get their inputs from the database. A ticket is
 billed once (`BillingLine.ticket_id` is unique), in the first run after its resolution, and a
@@ -7,9 +7,8 @@ run, once stored, never changes: running it again returns it as it is.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from escalation import billing as rule
 from escalation.billing import Emergency, Line, Terms
-from hotline import appointments, tickets
+from hotline import appointments, spreadsheet, tickets
 from hotline.models import (
     Appointment,
     BillingLine,
@@ -285,62 +284,69 @@ def _named(
 
 # --- the export ----------------------------------------------------------------------------
 
-COLUMNS = [
+LINE_COLUMNS = [
     "month", "customer", "customer_name", "ticket", "accepted", "phone_minutes", "work_minutes",
     "raw_minutes", "billed_minutes", "billed_hours", "quota_hours", "extra_hours",
     "monthly_hours", "hourly_rate", "amount", "extra_amount", "surcharge", "displaced", "waived",
 ]  # fmt: skip
+TOTAL_COLUMNS = [
+    "month", "customer", "customer_name", "tickets", "billed_minutes", "billed_hours",
+    "quota_hours", "extra_hours", "monthly_hours", "hourly_rate", "amount", "extra_amount",
+    "surcharge",
+]  # fmt: skip
 
 
-def export_csv(session: Session, month: date, semicolon: bool = False) -> str:
-    """A closed month as CSV: one row per emergency, then one total row per customer.
-
-    `semicolon` writes `;` and decimal commas, as German spreadsheet programs expect.
-    """
+def export_csv(
+    session: Session, month: date, semicolon: bool = False, totals: bool = False
+) -> bytes:
+    """A closed month as a CSV file (see `export`)."""
     run = session.scalar(select(BillingRun).where(BillingRun.month == month.replace(day=1)))
     if run is None:
         raise BillingError(f"{month:%Y-%m} is not closed yet: run the billing first")
-    zone = appointments.planning(session).zone
+    return export(run, appointments.planning(session).zone, semicolon, totals)
 
-    def number(value: Decimal | int) -> str:
-        text = str(value)
-        return text.replace(".", ",") if semicolon else text
 
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";" if semicolon else ",", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    by_customer: dict[int, list[BillingLine]] = defaultdict(list)
-    for line in run.lines:
-        by_customer[line.customer_id].append(line)
-    for lines in by_customer.values():
-        customer = lines[0].customer
-        head = [f"{run.month:%Y-%m}", customer.number, customer.name]
+def export(run: BillingRun, zone: ZoneInfo, semicolon: bool = False, totals: bool = False) -> bytes:
+    """A run as CSV for spreadsheets (hotline/spreadsheet.py): one row per emergency, or with
+    `totals` one row per customer with the month's sums. Never both in one file: a SUM over a
+    column of either counts every emergency once. `semicolon`: `;` and decimal commas."""
+    variant = spreadsheet.GERMAN if semicolon else spreadsheet.INTERNATIONAL
+    lines = sorted(run.lines, key=lambda x: (x.customer.number, x.accepted_at, x.ticket_id))
+    month = f"{run.month:%Y-%m}"
+    if totals:
+        by_customer: dict[str, list[BillingLine]] = defaultdict(list)
         for x in lines:
-            displaced = ", ".join(
-                f"#{d['id']} {d['customer']} {d['starts_at'][:16]} {d['title']} ({d['outcome']})"
-                for d in x.displaced
-            )
-            writer.writerow(
-                head + [
-                    x.ticket_id, x.accepted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                    -(-x.phone_seconds // 60),
-                    x.work_minutes, x.raw_minutes, x.billed_minutes,
-                    number(rule.hours(x.billed_minutes)), number(rule.hours(x.quota_minutes)),
-                    number(rule.hours(x.extra_minutes)), number(x.monthly_hours),
-                    number(x.hourly_rate), number(x.amount), number(x.extra_amount),
-                    number(x.surcharge), displaced, x.surcharge_waived_reason or "",
-                ]
-            )  # fmt: skip
-        writer.writerow(
-            head + [
-                "total", "", "", "", "", sum(x.billed_minutes for x in lines),
-                number(rule.hours(sum(x.billed_minutes for x in lines))),
-                number(rule.hours(sum(x.quota_minutes for x in lines))),
-                number(rule.hours(sum(x.extra_minutes for x in lines))),
-                number(lines[0].monthly_hours), number(lines[0].hourly_rate),
-                number(sum((x.amount for x in lines), Decimal("0.00"))),
-                number(sum((x.extra_amount for x in lines), Decimal("0.00"))),
-                number(sum((x.surcharge for x in lines), Decimal("0.00"))), "", "",
-            ]
-        )  # fmt: skip
-    return out.getvalue()
+            by_customer[x.customer.number].append(x)
+        rows = [_total(month, group) for group in by_customer.values()]
+        return spreadsheet.write(TOTAL_COLUMNS, rows, variant)
+    return spreadsheet.write(LINE_COLUMNS, (_line(month, x, zone) for x in lines), variant)
+
+
+def _line(month: str, x: BillingLine, zone: ZoneInfo) -> list[spreadsheet.Cell]:
+    displaced = ", ".join(
+        f"#{d['id']} {d['customer']} {d['starts_at'][:16]} {d['title']} ({d['outcome']})"
+        for d in x.displaced
+    )
+    return [
+        month, x.customer.number, x.customer.name, x.ticket_id,
+        x.accepted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), -(-x.phone_seconds // 60),
+        x.work_minutes, x.raw_minutes, x.billed_minutes, rule.hours(x.billed_minutes),
+        rule.hours(x.quota_minutes), rule.hours(x.extra_minutes), x.monthly_hours, x.hourly_rate,
+        x.amount, x.extra_amount, x.surcharge, displaced, x.surcharge_waived_reason or "",
+    ]  # fmt: skip
+
+
+def _total(month: str, lines: list[BillingLine]) -> list[spreadsheet.Cell]:
+    first = lines[0]
+
+    def money(values: Iterable[Decimal]) -> Decimal:
+        return sum(values, Decimal("0.00"))
+
+    return [
+        month, first.customer.number, first.customer.name, len(lines),
+        sum(x.billed_minutes for x in lines), rule.hours(sum(x.billed_minutes for x in lines)),
+        rule.hours(sum(x.quota_minutes for x in lines)),
+        rule.hours(sum(x.extra_minutes for x in lines)), first.monthly_hours, first.hourly_rate,
+        money(x.amount for x in lines), money(x.extra_amount for x in lines),
+        money(x.surcharge for x in lines),
+    ]  # fmt: skip

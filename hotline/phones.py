@@ -1,21 +1,30 @@
 """Phone numbers: German input formats to E.164, caller IDs, and numbers read aloud.
 
 Everything stored is E.164. Input arrives in every German format ("030 123456",
-"0049 30 123456", "+49 (0)30 123456", with "/" and "-"); caller IDs from Twilio are trusted only
-when they are strict E.164, valid and not one of the keypad-spelled sentinels that stand for a
-withheld number (twilio-facts.md §3): a wrong customer is worse than asking for the number.
+"0049 30 123456", "+49 (0)30 123456", with "/" and "-"), and so do caller IDs: Twilio passes on
+a number it cannot normalise as it came, a PBX's national format or a SIP URI. A caller ID is a
+number when it reads as a valid one and is none of the values that stand for a withheld caller
+(the words, `client:`, the keypad-spelled sentinels of twilio-facts.md §3). A number is still
+matched to a customer only exactly or by its block (callers.identify): reading more formats
+never widens a match.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 # Only what people write in phone numbers; letters (vanity numbers, "ext") are refused.
 ALLOWED = re.compile(r"^[\d\s+()/.\-]+$")
-STRICT_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+# A caller as a URI: "sip:+49301234567@pbx.example.de;transport=tls", "<sip:...>", "tel:+4930...",
+# "client:alice". The user part of sip/sips (before "@", without ";params" or ":password") and
+# the number of tel (without ";params") are what may be a phone number.
+URI = re.compile(
+    r"^<?(?P<scheme>sips?|tel|client):(?P<user>[^@;:>]*)(?:[:;][^@>]*)?(?:@[^>]*)?>?$", re.I
+)
 
 # Keypad spellings Twilio sends for withheld callers: ANONYMOUS, RESTRICTED (twice), BLOCKED,
 # UNKNOWN, UNAVAILABLE. Some look like valid foreign numbers, so they are named explicitly.
@@ -56,31 +65,34 @@ def prefix(raw: str, region: str = "DE") -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
-def caller_id(raw: str | None) -> str | None:
-    """The E.164 of a usable caller ID, or None when withheld, a sentinel or not valid.
+def caller_id(raw: str | None, region: str = "DE") -> str | None:
+    """The E.164 of a usable caller ID, or None when withheld, a sentinel or no valid number.
 
-    Never guesses: only strict E.164 as Twilio sends it is accepted, never national formats.
+    Twilio passes on what it cannot normalise as it came, so a German PBX's "030 1234567",
+    "+49 (0)30 1234567" or "sip:+49301234567@pbx.example.de" is read like any other input
+    (`normalize`). Refused: empty values, the withheld words, `client:` callers, a SIP user that
+    is no number, the sentinels in any format, and digits without a leading "0" or "+" (a local
+    number of an unknown area: its area code would be a guess, and a wrong customer is worse
+    than asking for the number).
     """
     if raw is None:
         return None
     text = raw.strip()
+    uri = URI.match(text)
+    if uri:
+        if uri["scheme"].lower() == "client":
+            return None
+        text = unquote(uri["user"]).strip()  # the host may say anything, the user is the caller
+    elif ":" in text:
+        return None
     lowered = text.lower()
-    if (
-        not text
-        or ":" in text  # client:Anonymous, sip:...
-        or any(word in lowered for word in WITHHELD_WORDS)
-        or not STRICT_E164.match(text)
-        or text in SENTINELS
-    ):
+    if any(word in lowered for word in WITHHELD_WORDS) or not text.startswith(("+", "0", "(0")):
         return None
     try:
-        number = phonenumbers.parse(text, None)
-    except NumberParseException:
+        e164 = normalize(text, region)
+    except ValueError:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    return e164 if e164 == text else None
+    return None if e164 in SENTINELS else e164
 
 
 def _digit_groups(group: str) -> list[str]:

@@ -117,3 +117,29 @@ def test_fast_with_50000_phones(app: Any, session: Any) -> None:
     assert identify(session, "+493020000007").method == "number"
     assert len(statements) <= 20 * 3
     assert elapsed < 0.25, f"identify took {elapsed * 1000:.1f} ms"
+
+
+@pytest.mark.parametrize(
+    ("raw", "number", "method"),
+    [
+        ("030 1234567", "10042", "number"),
+        ("+49 (0)30 1234567", "10042", "number"),
+        ("sip:+49301234567@pbx.example.de", "10042", "number"),
+        ("040 5551-9876", "10050", "block"),
+        ("0049 40 555 12 345", "10051", "block"),
+    ],
+)
+def test_a_national_or_sip_caller_id_is_matched_like_its_e164(
+    session: Any, directory: dict[str, Customer], raw: str, number: str, method: str
+) -> None:
+    found = identify(session, raw)
+    assert (found.customer.number, found.method) == (number, method)
+
+
+@pytest.mark.parametrize("raw", ["030 12345678", "030 123456", "0304055512", "0171 5550102"])
+def test_a_readable_number_still_needs_an_exact_match_or_a_block(
+    session: Any, directory: dict[str, Customer], raw: str
+) -> None:
+    # one digit more or less than a customer's number, or its block's digits later in the
+    # number, is somebody else: parsing a format never widens the match
+    assert identify(session, raw).reason == "unknown"

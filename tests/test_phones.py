@@ -70,18 +70,71 @@ def test_withheld_is_never_a_caller_id(raw: str | None) -> None:
     assert caller_id(raw) is None
 
 
-@given(st.text(max_size=20))
-def test_caller_id_is_strict_e164_or_none(raw: str) -> None:
-    result = caller_id(raw)
-    assert result is None or (result == raw.strip() and result not in SENTINELS)
+CALLER_FORMATS = [
+    "+49 30 1234567",
+    "0049301234567",
+    "030 1234567",
+    "030/1234567",
+    "(030) 1234567",
+    "+49 (0)30 1234567",
+    "+490301234567",
+    "+49301234567 ",
+    "sip:+49301234567@pbx.example.de",
+    "sips:0301234567@pbx.example.de;transport=tls",
+    "sip:%2B49301234567@pbx.example.de",
+    "<sip:+49301234567@pbx.example.de>",
+    "tel:+49-30-1234567",
+]
+
+
+@pytest.mark.parametrize("raw", CALLER_FORMATS)
+def test_caller_id_reads_every_format_of_a_number(raw: str) -> None:
+    # Twilio passes on what it cannot normalise as it came: a German PBX's number is a number
+    assert caller_id(raw) == "+49301234567"
 
 
 @pytest.mark.parametrize(
-    "raw", ["030 1234567", "0049301234567", "+49 30 1234567", "+49301234567 ", "+49301"]
+    ("raw", "e164"), [("030 123456-0", "+49301234560"), ("0171 5550102", "+491715550102")]
 )
-def test_caller_id_never_guesses(raw: str) -> None:
-    # national formats and short numbers are not what Twilio sends for a real caller
-    assert caller_id(raw) == (raw.strip() if raw.strip() == "+49301234567" else None)
+def test_caller_id_reads_extensions_and_mobiles(raw: str, e164: str) -> None:
+    assert caller_id(raw) == e164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "00266696687",  # ANONYMOUS with the international prefix
+        "+1 737 874 2833",  # RESTRICTED, spaced
+        "sip:+266696687@pbx.example.de",
+        "sip:anonymous@anonymous.invalid",
+        "sip:alice@pbx.example.de",
+        "sip:@pbx.example.de",
+        "tel:",
+        "client:+49301234567",
+        "Private",
+        "301234567",  # no 0 or +: a local number of any area, the area would be a guess
+        "+49301",
+        "030 CALL ME",
+    ],
+)
+def test_caller_id_refuses_sentinels_in_any_format_and_guesses(raw: str) -> None:
+    assert caller_id(raw) is None
+
+
+@given(st.text(max_size=30))
+def test_caller_id_is_a_valid_e164_or_none(raw: str) -> None:
+    result = caller_id(raw)
+    if result is not None:
+        assert result not in SENTINELS
+        number = phonenumbers.parse(result, None)
+        assert phonenumbers.is_valid_number(number)
+        assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == result
+
+
+@given(german_numbers(), st.sampled_from(FORMATS))
+def test_caller_id_agrees_with_normalize(number: tuple[str, str], fmt: str) -> None:
+    raw = fmt.format(a=number[0], s=number[1])
+    assert caller_id(raw) == normalize(raw) == f"+49{number[0]}{number[1]}"
 
 
 def test_foreign_caller_id() -> None:

@@ -98,23 +98,25 @@ def billing_run(month: str | None, at_text: str | None) -> None:
 @click.command("billing-export")
 @click.option("--month", required=True, help="YYYY-MM, a closed month")
 @click.option("--semicolon", is_flag=True, help="';' and decimal commas (German spreadsheets)")
+@click.option("--totals", is_flag=True, help="one row per customer: the month's sums")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-def billing_export(month: str, semicolon: bool, output: Path | None) -> None:
-    """Export a closed month as CSV, one row per emergency and a total per customer."""
+def billing_export(month: str, semicolon: bool, totals: bool, output: Path | None) -> None:
+    """Export a closed month as CSV (UTF-8 with BOM), one row per emergency, or with --totals
+    one row per customer; a column's sum counts each emergency once in either."""
     chosen = _month(month)
     assert chosen is not None
     try:
-        text = billing.export_csv(db.session(), chosen, semicolon)
+        data = billing.export_csv(db.session(), chosen, semicolon, totals)
     except BillingError as exc:
         raise click.ClickException(str(exc)) from exc
     if output is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8-sig")  # the BOM makes Excel read UTF-8
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
-        click.echo(f"written to {output}")
+        click.echo(data, nl=False)  # bytes go out as they are: the file's, BOM included
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from exc
+    click.echo(f"written to {output}")
 
 
 @click.command("status-emails")
