@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,15 @@ def setting(name: str) -> int:
 
 
 # --- load ----------------------------------------------------------------------------------
+
+
+def lock(session: Session, call_sid: str) -> None:
+    """Take the call's lock until this transaction ends: one call's webhooks (on any server)
+    and the sweeper act on it one after the other. PostgreSQL: an advisory lock on the CallSid;
+    SQLite: every write transaction is serial already (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                        {"k": call_sid})  # fmt: skip
 
 
 def by_call_sid(session: Session, call_sid: str) -> Ticket | None:
@@ -357,20 +366,28 @@ def sweep(session: Session, now: datetime) -> int:
     max_wait = timedelta(
         seconds=setting("HOTLINE_MAX_HOLD") + setting("HOTLINE_VOICEMAIL_MAX") + 300
     )
-    live = session.scalars(
-        select(Ticket).where(
+    live = session.execute(
+        select(Ticket.id, Ticket.call_sid).where(
             Ticket.ended_at.is_(None),
             Ticket.state.in_([*callflow.LIVE, State.CONNECTED]),
         )
     ).all()
+    session.commit()
     closed = 0
-    for ticket in live:
-        heard = ticket.heard_at or ticket.arrived_at
-        if not callflow.stuck(State(ticket.state), heard, now, LONGEST_CALL, max_wait):
+    for ticket_id, call_sid in live:
+        lock(session, call_sid)  # a webhook of this call (or another sweeper) goes first
+        ticket = session.get(Ticket, ticket_id, populate_existing=True)
+        heard = (ticket.heard_at or ticket.arrived_at) if ticket else now
+        if (
+            ticket is None
+            or ticket.ended_at is not None
+            or not callflow.stuck(State(ticket.state), heard, now, LONGEST_CALL, max_wait)
+        ):
+            session.commit()
             continue
         apply(session, ticket, callflow.lost(view(ticket), heard), now)
+        session.commit()
         closed += 1
-    session.commit()
     return closed
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,6 +25,8 @@ from sqlalchemy.exc import OperationalError
 
 from hotline import callers, calls, create_app, db, fallback, replay, roster
 from hotline.models import Message, Ticket
+from hotline.voice import fallback as voice_fallback
+from hotline.voice import twiml
 
 
 @pytest.fixture
@@ -219,3 +222,67 @@ def test_without_any_fallback_number_the_caller_can_leave_a_voicemail(
     root = xml(twilio.post("/voice/fallback", form()))
     assert verbs(root)[:2] == ["Say", "Record"]
     assert root.find("Record").get("action") == f"{PUBLIC_URL}/voice/fallback-voicemail"
+
+
+@pytest.mark.parametrize("stored", ["[]", '"x"', '{"fallback_number": 123}', "{", '{"a": 1}'])
+def test_a_malformed_fallback_file_is_ignored_not_a_500(
+    app: Flask, twilio: TwilioClient, stored: str
+) -> None:
+    (Path(app.instance_path) / fallback.FILE).parent.mkdir(parents=True, exist_ok=True)
+    (Path(app.instance_path) / fallback.FILE).write_text(stored)
+    root = xml(twilio.post("/voice/fallback", form()))
+    assert verbs(root)[:2] == ["Say", "Record"]  # no usable number: straight to a voicemail
+
+
+def test_the_fallback_does_not_need_the_shared_twiml_builder(
+    app: Flask, twilio: TwilioClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["HOTLINE_FALLBACK_NUMBER"] = FALLBACK
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("the shared builder is broken")
+
+    monkeypatch.setattr(twiml, "say", broken)
+    monkeypatch.setattr(twiml, "render", broken)
+    assert_dials_fallback(xml(twilio.post("/voice/fallback", form())))
+    assert_dials_fallback(xml(twilio.post("/voice/incoming", form())))
+
+
+def test_if_even_the_fallback_fails_a_constant_document_takes_a_voicemail(
+    app: Flask, twilio: TwilioClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["HOTLINE_FALLBACK_NUMBER"] = FALLBACK
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(voice_fallback, "VoiceResponse", broken)
+    root = xml(twilio.post("/voice/fallback", form()))
+    assert verbs(root) == ["Say", "Record", "Hangup"]
+    assert root.find("Record").get("action") == "/voice/fallback-voicemail"
+
+
+def test_whatever_twilio_sends_is_stored_safely(
+    app: Flask, twilio: TwilioClient, provider: None
+) -> None:
+    """PostgreSQL refused a `To` longer than 32 characters, a `From` longer than 64 and NUL
+    bytes: the rota was skipped. Now they are stored cleaned and capped, on both databases."""
+    sip = "sip:notdienst@solutionbar.sip.twilio.com"
+    data = {**form(), "From": "sip:" + "9" * 300 + "\x00@pbx.example.de", "To": sip}
+    root = xml(twilio.post("/voice/incoming", data))
+    assert root.find("Gather") is not None  # asked for the customer number: the call goes on
+    with app.app_context():
+        ticket = db.session().scalar(select(Ticket).where(Ticket.call_sid == data["CallSid"]))
+        assert ticket is not None and "\x00" not in (ticket.from_raw or "")
+        assert len(ticket.from_raw or "") <= 256 and ticket.to_number is None
+        assert ticket.events[0].detail["to"] == sip
+
+
+def test_a_voicemail_for_a_ticket_that_does_not_exist_is_kept(
+    app: Flask, twilio: TwilioClient, provider: None
+) -> None:
+    data = form(RecordingUrl="https://api.twilio.com/R5", RecordingDuration="12")
+    root = xml(twilio.post("/voice/voicemail?ticket=999999", data))
+    assert verbs(root) == ["Say", "Hangup"]
+    [(_, record)] = list(fallback.spooled(app.instance_path, "test"))
+    assert (record["kind"], record["url"]) == ("voicemail", "https://api.twilio.com/R5")

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, copy_current_request_context, current_app, g, request
-from sqlalchemy import select, text
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from hotline import db
+from hotline import calls, db
 from hotline.clock import now
 from hotline.models import Answer
 
@@ -157,10 +157,7 @@ def _answer(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Resp
     session = db.session()
     key = request_key()
     call_sid = caller_call_sid()
-    if session.get_bind().dialect.name == "postgresql":
-        # one call's requests one after the other, across threads and processes
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                        {"k": call_sid})  # fmt: skip
+    calls.lock(session, call_sid)  # one call's requests one after the other, on any server
     stored = session.scalar(select(Answer).where(Answer.key == key))
     if stored is not None:
         session.rollback()

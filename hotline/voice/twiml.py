@@ -24,8 +24,9 @@ from hotline.voice.prompts import LANGUAGES, text
 KEYPAD_TIMEOUT = 8  # seconds of silence before a keypad answer counts as none
 CONFIRM_TIMEOUT = 6
 MESSAGE_MAX = 60  # seconds of a not-an-emergency message
-# Characters XML 1.0 cannot carry (and the surrogates and non-characters around them).
-NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Characters XML 1.0 cannot carry (and the surrogates and non-characters around them), and line
+# breaks and tabs, which mean nothing spoken (and which XML would not give back as sent).
+NOT_XML = re.compile("[^\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
