@@ -101,7 +101,7 @@ def _seconds(value: Any, where: str) -> int | None:
 def _order(value: Any, where: str) -> str:
     if value not in ORDERS:
         raise ValueError(f"policy {where}: order {value!r} must be one of {', '.join(ORDERS)}")
-    return value
+    return str(value)
 
 
 def parse_policy(obj: Any) -> Policy:

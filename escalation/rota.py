@@ -426,8 +426,10 @@ class Rota:
                         if clock != time.max:
                             points.add(instant(datetime.combine(day, clock), self.zone))
                     day += timedelta(days=1)
-        for period in (*self.overrides, *self.absences):
-            points.update((period.starts_at, period.ends_at))
+        for override in self.overrides:
+            points.update((override.starts_at, override.ends_at))
+        for absence in self.absences:
+            points.update((absence.starts_at, absence.ends_at))
         return sorted(p for p in points if start <= p < end)
 
     def shifts(self, start: datetime, end: datetime) -> list[Shift]:

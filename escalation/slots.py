@@ -26,11 +26,11 @@ class WorkingHours:
     def from_settings(cls, value: dict[str, object] | None) -> WorkingHours:
         """From `{"start": "08:00", "end": "17:00", "days": [0, 1, 2, 3, 4]}`; gaps: defaults."""
         value = value or {}
-        default = cls()
+        default, days = cls(), value.get("days")
         return cls(
             start=time.fromisoformat(str(value["start"])) if "start" in value else default.start,
             end=time.fromisoformat(str(value["end"])) if "end" in value else default.end,
-            days=frozenset(value["days"]) if "days" in value else default.days,  # type: ignore[arg-type]
+            days=frozenset(int(d) for d in days) if isinstance(days, list) else default.days,
         )
 
 
