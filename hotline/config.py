@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,19 @@ def _convert(value: Any, kind: type) -> Any:
 def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The effective settings as a dict for `app.config`."""
     values = {name: default for name, (default, _, _) in SETTINGS.items()}
+    sources = dict.fromkeys(SETTINGS, "default")
     file = instance_path / "settings.py"
     if file.exists():
         scope: dict[str, Any] = {}
         exec(compile(file.read_text(), str(file), "exec"), scope)  # noqa: S102 - operator's file
         values.update({k: v for k, v in scope.items() if k.isupper()})
+        sources.update({k: "instance/settings.py" for k in scope if k in SETTINGS})
     for name in SETTINGS:
         if name in os.environ:
             values[name] = os.environ[name]
+            sources[name] = "environment"
     values.update(overrides or {})
+    sources.update({k: "create_app()" for k in overrides or {} if k in SETTINGS})
     for name, (_, kind, _) in SETTINGS.items():
         values[name] = _convert(values[name], kind)
 
@@ -73,6 +78,10 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     values["HOTLINE_GENERATED"] = [n for n in ("SECRET_KEY", "TWILIO_AUTH_TOKEN") if not values[n]]
     for name in values["HOTLINE_GENERATED"]:
         values[name] = _generated_secret(instance_path, name)
+        sources[name] = "generated (instance/secrets.json)"
+    if sources["DATABASE_URL"] == "default":
+        sources["DATABASE_URL"] = "default (SQLite in instance/)"
+    values["HOTLINE_SOURCES"] = sources
     return values
 
 
@@ -88,7 +97,29 @@ def _generated_secret(instance_path: Path, name: str) -> str:
     return stored[name]
 
 
-def describe() -> str:
-    """The settings table for `flask --app hotline settings` and the README."""
-    rows = [f"{name:28} {default!s:22} {text}" for name, (default, _, text) in SETTINGS.items()]
+SECRET = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "HOTLINE_SMTP_PASSWORD", "DATABASE_URL")
+
+
+def describe(config: dict[str, Any] | None = None) -> str:
+    """The settings for `flask --app hotline settings`: each with its default and meaning, and,
+    given an app's config, the value in effect and where it came from (secrets shown masked)."""
+    if config is None:
+        rows = [f"{name:28} {default!s:22} {text}" for name, (default, _, text) in SETTINGS.items()]
+        return "\n".join(rows)
+    rows = []
+    for name, (_, _, text) in SETTINGS.items():
+        value = config.get(name)
+        shown = _masked(name, value)
+        rows.append(f"{name:28} {shown:34} {config['HOTLINE_SOURCES'][name]:36} {text}")
     return "\n".join(rows)
+
+
+def _masked(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "(unset)"
+    text = str(value)
+    if name == "DATABASE_URL":
+        return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", text)
+    if name in SECRET:
+        return text[:4] + "…" if len(text) > 8 else "***"
+    return text

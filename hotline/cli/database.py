@@ -16,9 +16,10 @@ def init_db() -> None:
 
 
 @click.command("settings")
-def settings() -> None:
-    """List every setting with its default and meaning."""
-    click.echo(config.describe())
+@click.option("--defaults", is_flag=True, help="The defaults only, not the values in effect.")
+def settings(defaults: bool) -> None:
+    """Every setting: the value in effect, where it came from, and what it means."""
+    click.echo(config.describe(None if defaults else current_app.config))
 
 
 @click.command("serve")
