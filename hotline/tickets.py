@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from escalation import callflow
-from hotline import notify
+from hotline import links, notify
 from hotline.clock import local
 from hotline.models import Attempt, Customer, Engineer, Event, Provider, Ticket
 
@@ -49,13 +49,8 @@ def caller(ticket: Ticket) -> str:
 
 
 def link(ticket: Ticket, who: str | None = None) -> str:
-    """The ticket page for one reader: the signed token in the URL is their access (web.py)."""
-    from flask import current_app
-
-    from hotline.web import token
-
-    base = current_app.config["HOTLINE_PUBLIC_URL"]
-    return f"{base}/tickets/{ticket.id}?k={token(ticket.id, who or 'dispatch')}"
+    """The ticket page for one reader: the signed token in the URL is their access."""
+    return links.ticket(ticket.id, who)
 
 
 def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from escalation import callflow as cf
 from escalation.callflow import Question
+from hotline import create_app
 from hotline.voice import twiml
 from hotline.voice.twiml import Context, Dialled
 
@@ -25,13 +26,11 @@ ACTIONS: list[cf.Action] = [
 
 
 @pytest.fixture(scope="module")
-def plain_app() -> Flask:
-    app = Flask("twiml-test")
-    app.config.update(
-        HOTLINE_PUBLIC_URL="https://hotline.example.de", HOTLINE_VOICEMAIL_MAX=120,
-        HOTLINE_WHISPER_TIMEOUT=10, HOTLINE_VOICE_DE=None, HOTLINE_VOICE_EN=None,
-    )  # fmt: skip
-    return app
+def plain_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app's routes and settings; the renderer needs no database."""
+    folder = tmp_path_factory.mktemp("twiml")
+    return create_app({"INSTANCE_PATH": folder, "DATABASE_URL": f"sqlite:///{folder / 't.db'}",
+                       "HOTLINE_PUBLIC_URL": "https://hotline.example.de"})  # fmt: skip
 
 
 text = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 from flask import Response, current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 from escalation import callflow
 from escalation.callflow import Question
-from hotline import phones
+from hotline import links, phones
 from hotline.voice.prompts import LANGUAGES, text
 
 KEYPAD_TIMEOUT = 8  # seconds of silence before a keypad answer counts as none
@@ -52,9 +51,9 @@ class Context:
     attempts: dict[int, Dialled] = field(default_factory=dict)
 
 
-def url(path: str, **params: int | str) -> str:
-    query = f"?{urlencode(params)}" if params else ""
-    return f"{current_app.config['HOTLINE_PUBLIC_URL']}/voice/{path}{query}"
+def url(endpoint: str, **params: int | str) -> str:
+    """The public URL of a voice webhook (`endpoint` names its handler) with ids in the query."""
+    return links.public(f"voice.{endpoint}", **params)
 
 
 def xml_safe(words: str) -> str:
@@ -143,7 +142,7 @@ def _ring(seq: int, ctx: Context) -> VoiceResponse:
     response = VoiceResponse()
     say(response, text("connecting" if seq == 1 else "next_engineer", ctx.language), ctx.language)
     dial = response.dial(
-        action=url("dial-result", **ids), timeout=dialled.timeout, caller_id=ctx.central,
+        action=url("dial_result", **ids), timeout=dialled.timeout, caller_id=ctx.central,
         answer_on_bridge=True, ring_tone="de",
     )  # fmt: skip
     dial.number(dialled.number, url=url("whisper", **ids))
