@@ -12,6 +12,7 @@ where plain YAML lets a file lie or explode:
   of nested aliases composes into a few dozen nodes, but every later walk over it (checks,
   JSON, error messages) would visit billions;
 - a key given twice in one mapping is an error (plain YAML lets the second silently win);
+- an unquoted date that does not exist stays text (PyYAML raises a bare ValueError);
 - YAML 1.1's integer surprises are off: an unquoted `0123` (a PIN, a customer number) would be
   the octal 83 and `8:00` the sexagesimal 480; here they stay text. Decimal integers stay
   integers.
@@ -102,6 +103,16 @@ class Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _timestamp(loader: Loader, node: yaml.ScalarNode) -> Any:
+    """An unquoted date that does not exist (`2026-02-30`) stays text, for the schema to refuse
+    with its field named; PyYAML would raise a bare ValueError (a traceback, no line)."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
