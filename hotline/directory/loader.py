@@ -20,9 +20,10 @@ where plain YAML lets a file lie or explode:
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.composer import ComposerError
@@ -158,15 +159,28 @@ def parse(text: str) -> Any:
     return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
 
 
+def _head(file: BinaryIO) -> bytes | None:
+    """The file's bytes, or None when it is larger than MAX_BYTES: a regular file is measured
+    before anything is read, anything else (a pipe) is read in chunks up to the limit."""
+    if os.fstat(file.fileno()).st_size > MAX_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BYTES and (chunk := file.read(64 * 1024)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks) if size <= MAX_BYTES else None
+
+
 def read(path: str | Path) -> tuple[Any, str | None]:
     """The data of a directory file, or None and why it cannot be read."""
     path = Path(path)
     try:
         with path.open("rb") as file:
-            raw = file.read(MAX_BYTES + 1)
+            raw = _head(file)
     except OSError as exc:
         return None, exc.strerror or str(exc)
-    if len(raw) > MAX_BYTES:
+    if raw is None:
         return None, f"larger than {MAX_BYTES // (1024 * 1024)} MB: not a directory file"
     try:
         text = raw.decode("utf-8")

@@ -53,14 +53,15 @@ def load(path: str | Path) -> Any:
 
 
 def _context(data: Mapping[str, Any]) -> Context:
-    """The zone and the keys references may name, taken from the raw file."""
+    """The zone and the keys references may name, taken from the raw file (stripped, as the
+    keys are stored: a reference `" blau"` must find the team `blau`)."""
 
     def keys(section: str) -> set[str]:
         items = data.get(section)
         field = IDENTITY[section]
         if not isinstance(items, list):
             return set()
-        return {str(i.get(field)) for i in items if isinstance(i, Mapping) and field in i}
+        return {str(i.get(field)).strip() for i in items if isinstance(i, Mapping) and field in i}
 
     provider = data.get("provider")
     zone = provider.get("timezone") if isinstance(provider, Mapping) else None

@@ -340,7 +340,7 @@ class Context:
 def _ref(what: str) -> Callable[[Any, ValidationInfo], str]:
     def check(value: Any, info: ValidationInfo) -> str:
         text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-        _string(text, f"a {what}")
+        text = _string(text, f"a {what}").strip()
         keys = info.context.keys[what] if isinstance(info.context, Context) else None
         if keys is not None and text not in keys:
             raise ValueError(f"unknown {what} {shown(text)}")
@@ -706,7 +706,7 @@ def _identity(
         if identity == ("rotation",):  # the key, by default "<team>-<layer>"
             if item.get("key") not in (None, ""):
                 return "key", (_text(m.Rotation.key.type.length)(item["key"]),)
-            team = _string(item.get("team"))
+            team = _string(item.get("team")).strip()
             layer = item.get("layer") or "primary"
             return "key", (f"{team}-{_choice(LAYERS)(layer)}",)
         if identity == ("phone",):
