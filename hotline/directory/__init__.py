@@ -31,11 +31,15 @@ __all__ = [
 ]
 
 
-def import_directory(session: Session, data: Any) -> Summary:
-    """Check `data` whole, then upsert it in one transaction; DirectoryError changes nothing."""
-    plan = checked(data)
+def import_directory(session: Session, data: Any, accept_warnings: bool = False) -> Summary:
+    """Check `data` whole, then upsert it in one transaction; DirectoryError changes nothing.
+
+    A file whose numbers change routing (the same number for two customers, a block inside
+    another's ...) is imported only with `accept_warnings`; the summary repeats the warnings."""
+    plan = checked(data, accept_warnings)
     try:
         summary = apply(session, plan, clock.now())
+        summary.notes.extend(f"accepted warning: {w}" for w in plan["warnings"])
         session.commit()
     except Exception:
         session.rollback()
@@ -44,6 +48,6 @@ def import_directory(session: Session, data: Any) -> Summary:
     return summary
 
 
-def import_file(session: Session, path: str | Path) -> Summary:
+def import_file(session: Session, path: str | Path, accept_warnings: bool = False) -> Summary:
     """Import a YAML file; a YAML syntax error is reported like any other error."""
-    return import_directory(session, load(path))
+    return import_directory(session, load(path), accept_warnings)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from escalation import routing
 from hotline.directory import loader
 from hotline.directory.schema import (
     BERLIN,
@@ -30,17 +31,22 @@ from hotline.directory.schema import (
     unprintable,
 )
 
-__all__ = ["SECTIONS", "DirectoryError", "checked", "load", "validated"]
+__all__ = ["SECTIONS", "DirectoryError", "checked", "load", "routing_review", "validated"]
 
 Loc = tuple[str | int, ...]
 
 
 class DirectoryError(ValueError):
-    """A directory file that cannot be imported; `errors` lists every problem found."""
+    """A directory file that cannot be imported: `errors` lists every problem found, and
+    `warnings` what would change routing and was not confirmed (`accept_warnings`)."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__(f"{len(errors)} error(s) in the directory:\n" + "\n".join(errors))
+    def __init__(self, errors: list[str], warnings: list[str] | None = None) -> None:
         self.errors = errors
+        self.warnings = warnings or []
+        text = "\n".join(errors + self.warnings)
+        super().__init__(
+            f"{len(errors)} error(s), {len(self.warnings)} warning(s) in the directory:\n{text}"
+        )
 
 
 def load(path: str | Path) -> Any:
@@ -89,9 +95,47 @@ def validated(data: Any) -> Directory:
     return directory
 
 
-def checked(data: Any) -> dict[str, Any]:
-    """The checked, normalised directory as the plan `apply` writes; raises DirectoryError."""
-    return plan(validated(data))
+def checked(data: Any, accept_warnings: bool = False) -> dict[str, Any]:
+    """The checked, normalised directory as the plan `apply` writes, with the routing warnings
+    it accepted under "warnings"; raises DirectoryError for errors and for warnings not
+    accepted."""
+    directory = validated(data)
+    errors, warnings = routing_review(directory)
+    if errors or (warnings and not accept_warnings):
+        raise DirectoryError(errors, warnings)
+    return plan(directory) | {"warnings": warnings}
+
+
+def routing_review(directory: Directory) -> tuple[list[str], list[str]]:
+    """(errors, warnings): where the file's numbers and blocks change which customer a caller
+    reaches, or take the calls of an engineer or of the provider's own lines (routing.py)."""
+    listed = [
+        routing.Listed(
+            c.number,
+            phone.kind,
+            phone.number or phone.block or "",
+            f"{entry_name('customers', i, {'number': c.number})}.phones[{j}].{phone.kind}",
+        )
+        for i, c in enumerate(directory.customers)
+        for j, phone in enumerate(c.phones)
+    ]
+    p = directory.provider
+    known = [
+        routing.Known(number, f"provider.{name}")
+        for name, number in (
+            ("central_number", p.central_number),
+            ("fallback_number", p.fallback_number),
+            ("office_number", p.office_number),
+        )
+        if number
+    ] + [
+        routing.Known(e.mobile, f"{entry_name('engineers', i, {'key': e.key})}.mobile")
+        for i, e in enumerate(directory.engineers)
+        if e.mobile
+    ]
+    found = routing.findings(listed, known)
+    errors = [f"{f.where}: {f.text}" for f in found if f.level == routing.ERROR]
+    return errors, [f"{f.where}: {f.text}" for f in found if f.level == routing.WARNING]
 
 
 def _message(error: Any) -> str:

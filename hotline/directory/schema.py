@@ -41,7 +41,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from escalation import regions
+from escalation import regions, routing
 from escalation.chain import parse_policy
 from escalation.rota import LAYERS, instant, parse_handoff, parse_restriction, parse_shift, wall
 from escalation.slots import WorkingHours
@@ -172,9 +172,15 @@ def _block(value: Any) -> str:
         raise ValueError(f'{shown(value)}: write number blocks in quotes, e.g. "+49 40 5551"')
     _string(value)
     try:
-        return prefix(value)
+        block = prefix(value)
     except ValueError:
         raise ValueError(f"{shown(value)} is not a valid number block") from None
+    if routing.area_code_digits(block) is None:  # e.g. "030 1" read as +490301: never matches
+        raise ValueError(
+            f"{shown(value)} is not a valid number block: no valid number starts with {block} "
+            '(write short blocks with the country code, e.g. "+49 30 1234")'
+        )
+    return block
 
 
 def _email(value: Any) -> str:
