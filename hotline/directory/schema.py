@@ -556,7 +556,7 @@ class ProviderEntry(Entry):
         "window), see docs/rota.md",
     )
     settings: Settings | None = Field(
-        None, description="planning and billing settings, see Settings below"
+        None, description="planning and billing settings, `provider.settings` below"
     )
 
 
