@@ -328,9 +328,13 @@ class Rota:
     region: str = regions.DEFAULT  # the provider's holiday region
     team_regions: tuple[tuple[str, str], ...] = ()  # (team, region) where a team has its own
 
+    @cached_property
+    def _team_regions(self) -> dict[str, str]:
+        return dict(self.team_regions)
+
     def region_of(self, team: str) -> str:
         """The holiday region of a team: its own, else the provider's."""
-        return dict(self.team_regions).get(team, self.region)
+        return self._team_regions.get(team, self.region)
 
     @cached_property
     def _absences(self) -> dict[str, list[Absence]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException
@@ -69,6 +70,7 @@ def reaches(number: str, listed: Sequence[Listed]) -> tuple[str | None, frozense
     return "block", frozenset(x.customer for x in blocks if len(x.value) == longest)
 
 
+@lru_cache(maxsize=65536)
 def area_code_digits(block: str) -> int | None:
     """How many digits after the country code are the block's area code (or mobile network
     code); None when no valid number starts with the block (phonenumbers would read "+490301..."

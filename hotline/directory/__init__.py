@@ -1,10 +1,11 @@
 """The directory file: a provider's whole setup as one YAML document (directory-format.md).
 
-Import checks the whole file before it touches the database and reports every error with the
-entry and field it concerns (`read`); only a clean file is applied, in one transaction, as an
-upsert by keys and customer numbers (`apply`), so a second import of the same file changes
-nothing. Export writes the same shape back (`export`), so that export -> import is a no-op.
-Every key is documented in docs/directory.md.
+The file's shape is one typed schema (`schema`): import reads the YAML safely (`loader`), checks
+the whole file against the schema before it touches the database and reports every error with
+the entry and field it concerns (`read`), and warns where numbers change routing; only a clean
+file is applied, in one transaction, as an upsert by keys and customer numbers (`apply`), so a
+second import of the same file changes nothing. Export dumps the same models (`export`), so that
+export -> import is a no-op. docs/directory.md's tables are generated from the schema (`docs`).
 """
 
 from __future__ import annotations

@@ -23,12 +23,12 @@ from hotline.directory.schema import (
     SECTIONS,
     Context,
     Directory,
-    _zone,
     entry_name,
     file_names,
     model_at,
     shown,
     unprintable,
+    zone_name,
 )
 
 __all__ = ["SECTIONS", "DirectoryError", "checked", "load", "routing_review", "validated"]
@@ -72,7 +72,7 @@ def _context(data: Mapping[str, Any]) -> Context:
     provider = data.get("provider")
     zone = provider.get("timezone") if isinstance(provider, Mapping) else None
     try:
-        name = _zone(zone) if zone else BERLIN
+        name = zone_name(zone) if zone else BERLIN
     except ValueError:
         name = BERLIN  # its own error is reported
     return Context(ZoneInfo(name), keys("teams"), keys("engineers"), keys("customers"))

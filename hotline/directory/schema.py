@@ -310,7 +310,7 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def _zone(value: Any) -> str:
+def zone_name(value: Any) -> str:
     if not isinstance(value, str) or value not in _zones():
         raise ValueError(f"{shown(value)} is not a time zone such as Europe/Berlin")
     return value
@@ -542,7 +542,7 @@ class ProviderEntry(Entry):
     support_email: Email | None = Field(
         None, description="the support mailbox named to callers with a normal request"
     )
-    timezone: Annotated[str, BeforeValidator(_zone)] = Field(
+    timezone: Annotated[str, BeforeValidator(zone_name)] = Field(
         BERLIN, description="where wall-clock times of the file live"
     )
     holiday_region: Region = Field(
