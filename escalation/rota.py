@@ -21,11 +21,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
+from escalation import regions
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -92,7 +92,8 @@ class Restriction:
     """When a rotation is active: business hours or after hours.
 
     Business hours are the listed weekdays from `start` to `end` (wall-clock), except the
-    public holidays of the provider's state; after hours are all the rest.
+    public holidays of the team's holiday region (escalation/regions.py); after hours are all
+    the rest.
     """
 
     when: str = "business_hours"
@@ -165,14 +166,10 @@ def instant(local: datetime, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(high, UTC)
 
 
-@lru_cache(maxsize=256)
-def _holidays(region: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("DE", subdiv=region, years=year))
-
-
 def is_holiday(day: date, region: str) -> bool:
-    """A German public holiday in the given state (BE, BY, NW ...)."""
-    return day in _holidays(region, day.year)
+    """A public holiday in the given holiday region: a state (BE, BY, NW ...) or a state's
+    sub-region (BY-catholic, BY-Augsburg ...), escalation/regions.py."""
+    return regions.is_holiday(day, region)
 
 
 # --- the rota -------------------------------------------------------------------------------
@@ -328,7 +325,16 @@ class Rota:
     overrides: tuple[Override, ...] = ()
     absences: tuple[Absence, ...] = ()
     zone: ZoneInfo = BERLIN
-    region: str = "BE"
+    region: str = regions.DEFAULT  # the provider's holiday region
+    team_regions: tuple[tuple[str, str], ...] = ()  # (team, region) where a team has its own
+
+    @cached_property
+    def _team_regions(self) -> dict[str, str]:
+        return dict(self.team_regions)
+
+    def region_of(self, team: str) -> str:
+        """The holiday region of a team: its own, else the provider's."""
+        return self._team_regions.get(team, self.region)
 
     @cached_property
     def _absences(self) -> dict[str, list[Absence]]:
@@ -348,13 +354,15 @@ class Rota:
             self.absences,
             self.zone,
             self.region,
+            self.team_regions,
         )
 
     def active(self, rotation: Rotation, at: datetime) -> bool:
         if rotation.restriction is None:
             return True
         local = wall(at, self.zone)
-        return rotation.restriction.allows(local, is_holiday(local.date(), self.region))
+        holiday = is_holiday(local.date(), self.region_of(rotation.team))
+        return rotation.restriction.allows(local, holiday)
 
     def on_call(self, at: datetime) -> tuple[OnCall, ...]:
         """Who is on call at `at`, per team and layer, in rotation order, each with a reason."""

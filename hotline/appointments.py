@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays as public_holidays
 from flask import render_template
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from escalation import displacement as rule
+from escalation import regions
 from escalation.displacement import AT_RISK, CANCELLED, PLANNED, Window
 from escalation.slots import Interval, WorkingHours, free_slots, overlaps
 from hotline import tickets
@@ -51,11 +51,12 @@ class Planning:
     emergency: timedelta  # expected emergency duration unless the contract says otherwise
     travel: timedelta  # to an on-site appointment after an emergency
     step: timedelta  # suggested slots start on these boundaries
-    region: str  # federal state for public holidays
+    region: str  # the provider's holiday region (escalation/regions.py)
     dispatcher: str | None  # who is told about appointments at risk
 
-    def holidays(self) -> public_holidays.HolidayBase:
-        return public_holidays.country_holidays("DE", subdiv=self.region)
+    def holidays(self, region: str | None = None) -> regions.Holidays:
+        """The public holidays of `region` (a team's own), else of the provider's region."""
+        return regions.Holidays(region or self.region)
 
 
 def language(customer: Customer) -> str:
@@ -76,7 +77,7 @@ def planning(session: Session) -> Planning:
         emergency=timedelta(minutes=int(s.get("emergency_minutes", 120))),
         travel=timedelta(minutes=int(s.get("travel_minutes", 30))),
         step=timedelta(minutes=int(s.get("slot_minutes", 15))),
-        region=p.holiday_region or "BE",
+        region=p.holiday_region or regions.DEFAULT,
         dispatcher=s.get("dispatcher_email") or p.support_email,
     )
 
@@ -551,9 +552,11 @@ def suggestions(
     session: Session, appointment: Appointment, now: datetime, per_engineer: int = 3
 ) -> list[Suggestion]:
     """The earliest free slots of the same engineer, then of the customer's team's other
-    consultants, inside working hours and never on a public holiday."""
+    consultants, inside working hours and never on a public holiday (of the customer's team's
+    holiday region, else the provider's)."""
     settings = planning(session)
-    days_off = settings.holidays()
+    team = appointment.customer.team if appointment.customer else None
+    days_off = settings.holidays(team.holiday_region if team else None)
     duration = appointment.ends_at - appointment.starts_at
     found: list[Suggestion] = []
     for engineer in _candidates(session, appointment):

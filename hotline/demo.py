@@ -262,4 +262,5 @@ def seed(session: Session, week: date | None = None) -> Summary:
     """Load (or refresh) the demo provider through the directory import, for the week of
     `week` (default: this week), so a walk-through with fixed dates can be replayed any day."""
     at = clock.now() if week is None else rota.instant(datetime.combine(week, time(12)), BERLIN)
-    return import_directory(session, directory(at))
+    # the shared reception of 10045 and 10051 is ambiguous on purpose: a warning, confirmed
+    return import_directory(session, directory(at), accept_warnings=True)

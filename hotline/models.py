@@ -86,7 +86,8 @@ class Provider(Base):
     office_number: Mapped[str | None] = mapped_column(String(32))
     support_email: Mapped[str | None] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
-    holiday_region: Mapped[str] = mapped_column(String(8), default="BE")
+    # A German state or a state's sub-region (escalation/regions.py), e.g. BE, BY-catholic.
+    holiday_region: Mapped[str] = mapped_column(String(32), default="BE")
     # Escalation policy default for all teams; shape defined in escalation/chain.py.
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Working hours and emergency defaults for appointments and billing (escalation/).
@@ -108,6 +109,8 @@ class Team(Base):
         ForeignKey("engineers.id", use_alter=True, ondelete="SET NULL")
     )
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The team's own holiday region where it differs from the provider's (None: the provider's).
+    holiday_region: Mapped[str | None] = mapped_column(String(32))
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
 
     project_lead: Mapped[Engineer | None] = relationship(foreign_keys=[project_lead_id])

@@ -7,16 +7,21 @@ here, not by the first customer at 3 a.m.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask
+from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from escalation import regions, routing
 from hotline import fallback, roster
 from hotline.clock import local
-from hotline.models import Provider
+from hotline.directory.schema import Settings
+from hotline.models import Customer, Engineer, Phone, Provider, Team
 
 FAIL, WARN, OK = "FAIL", "WARN", "OK"
 
@@ -63,6 +68,9 @@ def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Fi
     else:
         say(FAIL, "no fallback number: a failure would leave callers with voicemail only")
 
+    for level, text in directory_findings(session, provider):
+        say(level, text)
+
     report = roster.gap_report(session, now, now + timedelta(days=days))
     for gap in report.gaps:
         where = f"team {gap.team}" if gap.team else "the cross-team pool"
@@ -74,3 +82,45 @@ def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Fi
     if not report.gaps and not report.unreachable:
         say(OK, f"someone reachable is on call for every team for the next {days} days")
     return found
+
+
+def directory_findings(session: Session, provider: Provider) -> Iterator[tuple[str, str]]:
+    """What the stored directory does to calls: routing errors fail, routing warnings warn
+    (the import made someone confirm them), and settings or holiday regions stored before the
+    import checked them fail, because the next displacement check or billing run would."""
+    listed = [
+        routing.Listed(number, kind, value, f"customer {number} ({kind})")
+        for number, kind, value in session.execute(
+            select(Customer.number, Phone.kind, Phone.value)
+            .join(Phone, Phone.customer_id == Customer.id)
+            .order_by(Customer.number, Phone.id)
+        ).tuples()
+    ]
+    own = [
+        (f"the provider's {name.replace('_', ' ')}", getattr(provider, name))
+        for name in ("central_number", "fallback_number", "office_number")
+    ]
+    mobiles = session.execute(
+        select(Engineer.key, Engineer.mobile).where(Engineer.mobile.is_not(None))
+    ).tuples()
+    known = [routing.Known(n, where) for where, n in own if n] + [
+        routing.Known(mobile, f"engineer {key}'s mobile") for key, mobile in mobiles
+    ]
+    for finding in routing.findings(listed, known):
+        level = FAIL if finding.level == routing.ERROR else WARN
+        yield level, f"{finding.where}: {finding.text}"
+    try:
+        Settings.model_validate(provider.settings or {})
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            yield FAIL, f"provider settings {where}: {error['msg']} (import the directory again)"
+    stored = [("the provider", provider.holiday_region)] + [
+        (f"team {key}", region)
+        for key, region in session.execute(
+            select(Team.key, Team.holiday_region).where(Team.holiday_region.is_not(None))
+        ).tuples()
+    ]
+    for who, region in stored:
+        if region not in regions.REGIONS:
+            yield FAIL, f"{who}: holiday region {region!r} is unknown (import the directory again)"

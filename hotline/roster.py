@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from escalation import chain, gaps, rota
+from escalation import chain, gaps, regions, rota
 from hotline import models as m
 
 
@@ -32,6 +32,9 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
     row = m.Provider.one(session)
     engineers = dict(session.execute(select(m.Engineer.id, m.Engineer.key)).tuples().all())
     teams = dict(session.execute(select(m.Team.id, m.Team.key)).tuples().all())
+    team_regions = session.execute(
+        select(m.Team.key, m.Team.holiday_region).where(m.Team.holiday_region.is_not(None))
+    ).tuples()
     RO, RM, OV, AB = m.Rotation, m.RotationMember, m.Override, m.Absence
     # A rotation keeps the place of its first version, so an edit does not reorder the rota.
     first = select(RO.key, func.min(RO.id).label("id")).group_by(RO.key).subquery()
@@ -96,7 +99,8 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
             for engineer_id, starts_at, ends_at, reason in absences
         ),
         zone=_zone(row),
-        region=row.holiday_region if row and row.holiday_region else "BE",
+        region=row.holiday_region if row and row.holiday_region else regions.DEFAULT,
+        team_regions=tuple(sorted(team_regions)),
     )
 
 

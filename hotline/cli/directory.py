@@ -14,15 +14,31 @@ from hotline.models import Provider
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--accept-warnings",
+    is_flag=True,
+    help="Import although numbers or blocks change which customer a caller reaches.",
+)
 @with_appcontext
-def import_command(file: str) -> None:
+def import_command(file: str, accept_warnings: bool) -> None:
     """Import a directory file (YAML): all of it, or nothing when it has errors."""
     try:
-        summary = import_file(db.session(), file)
+        summary = import_file(db.session(), file, accept_warnings)
     except DirectoryError as exc:
-        click.echo(f"{file}: not imported, nothing changed. {len(exc.errors)} error(s):", err=True)
-        for error in exc.errors:
-            click.echo(f"  {error}", err=True)
+        if exc.errors:
+            click.echo(
+                f"{file}: not imported, nothing changed. {len(exc.errors)} error(s):", err=True
+            )
+            for error in exc.errors:
+                click.echo(f"  {error}", err=True)
+        if exc.warnings:
+            click.echo(
+                f"{file}: {'and ' if exc.errors else 'not imported, nothing changed. '}"
+                f"{len(exc.warnings)} warning(s) to confirm with --accept-warnings:",
+                err=True,
+            )
+            for warning in exc.warnings:
+                click.echo(f"  {warning}", err=True)
         raise SystemExit(1) from None
     for line in summary.lines():
         click.echo(line)

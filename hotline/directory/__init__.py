@@ -1,10 +1,11 @@
 """The directory file: a provider's whole setup as one YAML document (directory-format.md).
 
-Import checks the whole file before it touches the database and reports every error with the
-entry and field it concerns (`read`); only a clean file is applied, in one transaction, as an
-upsert by keys and customer numbers (`apply`), so a second import of the same file changes
-nothing. Export writes the same shape back (`export`), so that export -> import is a no-op.
-Every key is documented in docs/directory.md.
+The file's shape is one typed schema (`schema`): import reads the YAML safely (`loader`), checks
+the whole file against the schema before it touches the database and reports every error with
+the entry and field it concerns (`read`), and warns where numbers change routing; only a clean
+file is applied, in one transaction, as an upsert by keys and customer numbers (`apply`), so a
+second import of the same file changes nothing. Export dumps the same models (`export`), so that
+export -> import is a no-op. docs/directory.md's tables are generated from the schema (`docs`).
 """
 
 from __future__ import annotations
@@ -31,11 +32,15 @@ __all__ = [
 ]
 
 
-def import_directory(session: Session, data: Any) -> Summary:
-    """Check `data` whole, then upsert it in one transaction; DirectoryError changes nothing."""
-    plan = checked(data)
+def import_directory(session: Session, data: Any, accept_warnings: bool = False) -> Summary:
+    """Check `data` whole, then upsert it in one transaction; DirectoryError changes nothing.
+
+    A file whose numbers change routing (the same number for two customers, a block inside
+    another's ...) is imported only with `accept_warnings`; the summary repeats the warnings."""
+    plan = checked(data, accept_warnings)
     try:
         summary = apply(session, plan, clock.now())
+        summary.notes.extend(f"accepted warning: {w}" for w in plan["warnings"])
         session.commit()
     except Exception:
         session.rollback()
@@ -44,6 +49,6 @@ def import_directory(session: Session, data: Any) -> Summary:
     return summary
 
 
-def import_file(session: Session, path: str | Path) -> Summary:
+def import_file(session: Session, path: str | Path, accept_warnings: bool = False) -> Summary:
     """Import a YAML file; a YAML syntax error is reported like any other error."""
-    return import_directory(session, load(path))
+    return import_directory(session, load(path), accept_warnings)

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from escalation import rota
 from escalation.rota import parse_handoff, parse_shift
-from hotline.directory.export import wall_clock
-from hotline.directory.read import SECTIONS
+from hotline.directory.schema import SECTIONS, wall_clock
 from hotline.models import (
     Absence,
     Appointment,
@@ -169,7 +168,12 @@ def apply(session: Session, plan: dict[str, Any], now: datetime) -> Summary:
 
     for entry in plan["teams"]:
         lead = engineers[entry["project_lead"]].id if entry["project_lead"] else None
-        values = {"name": entry["name"], "policy": entry["policy"], "project_lead_id": lead}
+        values = {
+            "name": entry["name"],
+            "policy": entry["policy"],
+            "holiday_region": entry["holiday_region"],
+            "project_lead_id": lead,
+        }
         changed = _assign(teams[entry["key"]], values)
         if entry["key"] in created_teams:
             summary.count("teams", "created")

@@ -1,0 +1,906 @@
+"""The directory's schema: one typed model per section, used to read, export and document it.
+
+Reading validates a file's data against `Directory` (pydantic v2, so every field error of the
+whole file is collected, each with its place); export builds the same models from the database
+and dumps them (`mode="json"`), so what export writes is what import reads; docs/directory.md's
+tables are generated from the fields' descriptions (`tables`), so the docs cannot drift.
+
+Every value is checked as the later runs will use it: text is printable and fits its column,
+numbers are E.164, times are UTC instants, amounts fit their columns, settings are read the way
+escalation/ reads them. What the import accepts can make no later run fail.
+
+Checks that span entries need the whole file: references (a team key) come from the reader as
+validation context (`Context`), duplicates are checked per section from the raw entries, so an
+entry with another error is still compared.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import unicodedata
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Annotated, Any, Union, get_args, get_origin
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializationInfo,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from escalation import regions, routing
+from escalation.chain import parse_policy
+from escalation.rota import LAYERS, instant, parse_handoff, parse_restriction, parse_shift, wall
+from escalation.slots import WorkingHours
+from hotline import models as m
+from hotline.phones import international, normalize, prefix
+
+ROLES = ("project_lead", "consultant")
+LANGUAGES = ("de", "en")
+BERLIN = "Europe/Berlin"
+
+
+# --- showing values in messages ------------------------------------------------------------
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value quoted for an error message: never a control character on the terminal, never
+    a megabyte of it."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    safe = "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
+    return f'"{safe}"'
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else char
+
+
+# --- text that every reader of it can take -------------------------------------------------
+
+NAMES = {
+    0x00: "NUL",
+    0x09: "tab",
+    0x0A: "line feed",
+    0x0B: "vertical tab",
+    0x0C: "form feed",
+    0x0D: "carriage return",
+    0x1B: "escape",
+    0x7F: "delete",
+    0x85: "next line",
+    0x2028: "line separator",
+    0x2029: "paragraph separator",
+}
+
+
+def refused(char: str) -> bool:
+    """Characters no text of the directory may hold.
+
+    Control characters C0 and C1 (TwiML is XML: libxml2 and expat refuse most of them, and a
+    line break in a name breaks every e-mail header it appears in), the line and paragraph
+    separators (str.splitlines and mail treat them as line breaks), lone surrogates (no
+    encoding can store them) and the noncharacters U+FDD0..U+FDEF, U+xFFFE and U+xFFFF.
+    """
+    code = ord(char)
+    category = unicodedata.category(char)
+    return (
+        category in ("Cc", "Cs", "Zl", "Zp")
+        or 0xFDD0 <= code <= 0xFDEF
+        or (code & 0xFFFE) == 0xFFFE
+    )
+
+
+def unprintable(text: str) -> str | None:
+    """Why `text` is refused (its first refused character), or None."""
+    for position, char in enumerate(text):
+        if refused(char):
+            code = ord(char)
+            name = NAMES.get(code) or (
+                "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character"
+            )
+            what = "a noncharacter" if unicodedata.category(char) == "Cn" else name
+            return (
+                f"contains U+{code:04X} ({what}) at position {position + 1}: "
+                "only printable text is allowed"
+            )
+    return None
+
+
+def _string(value: Any, what: str = "a text") -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{shown(value)} is not {what}")
+    problem = unprintable(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _text(length: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = _string(value).strip()
+        if not text:
+            raise ValueError(f"{shown(value)} is not a text")
+        if len(text) > length:  # PostgreSQL refuses longer text (SQLite keeps it)
+            raise ValueError(f"is longer than {length} characters")
+        return text
+
+    return check
+
+
+def Text(column: Any) -> Any:  # noqa: N802 - a type
+    """Printable, stripped, non-empty text that fits `column`."""
+    return Annotated[str, BeforeValidator(_text(column.type.length))]
+
+
+def _digits(value: Any) -> str:
+    """ASCII digits only: `\\d` would take Arabic-Indic digits that no keypad can type."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(text, str) and unprintable(text):
+        raise ValueError(unprintable(text))
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,16}", text.strip()):
+        raise ValueError(f"{shown(value)} must be digits only (what a caller types on the keypad)")
+    return text.strip()
+
+
+def _phone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f'{shown(value)}: write phone numbers in quotes, e.g. "030 1234567"')
+    _string(value)
+    try:
+        return normalize(value)
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not a valid phone number") from None
+
+
+def _block(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f'{shown(value)}: write number blocks in quotes, e.g. "+49 40 5551"')
+    _string(value)
+    try:
+        block = prefix(value)
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not a valid number block") from None
+    if routing.area_code_digits(block) is None:  # e.g. "030 1" read as +490301: never matches
+        raise ValueError(
+            f"{shown(value)} is not a valid number block: no valid number starts with {block} "
+            '(write short blocks with the country code, e.g. "+49 30 1234")'
+        )
+    return block
+
+
+def _email(value: Any) -> str:
+    text = _string(value, "an e-mail address").strip()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
+        raise ValueError(f"{shown(value)} is not an e-mail address")
+    if len(text) > m.Customer.email.type.length:  # every e-mail column has this length
+        raise ValueError(f"is longer than {m.Customer.email.type.length} characters")
+    return text
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{shown(value)}: expected true or false")
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"{shown(value)} is not one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _amount(column: Any) -> Callable[[Any], Decimal]:
+    """An amount >= 0 that fits the column's digits (PostgreSQL refuses more; SQLite keeps it)."""
+    places = column.type.scale
+    limit = Decimal(10) ** (column.type.precision - places)
+
+    def check(value: Any) -> Decimal:
+        number = Decimal("nan")
+        if isinstance(value, int | float | Decimal | str) and not isinstance(value, bool):
+            with suppress(InvalidOperation):  # stays NaN: refused below
+                number = Decimal(str(value).strip())
+        if not number.is_finite() or not 0 <= number < limit or number != round(number, places):
+            raise ValueError(
+                f"{shown(value)} is not an amount from 0 to below {limit} with at most "
+                f"{places} decimals"
+            )
+        return number
+
+    return check
+
+
+def _minutes(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{shown(value)} is not a number of minutes ({low} to {high})")
+        return value
+
+    return check
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # YAML reads an unquoted 2026-11-02 as a date
+    text = _string(value, "a date (YYYY-MM-DD)")
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
+            raise ValueError
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not a date (YYYY-MM-DD)") from None
+
+
+def _zone_of(info: ValidationInfo | SerializationInfo) -> ZoneInfo:
+    context = info.context if isinstance(info.context, Context) else None
+    return context.zone if context else ZoneInfo(BERLIN)
+
+
+def _at(value: Any, zone: ZoneInfo) -> datetime:
+    """An ISO date-time; without an offset it is a wall-clock time in the provider's zone."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time())  # YAML's unquoted date: its midnight
+    if not isinstance(value, datetime):
+        text = _string(value, "a date and time (YYYY-MM-DDTHH:MM)")
+        try:
+            value = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"{shown(text)} is not a date and time (YYYY-MM-DDTHH:MM)") from None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else instant(value, zone)
+    except OverflowError:
+        raise ValueError("date value out of range") from None
+
+
+def _instant(value: Any, info: ValidationInfo) -> datetime:
+    return _at(value, _zone_of(info))
+
+
+def _day(next_day: bool) -> Callable[[Any, ValidationInfo], datetime]:
+    """Absences: a date is a whole day (from its 00:00, or until the 00:00 after it)."""
+
+    def check(value: Any, info: ValidationInfo) -> datetime:
+        if isinstance(value, datetime) or (isinstance(value, str) and "T" in value):
+            return _instant(value, info)
+        try:
+            day = _date(value) + timedelta(days=1 if next_day else 0)
+            return instant(datetime.combine(day, time()), _zone_of(info))
+        except OverflowError:
+            raise ValueError("date value out of range") from None
+
+    return check
+
+
+def _rule(parse: Callable[[Any], Any], column: Any = None) -> Callable[[Any], Any]:
+    """A validator of escalation/, keeping the value as written (the rota parses it again)."""
+
+    def check(value: Any) -> Any:
+        if column is not None:
+            _string(value)
+        try:
+            parse(value)
+        except (TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise ValueError(f"{shown(value)}: {exc}") from None
+        if column is not None and len(value) > column.type.length:
+            raise ValueError(f"is longer than {column.type.length} characters")
+        return value
+
+    return check
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_name(value: Any) -> str:
+    if not isinstance(value, str) or value not in _zones():
+        raise ValueError(f"{shown(value)} is not a time zone such as Europe/Berlin")
+    return value
+
+
+def _region(value: Any) -> str:
+    try:
+        return regions.check(value)
+    except ValueError:
+        raise ValueError(
+            f"{shown(value)} is not a holiday region; one of {', '.join(regions.REGIONS)}"
+        ) from None
+
+
+# --- references between sections -----------------------------------------------------------
+
+
+class Context:
+    """What a field needs from the rest of the file: the provider's zone and the keys that
+    references may name (as written, so an entry with an error is still known)."""
+
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        teams: set[str] | None = None,
+        engineers: set[str] | None = None,
+        customers: set[str] | None = None,
+    ) -> None:
+        self.zone = zone
+        self.keys = {"team": teams, "engineer": engineers, "customer number": customers}
+
+
+def _ref(what: str) -> Callable[[Any, ValidationInfo], str]:
+    def check(value: Any, info: ValidationInfo) -> str:
+        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        text = _string(text, f"a {what}").strip()
+        keys = info.context.keys[what] if isinstance(info.context, Context) else None
+        if keys is not None and text not in keys:
+            raise ValueError(f"unknown {what} {shown(text)}")
+        return text
+
+    return check
+
+
+# --- the types of the fields ----------------------------------------------------------------
+
+
+def _money_json(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _number_json(value: Decimal) -> int | str:
+    """Hours and percent as the plain number (10, 7.5)."""
+    plain = value.normalize()
+    return int(plain) if plain == plain.to_integral_value() else str(plain)
+
+
+def _wall_clock(at: datetime, info: SerializationInfo) -> str:
+    return wall_clock(at, _zone_of(info))
+
+
+def wall_clock(at: datetime, zone: ZoneInfo) -> str:
+    """A wall-clock time in the provider's zone; with its offset only where the clock repeats."""
+    local = wall(at, zone)
+    spec = "minutes" if not local.second and not local.microsecond else "seconds"
+    if instant(local, zone) != at:  # the second occurrence of an autumn hour
+        return at.astimezone(zone).isoformat(timespec=spec)
+    return local.isoformat(timespec=spec)
+
+
+def _day_or_time(until: bool) -> Callable[[datetime, SerializationInfo], str]:
+    """Absences: whole days as dates (`until` is the last day off), anything else as a time."""
+
+    def write(at: datetime, info: SerializationInfo) -> str:
+        zone = _zone_of(info)
+        local = wall(at, zone)
+        if local.time() == time() and instant(local, zone) == at:
+            return (local.date() - timedelta(days=1 if until else 0)).isoformat()
+        return wall_clock(at, zone)
+
+    return write
+
+
+JSON = "json"
+PhoneNumber = Annotated[
+    str, BeforeValidator(_phone), PlainSerializer(international, when_used=JSON)
+]
+Block = Annotated[str, BeforeValidator(_block)]
+Email = Annotated[str, BeforeValidator(_email)]
+Digits = Annotated[str, BeforeValidator(_digits)]
+Bool = Annotated[bool, BeforeValidator(_bool)]
+Instant = Annotated[
+    datetime, BeforeValidator(_instant), PlainSerializer(_wall_clock, when_used=JSON)
+]
+Day = Annotated[date, BeforeValidator(_date)]
+Layer = Annotated[str, BeforeValidator(_choice(LAYERS))]
+TeamRef = Annotated[str, BeforeValidator(_ref("team"))]
+EngineerRef = Annotated[str, BeforeValidator(_ref("engineer"))]
+CustomerRef = Annotated[str, BeforeValidator(_ref("customer number"))]
+Region = Annotated[str, BeforeValidator(_region)]
+Policy = Annotated[dict[str, Any], BeforeValidator(_rule(parse_policy))]
+
+
+def Money(column: Any) -> Any:  # noqa: N802 - a type
+    return Annotated[
+        Decimal, BeforeValidator(_amount(column)), PlainSerializer(_money_json, when_used=JSON)
+    ]
+
+
+def Number(column: Any) -> Any:  # noqa: N802 - a type
+    return Annotated[
+        Decimal, BeforeValidator(_amount(column)), PlainSerializer(_number_json, when_used=JSON)
+    ]
+
+
+def Minutes(low: int = 0, high: int = 24 * 60) -> Any:  # noqa: N802 - a type
+    return Annotated[int, BeforeValidator(_minutes(low, high))]
+
+
+# --- entries --------------------------------------------------------------------------------
+
+
+class Entry(BaseModel):
+    """An entry of the file: unknown fields are errors (a typo never passes silently), and a
+    field written empty (`name:` or `name: ""`) counts as not given."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        names = {field.alias or name for name, field in cls.model_fields.items()}
+        return {
+            k: v
+            for k, v in data.items()
+            if not (k in names and (v is None or (isinstance(v, str) and v == "")))
+        }
+
+
+def _order(entry: Any, field: str) -> Any:
+    """An end after its start; the error names the end."""
+    if entry.ends_at <= entry.starts_at:
+        raise ValidationError.from_exception_data(
+            type(entry).__name__,
+            [_error((field,), "must be after the start", entry.ends_at)],
+        )
+    return entry
+
+
+def _error(loc: tuple[str | int, ...], message: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("directory", "{message}", {"message": message}),
+        loc=loc,
+        input=value,
+    )
+
+
+class WorkingHoursSettings(Entry):
+    """When appointments may be planned (escalation/slots.py)."""
+
+    start: str = Field("08:00", description='first minute of the working day, `"HH:MM"`')
+    end: str = Field("17:00", description='end of the working day, `"HH:MM"`, after `start`')
+    days: list[int] = Field([0, 1, 2, 3, 4], description="working days, 0 = Monday ... 6 = Sunday")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        for name in ("start", "end"):
+            value = data.get(name)
+            if value is not None and (
+                not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
+            ):
+                raise ValueError(f"{name} {shown(value)}: expected HH:MM, e.g. 08:00")
+        days = data.get("days")
+        if days is not None and (
+            not isinstance(days, list)
+            or not days
+            or any(isinstance(d, bool) or d not in range(7) for d in days)
+            or len(set(days)) != len(days)
+        ):
+            raise ValueError(f"days {shown(days)}: expected weekdays 0 (Monday) to 6, each once")
+        return data
+
+    @model_validator(mode="after")
+    def _readable(self) -> WorkingHoursSettings:
+        hours = WorkingHours.from_settings(self.model_dump())  # as the billing run reads them
+        if hours.start >= hours.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        return self
+
+
+class Settings(Entry):
+    """Planning and billing settings of the provider (docs/billing.md)."""
+
+    emergency_minutes: Minutes(1) = Field(
+        120, description="expected emergency duration; a contract's `emergency_minutes` wins"
+    )
+    travel_minutes: Minutes(0) = Field(
+        30, description="travel to an on-site appointment after the emergency"
+    )
+    working_hours: WorkingHoursSettings | None = Field(
+        None, description="when slots are suggested: `start`, `end` and `days` (below)"
+    )
+    slot_minutes: Minutes(1) = Field(
+        15, description="suggested slots start on these boundaries of the working day"
+    )
+    dispatcher_email: Email | None = Field(
+        None, description="who is told about appointments at risk; default `support_email`"
+    )
+
+
+class ProviderEntry(Entry):
+    name: Text(m.Provider.name) = Field(description="the provider's name")
+    central_number: PhoneNumber | None = Field(
+        None, description="the Twilio number customers call (Zentrale)"
+    )
+    fallback_number: PhoneNumber = Field(
+        description="last resort, dialled when everything else fails"
+    )
+    office_number: PhoneNumber | None = Field(
+        None,
+        description="the office line; unidentified callers are referred to it when "
+        "`HOTLINE_UNIDENTIFIED=refer`",
+    )
+    support_email: Email | None = Field(
+        None, description="the support mailbox named to callers with a normal request"
+    )
+    timezone: Annotated[str, BeforeValidator(zone_name)] = Field(
+        BERLIN, description="where wall-clock times of the file live"
+    )
+    holiday_region: Region = Field(
+        regions.DEFAULT,
+        description="where public holidays are kept: a state code or a sub-region, see "
+        "Holiday regions",
+    )
+    policy: Policy | None = Field(
+        None,
+        description="the default escalation policy of all teams (levels, order, timeout, "
+        "window), see docs/rota.md",
+    )
+    settings: Settings | None = Field(
+        None, description="planning and billing settings, `provider.settings` below"
+    )
+
+
+class TeamEntry(Entry):
+    key: Text(m.Team.key) = Field(description="stable id, e.g. `blau`")
+    name: Text(m.Team.name) = Field(description="shown name")
+    project_lead: EngineerRef | None = Field(
+        None, description="an engineer key: the team's Projektleiter (last person in the chain)"
+    )
+    policy: Policy | None = Field(
+        None, description="the team's escalation policy, over the provider's, see docs/rota.md"
+    )
+    holiday_region: Region | None = Field(
+        None, description="the team's own holiday region; default the provider's"
+    )
+
+
+class EngineerEntry(Entry):
+    key: Text(m.Engineer.key) = Field(description="stable id, e.g. `anna`")
+    name: Text(m.Engineer.name) = Field(description="full name")
+    team: TeamRef | None = Field(None, description="a team key")
+    role: Annotated[str, BeforeValidator(_choice(ROLES))] = Field(
+        "consultant", description="`project_lead` or `consultant`"
+    )
+    mobile: PhoneNumber | None = Field(
+        None, description="the number rung in an emergency (stored as E.164)"
+    )
+    email: Email | None = Field(None, description="e-mail address")
+    active: Bool = Field(True, description="`false` keeps the engineer but never rings them")
+
+
+class PhoneEntry(Entry):
+    number: PhoneNumber | None = Field(None, description="an exact number")
+    block: Block | None = Field(
+        None, description="a number block: every number that starts with it"
+    )
+    label: Text(m.Phone.label) | None = Field(None, description="e.g. `Empfang`")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or ("number" in data) == ("block" in data):
+            raise ValueError("expected a mapping with either number or block")
+        return data
+
+    @property
+    def kind(self) -> str:
+        return "number" if self.number is not None else "block"
+
+
+class ContractEntry(Entry):
+    monthly_hours: Number(m.Contract.monthly_hours) = Field(
+        Decimal(0), description="hour quota (Stundenkontingent) per month"
+    )
+    hourly_rate: Money(m.Contract.hourly_rate) = Field(
+        Decimal(0), description='EUR per hour, e.g. `"120.00"`'
+    )
+    billing_increment_minutes: Minutes() = Field(
+        15, description="time is billed per started increment"
+    )
+    minimum_minutes: Minutes() = Field(0, description="minimum billed per emergency")
+    surcharge_percent: Number(m.Contract.surcharge_percent) = Field(
+        Decimal(0),
+        description="§2 surcharge on the emergency's amount when appointments were displaced",
+    )
+    surcharge_flat: Money(m.Contract.surcharge_flat) = Field(
+        Decimal(0), description="§2 flat surcharge in EUR (with or instead of the percentage)"
+    )
+    emergency_minutes: Minutes() | None = Field(
+        None,
+        description="expected emergency duration for the displacement check; default the "
+        "provider's `settings.emergency_minutes`",
+    )
+
+
+def _section(*identity: str, name: str | None = None) -> WrapValidator:
+    """A list of entries in which `identity` (a field, or how to compute it) is unique.
+
+    Duplicates are found on the raw entries, each identity checked by its own field's rule, so
+    an entry with another error is still compared; an entry's errors and the duplicates are
+    reported together.
+    """
+
+    def check(value: Any, handler: Callable[[Any], Any], info: ValidationInfo) -> Any:
+        errors: list[InitErrorDetails] = []
+        try:
+            result = handler(value)
+        except ValidationError as exc:
+            errors.extend(_reraised(exc))
+            result = None
+        if isinstance(value, list):
+            errors.extend(_duplicates(value, identity, name or identity[0], info))
+        if errors:
+            raise ValidationError.from_exception_data("duplicates", errors)
+        return result
+
+    return WrapValidator(check)
+
+
+def _reraised(exc: ValidationError) -> list[InitErrorDetails]:
+    """An inner ValidationError's errors as they are, to raise again with more of their kind."""
+    return [
+        InitErrorDetails(type=e["type"], loc=tuple(e["loc"]), input=e.get("input"))
+        | ({"ctx": e["ctx"]} if "ctx" in e else {})
+        if e["type"] != "directory"
+        else _error(tuple(e["loc"]), e["msg"], e.get("input"))
+        for e in exc.errors()
+    ]
+
+
+def _duplicates(
+    items: list[Any], identity: tuple[str, ...], name: str, info: ValidationInfo
+) -> list[InitErrorDetails]:
+    seen: dict[Any, int] = {}
+    found = []
+    section = info.field_name or ""
+    for index, item in enumerate(items):
+        value = _identity(item, identity, info)
+        if value is None:
+            continue
+        field, key = value
+        if key in seen:
+            first = seen[key]
+            also = entry_name(section, first, items[first])
+            found.append(
+                _error((index, field), f"duplicate {name} {shown(key[-1])} (also {also})", key)
+            )
+        else:
+            seen[key] = index
+    return found
+
+
+IDENTITY = {"teams": "key", "engineers": "key", "customers": "number", "appointments": "key"}
+
+
+def entry_name(section: str, index: int, item: Any) -> str:
+    """How an error names an entry: `customers[3] (10042)`."""
+    where = f"{section}[{index}]"
+    ident = item.get(IDENTITY.get(section, "")) if isinstance(item, Mapping) else None
+    if ident is None or isinstance(ident, Mapping | list):
+        return where
+    text = str(ident)
+    return f"{where} ({shown(text, 100)[1:-1]})"
+
+
+def _identity(
+    item: Any, identity: tuple[str, ...], info: ValidationInfo
+) -> tuple[str, tuple[Any, ...]] | None:
+    """(the field to blame, the identity) of a raw entry; None when it has none to compare."""
+    if not isinstance(item, Mapping):
+        return None
+    try:
+        if identity == ("rotation",):  # the key, by default "<team>-<layer>"
+            if item.get("key") not in (None, ""):
+                return "key", (_text(m.Rotation.key.type.length)(item["key"]),)
+            team = _string(item.get("team")).strip()
+            layer = item.get("layer") or "primary"
+            return "key", (f"{team}-{_choice(LAYERS)(layer)}",)
+        if identity == ("phone",):
+            if "number" in item:
+                return "number", (_phone(item["number"]),)
+            return "block", (_block(item.get("block")),)
+        field = identity[0]
+        check = _digits if field == "number" else _text(200)
+        return field, (check(item.get(field)),)
+    except ValueError:
+        return None  # its own error says why
+
+
+Phones = Annotated[list[PhoneEntry], _section("phone", name="number")]
+
+
+class CustomerEntry(Entry):
+    number: Digits = Field(description="the customer number (Kundennummer), digits")
+    name: Text(m.Customer.name) = Field(
+        description="as the caller is greeted; `&`, `<` and umlauts are fine"
+    )
+    team: TeamRef = Field(description="the team key that looks after the customer")
+    contact: EngineerRef | None = Field(
+        None, description="an engineer key: the fixed contact (fester Ansprechpartner)"
+    )
+    language: Annotated[str, BeforeValidator(_choice(LANGUAGES))] = Field(
+        "de", description="`de` or `en`: what the caller hears"
+    )
+    pin: Digits | None = Field(
+        None, description="digits; when set, a caller identified by keypad must also type it"
+    )
+    email: Email | None = Field(
+        None,
+        description="the customer's address for notices (rescheduled appointments, status e-mail)",
+    )
+    sms_number: PhoneNumber | None = Field(
+        None, description="a mobile for SMS notices to the customer"
+    )
+    phones: Phones = Field(
+        [], description="list of `{number: ..., label: ...}` or `{block: ..., label: ...}`"
+    )
+    contract: ContractEntry | None = Field(
+        None,
+        description="the service contract's billing terms, below; without it the customer has none",
+    )
+
+
+class RotationEntry(Entry):
+    key: Text(m.Rotation.key) | None = Field(
+        None,
+        description="stable id; default `<team>-<layer>` (so give a key when a team has two "
+        "rotations in one layer)",
+    )
+    team: TeamRef = Field(description="a team key")
+    layer: Layer = Field("primary", description="`primary` or `secondary`")
+    members: list[EngineerRef] = Field(description="engineer keys in rotation order")
+    shift: Annotated[str, BeforeValidator(_rule(parse_shift, m.Rotation.shift))] = Field(
+        "1w", description="`12h`, `1d`, `1w`, `2w` ..."
+    )
+    handoff: Annotated[str, BeforeValidator(_rule(parse_handoff, m.Rotation.handoff))] = Field(
+        "Mon 08:00",
+        description='wall-clock hand-off, `"Mon 08:00"` or `"08:00"`; quote it',
+    )
+    start: Day = Field(description="the date of the first hand-off")
+    restriction: Annotated[dict[str, Any], BeforeValidator(_rule(parse_restriction))] | None = (
+        Field(
+            None,
+            description="`{when: business_hours | after_hours, days: [Mon, ...], hours: "
+            '"08:00-17:00"}`',
+        )
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _members(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            members = data.get("members")
+            if members is not None and (not isinstance(members, list) or not members):
+                raise ValidationError.from_exception_data(
+                    cls.__name__,
+                    [_error(("members",), "expected a list of engineer keys", members)],
+                )
+        return data
+
+    @model_validator(mode="after")
+    def _default_key(self) -> RotationEntry:
+        if self.key is None:
+            self.key = f"{self.team}-{self.layer}"
+        return self
+
+
+class OverrideEntry(Entry):
+    engineer: EngineerRef = Field(description="the engineer on call instead")
+    replaces: EngineerRef | None = Field(
+        None, description="an engineer key; without it the engineer is added"
+    )
+    team: TeamRef = Field(description="a team key")
+    layer: Layer = Field("primary", description="`primary` or `secondary`")
+    starts_at: Instant = Field(alias="from", description="a time")
+    ends_at: Instant = Field(alias="until", description="a time after `from`")
+
+    @model_validator(mode="after")
+    def _after(self) -> OverrideEntry:
+        return _order(self, "until")
+
+
+class AbsenceEntry(Entry):
+    engineer: EngineerRef = Field(description="an engineer key")
+    starts_at: Annotated[
+        datetime,
+        BeforeValidator(_day(False)),
+        PlainSerializer(_day_or_time(False), when_used=JSON),
+    ] = Field(alias="from", description="a date (from its 00:00) or a time")
+    ends_at: Annotated[
+        datetime,
+        BeforeValidator(_day(True)),
+        PlainSerializer(_day_or_time(True), when_used=JSON),
+    ] = Field(alias="until", description="a date (the last day off) or a time")
+    reason: Text(m.Absence.reason) | None = Field(None, description="e.g. `vacation`, `sick`")
+
+    @model_validator(mode="after")
+    def _after(self) -> AbsenceEntry:
+        return _order(self, "until")
+
+
+class AppointmentEntry(Entry):
+    key: Text(m.Appointment.key) = Field(description="stable id from the source calendar")
+    engineer: EngineerRef = Field(description="an engineer key")
+    customer: CustomerRef | None = Field(None, description="a customer number (quote it)")
+    starts_at: Instant = Field(alias="start", description="a time")
+    ends_at: Instant = Field(alias="end", description="a time after `start`")
+    title: Text(m.Appointment.title) | None = Field(None, description="e.g. `JourFixe vor Ort`")
+    onsite: Bool = Field(
+        False, description="`true` for an appointment at the customer's site (travel counts)"
+    )
+
+    @model_validator(mode="after")
+    def _after(self) -> AppointmentEntry:
+        return _order(self, "end")
+
+
+class Directory(Entry):
+    """A provider's whole setup (design/directory-format.md)."""
+
+    provider: ProviderEntry = Field(description="the provider; required")
+    teams: Annotated[list[TeamEntry], _section("key")] = []
+    engineers: Annotated[list[EngineerEntry], _section("key")] = []
+    customers: Annotated[list[CustomerEntry], _section("number")] = []
+    rotations: Annotated[list[RotationEntry], _section("rotation", name="key")] = []
+    overrides: list[OverrideEntry] = []
+    absences: list[AbsenceEntry] = []
+    appointments: Annotated[list[AppointmentEntry], _section("key")] = []
+
+
+SECTIONS = tuple(Directory.model_fields)
+
+
+# --- what the schema says, for error messages and the docs ----------------------------------
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model inside `X | None`, `list[X]` and `Annotated[X, ...]`, else None."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        elif origin is list:
+            annotation = get_args(annotation)[0]
+        else:
+            break
+    return annotation if isinstance(annotation, type) and issubclass(annotation, Entry) else None
+
+
+def model_at(loc: tuple[str | int, ...]) -> type[Entry] | None:
+    """The entry model that holds the field at `loc` (a pydantic error's location)."""
+    model: type[Entry] | None = Directory
+    for part in loc[:-1]:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        model = _unwrap(field.annotation) if field else None
+    return model
+
+
+def file_names(model: type[Entry]) -> list[str]:
+    """The fields of an entry as the file writes them."""
+    return [field.alias or name for name, field in model.model_fields.items()]
