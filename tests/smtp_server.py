@@ -30,6 +30,7 @@ class Inbox:
     def __init__(self, port: int) -> None:
         self.port = port
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # exactly as received, for a strict reader of its own
         self.recipients: list[list[str]] = []
         self.refusals = 0
 
@@ -48,6 +49,7 @@ class Inbox:
         if self.refusals:
             self.refusals -= 1
             return "451 4.3.0 try again later"
+        self.raw.append(envelope.original_content)
         parsed = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         self.messages.append(parsed)  # type: ignore[arg-type]
         self.recipients.append(list(envelope.rcpt_tos))

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from email_reader import HEADERS, strict
 from flask import Flask
 from smtp_server import Inbox, running_smtp
 from sqlalchemy import select
@@ -251,3 +252,26 @@ def test_a_refused_address_fails_at_once(session: Any, clock: Any, inbox: Inbox)
     refused, sent = messages(session)
     assert (refused.status, refused.tries, sent.status) == ("failed", 1, "sent")
     assert "550" in (refused.last_error or "")
+
+
+def test_every_email_has_a_date_and_reads_strictly(session: Any, clock: Any, inbox: Inbox) -> None:
+    """RFC 5322 requires Date; a newline in a subject (a customer name from a bad import) must
+    neither stop the e-mail nor add a header or a recipient."""
+    notify.enqueue_email(
+        session, "it@mueller.example", "Stundenkontingent März", "80 % verbraucht",
+        key="status", html="<p>80&nbsp;%</p>",
+    )  # fmt: skip
+    notify.enqueue_email(
+        session, "it@mueller.example", "Notfall #7: Müller\r\nBcc: evil@example.org", "t",
+        key="injected",
+    )  # fmt: skip
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 2
+    status, injected = (strict(raw) for raw in inbox.raw)
+    for mail in (status, injected):
+        assert mail["Date"] == "Tue, 01 Dec 2026 03:00:00 +0100"  # the injected clock, Berlin
+        assert mail["Date"].datetime == clock.at
+        assert set(mail.keys()) - {"Content-Transfer-Encoding"} == HEADERS
+    assert status["Subject"] == "Stundenkontingent März"
+    assert injected["Subject"] == "Notfall #7: Müller Bcc: evil@example.org"
+    assert inbox.recipients == [["it@mueller.example"]] * 2
