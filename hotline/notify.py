@@ -3,13 +3,16 @@
 A voice request only inserts a `Message` row (cheap, idempotent by `dedupe_key`); the worker
 (`hotline/scheduler.py`) delivers what is due, so a slow Twilio or SMTP server never delays a
 call, and a failed send is retried with backoff until it goes out or is marked `failed` loudly.
-Without `TWILIO_ACCOUNT_SID` (SMS) or `HOTLINE_SMTP_HOST` (e-mail) a message is logged in full
-and marked sent with `external_id="dry-run"`: the embedded default has no account.
+Without `TWILIO_ACCOUNT_SID` (SMS) or `HOTLINE_SMTP_HOST` (e-mail) a message is logged and
+marked sent with `external_id="dry-run"`: the embedded default has no account (the demo mode).
+No log line holds a phone number or an address in clear (`for_log`): logs are kept longer and
+read by more people than the outbox, which the retention purge empties (hotline/retention.py).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import unicodedata
 from datetime import datetime, timedelta
@@ -23,6 +26,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from time import monotonic
 from typing import Any
 
+import phonenumbers
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +35,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from hotline import clock
+from hotline import clock, phones
 from hotline.clock import local
 from hotline.models import Message, Provider
 
@@ -136,14 +140,15 @@ def _deliver(session: Session, message: Message, now: datetime) -> int:
             message.status = "failed"
             log.error(
                 "message %s (%s to %s) FAILED after %d tries, not retried: %s",
-                message.id, message.channel, message.to, message.tries, message.last_error,
+                message.id, message.channel, phones.masked(message.to), message.tries,
+                for_log(message.last_error),
             )  # fmt: skip
         else:
             message.next_try_at = now + backoff(message.tries)
             log.warning(
                 "message %s (%s to %s) try %d failed, next at %s: %s",
-                message.id, message.channel, message.to, message.tries,
-                message.next_try_at.isoformat(), message.last_error,
+                message.id, message.channel, phones.masked(message.to), message.tries,
+                message.next_try_at.isoformat(), for_log(message.last_error),
             )  # fmt: skip
         session.commit()
         return 0
@@ -152,6 +157,24 @@ def _deliver(session: Session, message: Message, now: datetime) -> int:
     message.last_error = None
     session.commit()
     return 1
+
+
+# Number-like text a matcher for valid numbers misses: "+4900", the E.164 of a refused 'To'.
+E164ISH = re.compile(r"\+\d{4,15}(?![\d*])")
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+TOKEN = re.compile(r"([?&]k=)[^&\s]+")  # the ticket link's signed access token (web.py)
+
+
+def for_log(text: str | None) -> str:
+    """`text` for a log line: phone numbers in any format, e-mail addresses and ticket link
+    tokens masked; the rest (what an SMS says, a provider's error) stays readable."""
+    if not text:
+        return text or ""
+    for match in reversed(list(phonenumbers.PhoneNumberMatcher(text, "DE"))):
+        text = text[: match.start] + phones.masked(match.raw_string) + text[match.end :]
+    text = E164ISH.sub(lambda m: phones.masked(m.group()), text)
+    text = ADDRESS.sub(lambda m: phones.masked(m.group()), text)
+    return TOKEN.sub(r"\1***", text)
 
 
 def permanent(exc: Exception) -> bool:
@@ -177,7 +200,7 @@ def send_sms(session: Session, message: Message) -> str:
     if not config.get("TWILIO_ACCOUNT_SID"):
         log.warning(
             "DRY RUN, not sent (TWILIO_ACCOUNT_SID is not set): SMS %s to %s:\n%s",
-            message.id, message.to, message.body,
+            message.id, phones.masked(message.to), for_log(message.body),
         )  # fmt: skip
         return DRY_RUN
     http_client = config.get("TWILIO_HTTP_CLIENT")
@@ -200,8 +223,8 @@ def send_email(session: Session, message: Message, now: datetime) -> str:
     if not config.get("HOTLINE_SMTP_HOST"):
         log.warning(
             "DRY RUN, not sent (HOTLINE_SMTP_HOST is not set): e-mail %s to %s, subject %r%s:\n%s",
-            message.id, message.to, message.subject, " (with HTML part)" if message.html else "",
-            message.body,
+            message.id, phones.masked(message.to), for_log(message.subject),
+            " (with HTML part)" if message.html else "", for_log(message.body),
         )  # fmt: skip
         return DRY_RUN
     sender = config["HOTLINE_MAIL_FROM"]

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from email_reader import HEADERS, strict
 from flask import Flask
+from personal_data import leaks
 from smtp_server import Inbox, running_smtp
 from sqlalchemy import select
 from twilio_recorder import RecordingHttpClient
 
-from hotline import db, notify
+from hotline import db, notify, phones
 from hotline.models import Message
 
 ENGINEER = "+4915112345678"
@@ -135,7 +136,8 @@ def test_a_message_that_keeps_failing_is_marked_failed_and_logged(
     assert (message.status, message.tries) == ("failed", notify.MAX_TRIES)
     assert "503" in (message.last_error or "")
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and "FAILED after 8 tries" in errors[0] and ENGINEER in errors[0]
+    assert len(errors) == 1 and "FAILED after 8 tries" in errors[0]
+    assert phones.masked(ENGINEER) in errors[0] and ENGINEER not in errors[0]
     assert notify.deliver_due(session, clock.advance(days=1)) == 0
     assert len(recorder.requests) == notify.MAX_TRIES
 
@@ -275,3 +277,57 @@ def test_every_email_has_a_date_and_reads_strictly(session: Any, clock: Any, inb
     assert status["Subject"] == "Stundenkontingent März"
     assert injected["Subject"] == "Notfall #7: Müller Bcc: evil@example.org"
     assert inbox.recipients == [["it@mueller.example"]] * 2
+
+
+CALLER = "+4921198765432"  # written into message bodies as the SMS of the call flow do
+CLEAR = (ENGINEER, CALLER)
+ADDRESSES = ("it@mueller.example", "x@nobody.invalid", "evil@example.org")
+
+
+def ours(caplog: pytest.LogCaptureFixture) -> str:
+    """Every log line but the test SMTP server's own (aiosmtpd logs the whole dialogue)."""
+    return "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail."))
+
+
+def test_delivery_logs_name_no_number_or_address_in_clear(
+    session: Any, clock: Any, recorder: RecordingHttpClient, inbox: Inbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """Logs are kept longer and read by more people than the outbox: recipients are masked,
+    and so are numbers and addresses inside a provider's error text."""
+    caplog.set_level(logging.DEBUG)
+    recorder.fail(500)
+    recorder.fail(400)
+    notify.enqueue_sms(session, ENGINEER, f"Voicemail von {CALLER}", key="sms")
+    notify.enqueue_email(session, "x@nobody.invalid", "S", f"Anrufer {CALLER}", key="refused")
+    notify.enqueue_email(session, "it@mueller.example", "S", f"Anrufer {CALLER}", key="mail")
+    session.commit()
+    notify.deliver_due(session, clock.at)
+    notify.deliver_due(session, clock.advance(minutes=1))
+    assert [m.status for m in messages(session)] == ["failed", "failed", "sent"]
+    logged = ours(caplog)
+    assert "try 1 failed" in logged and "FAILED" in logged and "550" in logged
+    assert phones.masked(ENGINEER) in logged and "x@***@nobody.invalid" not in logged
+    assert "x***@nobody.invalid" in logged
+    assert leaks(logged, CLEAR, ADDRESSES) == []
+
+
+def test_dry_run_shows_the_text_but_no_number_or_address(
+    app: Flask, session: Any, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The dry run is the demo mode: the log shows what the SMS or e-mail says, with every
+    number, address and ticket link token in it masked (the outbox holds the full text)."""
+    app.config["TWILIO_ACCOUNT_SID"] = None
+    body = (
+        f"Notfall-Voicemail #3 von Müller GmbH ({CALLER}), 01.12. 03:00. Rückruf auch unter "
+        "0211 / 987 654 32 oder evil@example.org: https://hotline.example.de/tickets/3?k=SECRET"
+    )
+    notify.enqueue_sms(session, ENGINEER, body, key="sms")
+    notify.enqueue_email(session, "it@mueller.example", f"Anruf {CALLER}", body, key="mail")
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 2
+    logged = ours(caplog)
+    assert logged.count("DRY RUN") == 2
+    assert logged.count("Notfall-Voicemail #3 von Müller GmbH (") == 2
+    assert "01.12. 03:00" in logged
+    assert leaks(logged, CLEAR, (*ADDRESSES, "SECRET")) == []
