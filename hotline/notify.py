@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import socket
 import unicodedata
 from datetime import datetime, timedelta
 from email import policy
@@ -24,9 +25,10 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from time import monotonic
-from typing import Any
+from typing import Any, Literal
 
 import phonenumbers
+import requests
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -49,6 +51,10 @@ BATCH = 50
 # a message claimed later (behind slow sends) could expire while still being sent, and a second
 # worker would send it again. Half the claim leaves the last send enough time.
 BUDGET = CLAIM / 2
+TWILIO_TIMEOUT = 10  # seconds per HTTP request to Twilio
+# Seconds for the SMTP server to answer each step. A submission server greets at once; a port 25
+# server with a greeting pause (postscreen: 6 s) is the wrong server to relay through.
+SMTP_TIMEOUT = 5
 
 
 def enqueue_sms(
@@ -90,30 +96,61 @@ def _enqueue(session: Session, key: str, **values: Any) -> bool:
     return session.execute(statement).scalar() is not None
 
 
-def deliver_due(session: Session, now: datetime) -> int:
-    """Send every pending message that is due; returns how many went out.
+LANES = ("sms", "email")  # SMS first wherever both are sent in one go
+Outcome = Literal["sent", "failed", "unreachable"]
+
+
+def deliver_sms(session: Session, now: datetime) -> int:
+    """The SMS lane, a worker job of its own: an emergency SMS never waits behind e-mail."""
+    return deliver_due(session, now, "sms")
+
+
+def deliver_email(session: Session, now: datetime) -> int:
+    """The e-mail lane, a worker job of its own: a hung mail server holds up only e-mail."""
+    return deliver_due(session, now, "email")
+
+
+def deliver_due(session: Session, now: datetime, channel: str | None = None) -> int:
+    """Send every pending message of `channel` that is due (both lanes, SMS first, without
+    one: the `send-pending` command); returns how many went out.
 
     Each message is claimed by a conditional UPDATE (committed) before it is sent, so two
     workers never send the same one, and its outcome is committed on its own, so one failure
-    never blocks or undoes the others. What is left after `BUDGET` waits for the next run.
+    never blocks or undoes the others. No transaction is open while a provider is asked: on
+    SQLite it would hold the write lock, and every call's webhook would wait for a slow server.
+    A provider that cannot be reached ends the run (the rest would only wait for the same
+    timeout); what is left then, or after `BUDGET`, waits for the next run.
     This commits `session`.
     """
+    if channel is None:
+        return sum(deliver_due(session, now, lane) for lane in LANES)
     session.commit()
     deadline = monotonic() + BUDGET.total_seconds()
     due = session.scalars(
         select(Message.id)
-        .where(Message.status == "pending", Message.next_try_at <= now)
+        .where(Message.channel == channel, Message.status == "pending", Message.next_try_at <= now)
         .order_by(Message.next_try_at, Message.id)
         .limit(BATCH)
     ).all()
+    sender = sms_sender(session) if due and channel == "sms" else None
+    session.commit()
     sent = 0
     for done, message_id in enumerate(due):
         if monotonic() > deadline:
             log.warning("sending is slow: %d due messages left for the next run", len(due) - done)
             break
         message = _claim(session, message_id, now)
-        if message is not None:
-            sent += _deliver(session, message, now)
+        if message is None:
+            continue
+        outcome = _deliver(session, message, now, sender)
+        sent += outcome == "sent"
+        if outcome == "unreachable":
+            if len(due) > done + 1:
+                log.warning(
+                    "%s: the provider is unreachable, %d due messages left for the next run",
+                    channel, len(due) - done - 1,
+                )  # fmt: skip
+            break
     return sent
 
 
@@ -125,15 +162,19 @@ def _claim(session: Session, message_id: int, now: datetime) -> Message | None:
         .execution_options(synchronize_session=False)
     ).rowcount
     session.commit()
-    return session.get(Message, message_id, populate_existing=True) if claimed else None
+    if not claimed:
+        return None
+    message = session.get(Message, message_id, populate_existing=True)
+    session.commit()  # ends the read: nothing is held while the provider is asked
+    return message
 
 
-def _deliver(session: Session, message: Message, now: datetime) -> int:
+def _deliver(session: Session, message: Message, now: datetime, sender: str | None) -> Outcome:
     try:
         if message.channel == "sms":
-            message.external_id = send_sms(session, message)[:64]
+            external_id = send_sms(message, sender)
         else:
-            message.external_id = send_email(session, message, now)[:64]
+            external_id = send_email(message, now)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if message.tries >= MAX_TRIES or permanent(exc):
@@ -151,12 +192,14 @@ def _deliver(session: Session, message: Message, now: datetime) -> int:
                 message.next_try_at.isoformat(), for_log(message.last_error),
             )  # fmt: skip
         session.commit()
-        return 0
+        return "unreachable" if unreachable(exc) else "failed"
+    message.external_id = external_id[:64]
     message.status = "sent"
     message.sent_at = now
     message.last_error = None
+    session.add(message)
     session.commit()
-    return 1
+    return "sent"
 
 
 # Number-like text a matcher for valid numbers misses: "+4900", the E.164 of a refused 'To'.
@@ -189,35 +232,65 @@ def permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
 
 
+# No answer at all, as opposed to an answer refusing this message: the next one would only wait
+# for the same timeout. (SMTP errors are OSErrors too; only these say nobody answered.)
+UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+    requests.ConnectionError,
+    requests.Timeout,
+)
+
+
+def unreachable(exc: Exception) -> bool:
+    return isinstance(exc, UNREACHABLE)
+
+
 def backoff(tries: int) -> timedelta:
     """Wait 1, 2, 4, 8 ... minutes after the 1st, 2nd, 3rd, 4th ... failed try."""
     return timedelta(minutes=2 ** (tries - 1))
 
 
-def send_sms(session: Session, message: Message) -> str:
-    """Send through the Twilio REST API; returns the message SID (or "dry-run")."""
+def twilio_client() -> Client | None:
+    """The Twilio REST client, with a timeout (the library's default has none); None without an
+    account (the dry run). Tests must inject `TWILIO_HTTP_CLIENT`: they never reach Twilio."""
     config = current_app.config
     if not config.get("TWILIO_ACCOUNT_SID"):
+        return None
+    http_client = config.get("TWILIO_HTTP_CLIENT")
+    if http_client is None:
+        if config.get("TESTING"):
+            raise RuntimeError("tests must set TWILIO_HTTP_CLIENT: refusing to reach Twilio")
+        http_client = TwilioHttpClient(timeout=TWILIO_TIMEOUT)
+    return Client(
+        config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client
+    )
+
+
+def sms_sender(session: Session) -> str | None:
+    return current_app.config.get("HOTLINE_SMS_FROM") or session.scalar(
+        select(Provider.central_number)
+    )
+
+
+def send_sms(message: Message, sender: str | None) -> str:
+    """Send through the Twilio REST API; returns the message SID (or "dry-run")."""
+    client = twilio_client()
+    if client is None:
         log.warning(
             "DRY RUN, not sent (TWILIO_ACCOUNT_SID is not set): SMS %s to %s:\n%s",
             message.id, phones.masked(message.to), for_log(message.body),
         )  # fmt: skip
         return DRY_RUN
-    http_client = config.get("TWILIO_HTTP_CLIENT")
-    if http_client is None:
-        if config.get("TESTING"):
-            raise RuntimeError("tests must set TWILIO_HTTP_CLIENT: refusing to reach Twilio")
-        http_client = TwilioHttpClient(timeout=10)
-    sender = config.get("HOTLINE_SMS_FROM") or session.scalar(select(Provider.central_number))
     if not sender:
         raise RuntimeError("no SMS sender: set HOTLINE_SMS_FROM or the provider's central number")
-    client = Client(
-        config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client
-    )
     return client.messages.create(to=message.to, from_=sender, body=message.body).sid
 
 
-def send_email(session: Session, message: Message, now: datetime) -> str:
+def send_email(message: Message, now: datetime) -> str:
     """Send by SMTP as multipart text (+ HTML); returns the Message-ID (or "dry-run")."""
     config = current_app.config
     if not config.get("HOTLINE_SMTP_HOST"):
@@ -229,7 +302,8 @@ def send_email(session: Session, message: Message, now: datetime) -> str:
         return DRY_RUN
     sender = config["HOTLINE_MAIL_FROM"]
     email = compose(sender, message.to, message.subject or "", message.body, message.html, now)
-    with smtplib.SMTP(config["HOTLINE_SMTP_HOST"], config["HOTLINE_SMTP_PORT"], timeout=10) as smtp:
+    host, port = config["HOTLINE_SMTP_HOST"], config["HOTLINE_SMTP_PORT"]
+    with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT) as smtp:
         if config.get("HOTLINE_SMTP_STARTTLS"):
             smtp.starttls()
         if config.get("HOTLINE_SMTP_USER"):

@@ -55,9 +55,16 @@ class Job:
 
 DAY = timedelta(days=1)
 JOBS: dict[str, Job] = {
-    "deliver-messages": Job(
-        "hotline.notify:deliver_due", IntervalTrigger(seconds=10), timedelta(seconds=10),
-        lease=timedelta(minutes=2),
+    # Two lanes, two jobs with leases of their own: APScheduler runs them in separate threads,
+    # so an SMS never waits behind an e-mail to a hung mail server. Their lease is the outbox's
+    # claim (5 minutes): a run may take its whole budget plus one slow send.
+    "deliver-sms": Job(
+        "hotline.notify:deliver_sms", IntervalTrigger(seconds=10), timedelta(seconds=10),
+        lease=timedelta(minutes=5),
+    ),
+    "deliver-email": Job(
+        "hotline.notify:deliver_email", IntervalTrigger(seconds=10), timedelta(seconds=10),
+        lease=timedelta(minutes=5),
     ),
     "check-displacements": Job(
         "hotline.appointments:check_displacements", IntervalTrigger(seconds=30),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,11 +13,11 @@ import pytest
 from email_reader import HEADERS, strict
 from flask import Flask
 from personal_data import leaks
-from smtp_server import Inbox, running_smtp
+from smtp_server import Inbox, running_smtp, silent_relay
 from sqlalchemy import select
 from twilio_recorder import RecordingHttpClient
 
-from hotline import db, notify, phones
+from hotline import db, notify, phones, scheduler
 from hotline.models import Message
 
 ENGINEER = "+4915112345678"
@@ -331,3 +332,86 @@ def test_dry_run_shows_the_text_but_no_number_or_address(
     assert logged.count("Notfall-Voicemail #3 von Müller GmbH (") == 2
     assert "01.12. 03:00" in logged
     assert leaks(logged, CLEAR, (*ADDRESSES, "SECRET")) == []
+
+
+# --- SMS never wait behind e-mail ----------------------------------------------------------
+
+
+class Logging(RecordingHttpClient):
+    """The recorder, writing each request into a log shared with the mail relay."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.log = log
+
+    def request(self, method: str, uri: str, *args: Any, **kwargs: Any) -> Any:
+        self.log.append("twilio")
+        return super().request(method, uri, *args, **kwargs)
+
+
+def queue_mails_then_an_sms(app: Flask, mails: int = 8) -> None:
+    with app.app_context():
+        session = db.session()
+        for i in range(mails):
+            notify.enqueue_email(session, f"it{i}@mueller.example", "Status", "t", key=f"m{i}")
+        notify.enqueue_sms(session, ENGINEER, "Notfall #7", key="sms")
+        session.commit()
+
+
+def test_a_due_sms_goes_out_in_the_same_tick_while_the_mail_relay_hangs(
+    app: Flask, clock: Any
+) -> None:
+    """A relay that accepts and never answers used to hold an emergency SMS 10 s per e-mail
+    queued before it. One worker tick: every delivery job of the production table runs in its
+    own thread, as APScheduler runs them; the SMS job is done, its SMS sent, while the e-mail
+    job still waits for the relay's greeting."""
+    app.config["TWILIO_HTTP_CLIENT"] = twilio = RecordingHttpClient()
+    app.config["HOTLINE_SMS_FROM"] = "+493012345000"
+    lanes = [
+        name for name, job in scheduler.JOBS.items() if job.target.startswith("hotline.notify")
+    ]
+    finished: queue.Queue[str] = queue.Queue()
+
+    def tick(name: str) -> None:
+        with app.app_context():
+            scheduler.run(name)
+        finished.put(name)
+
+    threads = [threading.Thread(target=tick, args=(name,), daemon=True) for name in lanes]
+    with silent_relay() as relay:
+        app.config.update(HOTLINE_SMTP_HOST=relay.host, HOTLINE_SMTP_PORT=relay.port)
+        queue_mails_then_an_sms(app)
+        for thread in threads:
+            thread.start()
+        first = finished.get(timeout=20)  # a safety net only: a job is done at once, or never
+        with app.app_context():
+            statuses = {m.channel: m.status for m in messages(db.session())}
+        assert statuses == {"sms": "sent", "email": "pending"}, first
+        assert [r.data["Body"] for r in twilio.requests] == ["Notfall #7"]
+        assert finished.empty()  # the e-mail job is still waiting for the relay
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        mails = [m for m in messages(db.session()) if m.channel == "email"]
+    # the relay hung up when released: the e-mail job stopped at the first unreachable try
+    assert [m.tries for m in mails] == [1] + [0] * 7
+    assert all(m.status == "pending" for m in mails)
+
+
+def test_send_pending_sends_sms_first_and_stops_at_an_unreachable_relay(
+    session: Any, clock: Any, app: Flask
+) -> None:
+    order: list[str] = []
+    app.config["TWILIO_HTTP_CLIENT"] = Logging(order)
+    app.config["HOTLINE_SMS_FROM"] = "+493012345000"
+    with silent_relay(close_at_once=True, log=order) as relay:
+        app.config.update(HOTLINE_SMTP_HOST=relay.host, HOTLINE_SMTP_PORT=relay.port)
+        queue_mails_then_an_sms(app, mails=3)
+        assert notify.deliver_due(session, clock.at) == 1
+    assert order == ["twilio", "smtp connect"]  # SMS first; one try of a relay that is down
+    assert [(m.channel, m.tries) for m in messages(session)] == [
+        ("email", 1), ("email", 0), ("email", 0), ("sms", 1),
+    ]  # fmt: skip
+    [tried] = [m for m in messages(session) if m.channel == "email" and m.tries]
+    assert "SMTPServerDisconnected" in (tried.last_error or "")
+    assert tried.next_try_at == clock.at + timedelta(minutes=1)

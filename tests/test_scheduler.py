@@ -157,7 +157,8 @@ def test_jobs_are_kept_in_the_database_and_survive_a_restart(app: Flask, jobs: N
 
 
 def test_production_jobs_resolve_or_name_a_function() -> None:
-    assert scheduler.resolve(scheduler.JOBS["deliver-messages"].target) is notify.deliver_due
+    assert scheduler.resolve(scheduler.JOBS["deliver-sms"].target) is notify.deliver_sms
+    assert scheduler.resolve(scheduler.JOBS["deliver-email"].target) is notify.deliver_email
     for job in scheduler.JOBS.values():
         module, _, name = job.target.partition(":")
         assert module.startswith("hotline.") and name.isidentifier()

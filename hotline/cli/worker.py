@@ -21,7 +21,7 @@ def worker() -> None:
 
 @click.command("send-pending")
 def send_pending() -> None:
-    """Deliver the messages that are due now, once (what the worker does every 10 seconds)."""
+    """Deliver the messages that are due now, once, SMS first (the worker's two delivery jobs)."""
     session = db.session()
     sent = notify.deliver_due(session, clock.now())
     counts = dict(
