@@ -415,3 +415,55 @@ def test_send_pending_sends_sms_first_and_stops_at_an_unreachable_relay(
     [tried] = [m for m in messages(session) if m.channel == "email" and m.tries]
     assert "SMTPServerDisconnected" in (tried.last_error or "")
     assert tried.next_try_at == clock.at + timedelta(minutes=1)
+
+
+# --- two workers at once -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lanes", ["sms and e-mail", "lane jobs"])
+def test_workers_delivering_at_once_send_every_message_exactly_once(
+    app: Flask, clock: Any, recorder: RecordingHttpClient, inbox: Inbox, lanes: str
+) -> None:
+    """Three workers (threads, each with its own app context and session, so its own
+    connection) deliver the same outbox at the same moment, as after a lease ran out while its
+    holder was still sending: every message goes out once, none is lost."""
+    sms = [f"SMS {i}" for i in range(30)]
+    mails = [f"it{i}@mueller.example" for i in range(10)]
+    with app.app_context():
+        session = db.session()
+        for body in sms:
+            notify.enqueue_sms(session, ENGINEER, body, key=body)
+        for to in mails:
+            notify.enqueue_email(session, to, "Status", "t", key=to)
+        session.commit()
+    workers = 3
+    barrier = threading.Barrier(workers)
+    sent: list[int] = []
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with app.app_context(), db.new_session() as session:
+                barrier.wait()
+                if lanes == "lane jobs":  # the two lane functions, SMS in one go, then e-mail
+                    sent.append(
+                        notify.deliver_sms(session, clock.at)
+                        + notify.deliver_email(session, clock.at)
+                    )
+                else:
+                    sent.append(notify.deliver_due(session, clock.at))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, not lost in a thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sum(sent) == len(sms) + len(mails)
+    assert sorted(request["Body"] for request in recorder.sms) == sorted(sms)
+    assert sorted(to for [to] in inbox.recipients) == sorted(mails)
+    with app.app_context():
+        outbox = messages(db.session())
+    assert {(m.status, m.tries) for m in outbox} == {("sent", 1)}
