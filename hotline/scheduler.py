@@ -75,8 +75,12 @@ JOBS: dict[str, Job] = {
         lease=timedelta(minutes=2),
     ),
     "purge-personal-data": Job(
-        "hotline.tickets:purge_personal_data", CronTrigger(hour=3, minute=30, timezone=BERLIN),
+        "hotline.retention:purge_personal_data", CronTrigger(hour=3, minute=30, timezone=BERLIN),
         DAY, grace=12 * 3600,
+    ),
+    "purge-answers": Job(
+        "hotline.retention:purge_answers", CronTrigger(minute=45), timedelta(hours=1),
+        grace=3600,
     ),
     "status-emails": Job(
         "hotline.reports:queue_status_emails", CronTrigger(hour=7, timezone=BERLIN), DAY,
