@@ -32,10 +32,11 @@ TEXT = st.lists(PIECES, max_size=10).map("".join)
 
 
 def lines(text: str) -> str:
-    return "\n".join(text.replace("\r\n", "\n").splitlines()).rstrip("\n")
+    """Text with every line break (CRLF, CR, LF, U+2028 ...) as one LF, no trailing ones."""
+    return "\n".join(text.splitlines()).rstrip("\n")
 
 
-@settings(max_examples=400, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(subject=TEXT, name=TEXT, body=TEXT, html=st.none() | TEXT)
 def test_any_text_makes_a_strictly_valid_email_with_the_same_subject(
     subject: str, name: str, body: str, html: str | None
