@@ -197,7 +197,6 @@ def _deliver(session: Session, message: Message, now: datetime, sender: str | No
     message.status = "sent"
     message.sent_at = now
     message.last_error = None
-    session.add(message)
     session.commit()
     return "sent"
 
