@@ -44,12 +44,14 @@ MARK = "personal data deleted"  # the timeline event of a purged ticket
 SCOPE = "everywhere"  # the mark's scope; an earlier purge forgot the timeline and the outbox
 
 # Timeline detail keys that hold no personal data of the caller: engineers' keys, customer
-# numbers, outcomes, counts, durations. Any other key is erased.
+# numbers, outcomes, states, flags, counts, durations, webhook paths and Twilio error codes.
+# Any other key is erased. (Some are written by the call flow's fallback path on main.)
 KEPT = frozenset(
     {
-        "appointment", "attempt", "by", "chain", "correct", "customer", "dial_status", "during",
-        "engineer", "found", "key", "level", "outcome", "reason", "retention_days", "scope",
-        "seconds", "start", "status", "timeout", "work_minutes",
+        "appointment", "attempt", "bridged", "by", "chain", "correct", "customer",
+        "dial_status", "during", "engineer", "error", "found", "key", "last_heard", "late",
+        "level", "outcome", "reason", "retention_days", "scope", "seconds", "start", "status",
+        "timeout", "via", "was", "where", "work_minutes",
     }
 )  # fmt: skip
 # Keys known to hold the caller's data (erased like every key not kept; named for the record).
