@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,13 +21,12 @@ from escalation import callflow
 from escalation.callflow import Customer as Change
 from escalation.callflow import Effect, Kind, Outcome, State, Step
 from hotline import db, roster, tickets
-from hotline.models import Answer, Attempt, Customer, Engineer, Ticket
+from hotline.models import Attempt, Customer, Engineer, Ticket
 
 # Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
 LONGEST_CALL = timedelta(hours=4)
 # After the ring itself: Twilio's five extra seconds, the whisper, and the dial result's way back.
 RING_MARGIN = timedelta(seconds=30)
-ANSWERS_KEPT = timedelta(days=1)
 
 
 def setting(name: str) -> int:
@@ -389,11 +388,3 @@ def sweep(session: Session, now: datetime) -> int:
         session.commit()
         closed += 1
     return closed
-
-
-def forget_answers(session: Session, now: datetime) -> int:
-    """Stored webhook answers are needed while Twilio may retry (minutes) and hold names and
-    spoken numbers: they go after a day (a job of the worker)."""
-    gone = session.execute(delete(Answer).where(Answer.at < now - ANSWERS_KEPT)).rowcount
-    session.commit()
-    return int(gone or 0)

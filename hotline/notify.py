@@ -3,20 +3,32 @@
 A voice request only inserts a `Message` row (cheap, idempotent by `dedupe_key`); the worker
 (`hotline/scheduler.py`) delivers what is due, so a slow Twilio or SMTP server never delays a
 call, and a failed send is retried with backoff until it goes out or is marked `failed` loudly.
-Without `TWILIO_ACCOUNT_SID` (SMS) or `HOTLINE_SMTP_HOST` (e-mail) a message is logged in full
-and marked sent with `external_id="dry-run"`: the embedded default has no account.
+Without `TWILIO_ACCOUNT_SID` (SMS) or `HOTLINE_SMTP_HOST` (e-mail) a message is logged and
+marked sent with `external_id="dry-run"`: the embedded default has no account (the demo mode).
+No log line holds a phone number or an address in clear (`for_log`): logs are kept longer and
+read by more people than the outbox, which the retention purge empties (hotline/retention.py).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
+import socket
+import unicodedata
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email import policy
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message as Email
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from time import monotonic
-from typing import Any
+from typing import Any, Literal
 
+import phonenumbers
+import requests
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,7 +37,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from hotline import clock
+from hotline import clock, phones
+from hotline.clock import local
 from hotline.models import Message, Provider
 
 log = logging.getLogger(__name__)
@@ -38,6 +51,10 @@ BATCH = 50
 # a message claimed later (behind slow sends) could expire while still being sent, and a second
 # worker would send it again. Half the claim leaves the last send enough time.
 BUDGET = CLAIM / 2
+TWILIO_TIMEOUT = 10  # seconds per HTTP request to Twilio
+# Seconds for the SMTP server to answer each step. A submission server greets at once; a port 25
+# server with a greeting pause (postscreen: 6 s) is the wrong server to relay through.
+SMTP_TIMEOUT = 5
 
 
 def enqueue_sms(
@@ -79,30 +96,61 @@ def _enqueue(session: Session, key: str, **values: Any) -> bool:
     return session.execute(statement).scalar() is not None
 
 
-def deliver_due(session: Session, now: datetime) -> int:
-    """Send every pending message that is due; returns how many went out.
+LANES = ("sms", "email")  # SMS first wherever both are sent in one go
+Outcome = Literal["sent", "failed", "unreachable"]
+
+
+def deliver_sms(session: Session, now: datetime) -> int:
+    """The SMS lane, a worker job of its own: an emergency SMS never waits behind e-mail."""
+    return deliver_due(session, now, "sms")
+
+
+def deliver_email(session: Session, now: datetime) -> int:
+    """The e-mail lane, a worker job of its own: a hung mail server holds up only e-mail."""
+    return deliver_due(session, now, "email")
+
+
+def deliver_due(session: Session, now: datetime, channel: str | None = None) -> int:
+    """Send every pending message of `channel` that is due (both lanes, SMS first, without
+    one: the `send-pending` command); returns how many went out.
 
     Each message is claimed by a conditional UPDATE (committed) before it is sent, so two
     workers never send the same one, and its outcome is committed on its own, so one failure
-    never blocks or undoes the others. What is left after `BUDGET` waits for the next run.
+    never blocks or undoes the others. No transaction is open while a provider is asked: on
+    SQLite it would hold the write lock, and every call's webhook would wait for a slow server.
+    A provider that cannot be reached ends the run (the rest would only wait for the same
+    timeout); what is left then, or after `BUDGET`, waits for the next run.
     This commits `session`.
     """
+    if channel is None:
+        return sum(deliver_due(session, now, lane) for lane in LANES)
     session.commit()
     deadline = monotonic() + BUDGET.total_seconds()
     due = session.scalars(
         select(Message.id)
-        .where(Message.status == "pending", Message.next_try_at <= now)
+        .where(Message.channel == channel, Message.status == "pending", Message.next_try_at <= now)
         .order_by(Message.next_try_at, Message.id)
         .limit(BATCH)
     ).all()
+    sender = sms_sender(session) if due and channel == "sms" else None
+    session.commit()
     sent = 0
     for done, message_id in enumerate(due):
         if monotonic() > deadline:
             log.warning("sending is slow: %d due messages left for the next run", len(due) - done)
             break
         message = _claim(session, message_id, now)
-        if message is not None:
-            sent += _deliver(session, message, now)
+        if message is None:
+            continue
+        outcome = _deliver(session, message, now, sender)
+        sent += outcome == "sent"
+        if outcome == "unreachable":
+            if len(due) > done + 1:
+                log.warning(
+                    "%s: the provider is unreachable, %d due messages left for the next run",
+                    channel, len(due) - done - 1,
+                )  # fmt: skip
+            break
     return sent
 
 
@@ -114,36 +162,61 @@ def _claim(session: Session, message_id: int, now: datetime) -> Message | None:
         .execution_options(synchronize_session=False)
     ).rowcount
     session.commit()
-    return session.get(Message, message_id, populate_existing=True) if claimed else None
+    if not claimed:
+        return None
+    message = session.get(Message, message_id, populate_existing=True)
+    session.commit()  # ends the read: nothing is held while the provider is asked
+    return message
 
 
-def _deliver(session: Session, message: Message, now: datetime) -> int:
+def _deliver(session: Session, message: Message, now: datetime, sender: str | None) -> Outcome:
     try:
-        message.external_id = (send_sms if message.channel == "sms" else send_email)(
-            session, message
-        )[:64]
+        if message.channel == "sms":
+            external_id = send_sms(message, sender)
+        else:
+            external_id = send_email(message, now)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if message.tries >= MAX_TRIES or permanent(exc):
             message.status = "failed"
             log.error(
                 "message %s (%s to %s) FAILED after %d tries, not retried: %s",
-                message.id, message.channel, message.to, message.tries, message.last_error,
+                message.id, message.channel, phones.masked(message.to), message.tries,
+                for_log(message.last_error),
             )  # fmt: skip
         else:
             message.next_try_at = now + backoff(message.tries)
             log.warning(
                 "message %s (%s to %s) try %d failed, next at %s: %s",
-                message.id, message.channel, message.to, message.tries,
-                message.next_try_at.isoformat(), message.last_error,
+                message.id, message.channel, phones.masked(message.to), message.tries,
+                message.next_try_at.isoformat(), for_log(message.last_error),
             )  # fmt: skip
         session.commit()
-        return 0
+        return "unreachable" if unreachable(exc) else "failed"
+    message.external_id = external_id[:64]
     message.status = "sent"
     message.sent_at = now
     message.last_error = None
     session.commit()
-    return 1
+    return "sent"
+
+
+# Number-like text a matcher for valid numbers misses: "+4900", the E.164 of a refused 'To'.
+E164ISH = re.compile(r"\+\d{4,15}(?![\d*])")
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+TOKEN = re.compile(r"([?&]k=)[^&\s]+")  # the ticket link's signed access token (web.py)
+
+
+def for_log(text: str | None) -> str:
+    """`text` for a log line: phone numbers in any format, e-mail addresses and ticket link
+    tokens masked; the rest (what an SMS says, a provider's error) stays readable."""
+    if not text:
+        return text or ""
+    for match in reversed(list(phonenumbers.PhoneNumberMatcher(text, "DE"))):
+        text = text[: match.start] + phones.masked(match.raw_string) + text[match.end :]
+    text = E164ISH.sub(lambda m: phones.masked(m.group()), text)
+    text = ADDRESS.sub(lambda m: phones.masked(m.group()), text)
+    return TOKEN.sub(r"\1***", text)
 
 
 def permanent(exc: Exception) -> bool:
@@ -158,57 +231,128 @@ def permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
 
 
+# No answer at all, as opposed to an answer refusing this message: the next one would only wait
+# for the same timeout. (SMTP errors are OSErrors too; only these say nobody answered.)
+UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+    requests.ConnectionError,
+    requests.Timeout,
+)
+
+
+def unreachable(exc: Exception) -> bool:
+    return isinstance(exc, UNREACHABLE)
+
+
 def backoff(tries: int) -> timedelta:
     """Wait 1, 2, 4, 8 ... minutes after the 1st, 2nd, 3rd, 4th ... failed try."""
     return timedelta(minutes=2 ** (tries - 1))
 
 
-def send_sms(session: Session, message: Message) -> str:
-    """Send through the Twilio REST API; returns the message SID (or "dry-run")."""
+def twilio_client() -> Client | None:
+    """The Twilio REST client, with a timeout (the library's default has none); None without an
+    account (the dry run). Tests must inject `TWILIO_HTTP_CLIENT`: they never reach Twilio."""
     config = current_app.config
     if not config.get("TWILIO_ACCOUNT_SID"):
-        log.warning(
-            "DRY RUN, not sent (TWILIO_ACCOUNT_SID is not set): SMS %s to %s:\n%s",
-            message.id, message.to, message.body,
-        )  # fmt: skip
-        return DRY_RUN
+        return None
     http_client = config.get("TWILIO_HTTP_CLIENT")
     if http_client is None:
         if config.get("TESTING"):
             raise RuntimeError("tests must set TWILIO_HTTP_CLIENT: refusing to reach Twilio")
-        http_client = TwilioHttpClient(timeout=10)
-    sender = config.get("HOTLINE_SMS_FROM") or session.scalar(select(Provider.central_number))
-    if not sender:
-        raise RuntimeError("no SMS sender: set HOTLINE_SMS_FROM or the provider's central number")
-    client = Client(
+        http_client = TwilioHttpClient(timeout=TWILIO_TIMEOUT)
+    return Client(
         config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client
     )
+
+
+def sms_sender(session: Session) -> str | None:
+    return current_app.config.get("HOTLINE_SMS_FROM") or session.scalar(
+        select(Provider.central_number)
+    )
+
+
+def send_sms(message: Message, sender: str | None) -> str:
+    """Send through the Twilio REST API; returns the message SID (or "dry-run")."""
+    client = twilio_client()
+    if client is None:
+        log.warning(
+            "DRY RUN, not sent (TWILIO_ACCOUNT_SID is not set): SMS %s to %s:\n%s",
+            message.id, phones.masked(message.to), for_log(message.body),
+        )  # fmt: skip
+        return DRY_RUN
+    if not sender:
+        raise RuntimeError("no SMS sender: set HOTLINE_SMS_FROM or the provider's central number")
     return client.messages.create(to=message.to, from_=sender, body=message.body).sid
 
 
-def send_email(session: Session, message: Message) -> str:
+def send_email(message: Message, now: datetime) -> str:
     """Send by SMTP as multipart text (+ HTML); returns the Message-ID (or "dry-run")."""
     config = current_app.config
     if not config.get("HOTLINE_SMTP_HOST"):
         log.warning(
             "DRY RUN, not sent (HOTLINE_SMTP_HOST is not set): e-mail %s to %s, subject %r%s:\n%s",
-            message.id, message.to, message.subject, " (with HTML part)" if message.html else "",
-            message.body,
+            message.id, phones.masked(message.to), for_log(message.subject),
+            " (with HTML part)" if message.html else "", for_log(message.body),
         )  # fmt: skip
         return DRY_RUN
     sender = config["HOTLINE_MAIL_FROM"]
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.to
-    email["Subject"] = message.subject or ""
-    email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "hotline")
-    email.set_content(message.body)
-    if message.html:
-        email.add_alternative(message.html, subtype="html")
-    with smtplib.SMTP(config["HOTLINE_SMTP_HOST"], config["HOTLINE_SMTP_PORT"], timeout=10) as smtp:
+    email = compose(sender, message.to, message.subject or "", message.body, message.html, now)
+    host, port = config["HOTLINE_SMTP_HOST"], config["HOTLINE_SMTP_PORT"]
+    with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT) as smtp:
         if config.get("HOTLINE_SMTP_STARTTLS"):
             smtp.starttls()
         if config.get("HOTLINE_SMTP_USER"):
             smtp.login(config["HOTLINE_SMTP_USER"], config.get("HOTLINE_SMTP_PASSWORD") or "")
-        smtp.send_message(email)
+        smtp.sendmail(parseaddr(sender)[1], [parseaddr(message.to)[1]], wire(email))
     return email["Message-ID"]
+
+
+# --- composing an e-mail -------------------------------------------------------------------
+#
+# Built with the stdlib's MIME classes and `email.header.Header`, not `EmailMessage`: in
+# Python 3.11 the new API's header folder drops the space between two encoded words (a long
+# subject with umlauts loses a space), and refuses a subject with a newline outright. The
+# property test in tests/test_email.py reads every result back with `policy.strict`.
+
+UTF8 = Charset("utf-8")
+UTF8.body_encoding = QP  # 7-bit on the wire and short lines, whatever the text holds
+BREAKS = ("Cc", "Zl", "Zp")  # control characters, line and paragraph separators
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: control characters and line breaks become spaces, runs of
+    white space one space, so a newline can never start a header of its own."""
+    return " ".join("".join(" " if unicodedata.category(c) in BREAKS else c for c in text).split())
+
+
+def address(text: str) -> str:
+    """An address header: the display name RFC 2047-encoded where it needs to be."""
+    return formataddr(parseaddr(one_line(text)), charset="utf-8")
+
+
+def compose(
+    sender: str, to: str, subject: str, text: str, html: str | None, now: datetime
+) -> Email:
+    """The e-mail as it goes out: Date is `now` in the provider's zone, with its offset."""
+    plain = MIMEText("\n".join(text.splitlines()) + "\n", "plain", UTF8)
+    email: Email = plain
+    if html is not None:
+        email = MIMEMultipart("alternative")
+        email.attach(plain)
+        email.attach(MIMEText("\n".join(html.splitlines()) + "\n", "html", UTF8))
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "hotline"
+    email["From"] = address(sender)
+    email["To"] = address(to)
+    email["Subject"] = Header(one_line(subject), UTF8)
+    email["Date"] = format_datetime(local(now))
+    email["Message-ID"] = make_msgid(domain=domain)
+    return email
+
+
+def wire(email: Email) -> bytes:
+    """The bytes sent to the SMTP server: CRLF line ends, headers folded by `Header`."""
+    return email.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))

@@ -55,9 +55,16 @@ class Job:
 
 DAY = timedelta(days=1)
 JOBS: dict[str, Job] = {
-    "deliver-messages": Job(
-        "hotline.notify:deliver_due", IntervalTrigger(seconds=10), timedelta(seconds=10),
-        lease=timedelta(minutes=2),
+    # Two lanes, two jobs with leases of their own: APScheduler runs them in separate threads,
+    # so an SMS never waits behind an e-mail to a hung mail server. Their lease is the outbox's
+    # claim (5 minutes): a run may take its whole budget plus one slow send.
+    "deliver-sms": Job(
+        "hotline.notify:deliver_sms", IntervalTrigger(seconds=10), timedelta(seconds=10),
+        lease=timedelta(minutes=5),
+    ),
+    "deliver-email": Job(
+        "hotline.notify:deliver_email", IntervalTrigger(seconds=10), timedelta(seconds=10),
+        lease=timedelta(minutes=5),
     ),
     "check-displacements": Job(
         "hotline.appointments:check_displacements", IntervalTrigger(seconds=30),
@@ -71,16 +78,17 @@ JOBS: dict[str, Job] = {
         "hotline.calls:sweep", IntervalTrigger(minutes=1), timedelta(minutes=1),
         lease=timedelta(minutes=2),
     ),
-    "forget-answers": Job(
-        "hotline.calls:forget_answers", IntervalTrigger(hours=1), timedelta(hours=1),
-    ),
     "reannounce": Job(
         "hotline.tickets:reannounce", IntervalTrigger(minutes=1), timedelta(minutes=1),
         lease=timedelta(minutes=2),
     ),
     "purge-personal-data": Job(
-        "hotline.tickets:purge_personal_data", CronTrigger(hour=3, minute=30, timezone=BERLIN),
+        "hotline.retention:purge_personal_data", CronTrigger(hour=3, minute=30, timezone=BERLIN),
         DAY, grace=12 * 3600,
+    ),
+    "purge-answers": Job(
+        "hotline.retention:purge_answers", CronTrigger(minute=45), timedelta(hours=1),
+        grace=3600,
     ),
     "status-emails": Job(
         "hotline.reports:queue_status_emails", CronTrigger(hour=7, timezone=BERLIN), DAY,

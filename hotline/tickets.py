@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation import callflow
@@ -167,24 +167,6 @@ def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datet
         ticket.acknowledged_at = now
         ticket.acknowledged_by_id = engineer.id
         log(session, ticket, now, callflow.Kind.ACKNOWLEDGED, engineer=engineer.key)
-
-
-def purge_personal_data(session: Session, now: datetime, days: int | None = None) -> int:
-    """DSGVO: forget caller numbers and voicemail links of tickets older than the retention."""
-    from flask import current_app
-
-    keep = timedelta(days=days or current_app.config["HOTLINE_RETENTION_DAYS"])
-    old = session.scalars(
-        select(Ticket).where(
-            Ticket.arrived_at < now - keep,
-            or_(Ticket.from_raw.is_not(None), Ticket.voicemail_url.is_not(None)),
-        )
-    ).all()
-    for ticket in old:
-        ticket.from_raw = ticket.from_number = ticket.voicemail_url = None
-        log(session, ticket, now, callflow.Kind.PERSONAL_DATA_DELETED, retention_days=keep.days)
-    session.commit()
-    return len(old)
 
 
 # --- reading a ticket ----------------------------------------------------------------------

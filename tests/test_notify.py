@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from email_reader import HEADERS, strict
 from flask import Flask
-from smtp_server import Inbox, running_smtp
+from personal_data import leaks
+from smtp_server import Inbox, running_smtp, silent_relay
 from sqlalchemy import select
 from twilio_recorder import RecordingHttpClient
 
-from hotline import db, notify
+from hotline import db, notify, phones, scheduler
 from hotline.models import Message
 
 ENGINEER = "+4915112345678"
@@ -134,7 +137,8 @@ def test_a_message_that_keeps_failing_is_marked_failed_and_logged(
     assert (message.status, message.tries) == ("failed", notify.MAX_TRIES)
     assert "503" in (message.last_error or "")
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and "FAILED after 8 tries" in errors[0] and ENGINEER in errors[0]
+    assert len(errors) == 1 and "FAILED after 8 tries" in errors[0]
+    assert phones.masked(ENGINEER) in errors[0] and ENGINEER not in errors[0]
     assert notify.deliver_due(session, clock.advance(days=1)) == 0
     assert len(recorder.requests) == notify.MAX_TRIES
 
@@ -251,3 +255,215 @@ def test_a_refused_address_fails_at_once(session: Any, clock: Any, inbox: Inbox)
     refused, sent = messages(session)
     assert (refused.status, refused.tries, sent.status) == ("failed", 1, "sent")
     assert "550" in (refused.last_error or "")
+
+
+def test_every_email_has_a_date_and_reads_strictly(session: Any, clock: Any, inbox: Inbox) -> None:
+    """RFC 5322 requires Date; a newline in a subject (a customer name from a bad import) must
+    neither stop the e-mail nor add a header or a recipient."""
+    notify.enqueue_email(
+        session, "it@mueller.example", "Stundenkontingent März", "80 % verbraucht",
+        key="status", html="<p>80&nbsp;%</p>",
+    )  # fmt: skip
+    notify.enqueue_email(
+        session, "it@mueller.example", "Notfall #7: Müller\r\nBcc: evil@example.org", "t",
+        key="injected",
+    )  # fmt: skip
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 2
+    status, injected = (strict(raw) for raw in inbox.raw)
+    for mail in (status, injected):
+        assert mail["Date"] == "Tue, 01 Dec 2026 03:00:00 +0100"  # the injected clock, Berlin
+        assert mail["Date"].datetime == clock.at
+        assert set(mail.keys()) - {"Content-Transfer-Encoding"} == HEADERS
+    assert status["Subject"] == "Stundenkontingent März"
+    assert injected["Subject"] == "Notfall #7: Müller Bcc: evil@example.org"
+    assert inbox.recipients == [["it@mueller.example"]] * 2
+
+
+CALLER = "+4921198765432"  # written into message bodies as the SMS of the call flow do
+CLEAR = (ENGINEER, CALLER)
+ADDRESSES = ("it@mueller.example", "x@nobody.invalid", "evil@example.org")
+
+
+def ours(caplog: pytest.LogCaptureFixture) -> str:
+    """Every log line but the test SMTP server's own (aiosmtpd logs the whole dialogue)."""
+    return "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail."))
+
+
+def test_delivery_logs_name_no_number_or_address_in_clear(
+    session: Any, clock: Any, recorder: RecordingHttpClient, inbox: Inbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """Logs are kept longer and read by more people than the outbox: recipients are masked,
+    and so are numbers and addresses inside a provider's error text."""
+    caplog.set_level(logging.DEBUG)
+    recorder.fail(500)
+    recorder.fail(400)
+    notify.enqueue_sms(session, ENGINEER, f"Voicemail von {CALLER}", key="sms")
+    notify.enqueue_email(session, "x@nobody.invalid", "S", f"Anrufer {CALLER}", key="refused")
+    notify.enqueue_email(session, "it@mueller.example", "S", f"Anrufer {CALLER}", key="mail")
+    session.commit()
+    notify.deliver_due(session, clock.at)
+    notify.deliver_due(session, clock.advance(minutes=1))
+    assert [m.status for m in messages(session)] == ["failed", "failed", "sent"]
+    logged = ours(caplog)
+    assert "try 1 failed" in logged and "FAILED" in logged and "550" in logged
+    assert phones.masked(ENGINEER) in logged and "x@***@nobody.invalid" not in logged
+    assert "x***@nobody.invalid" in logged
+    assert leaks(logged, CLEAR, ADDRESSES) == []
+
+
+def test_dry_run_shows_the_text_but_no_number_or_address(
+    app: Flask, session: Any, clock: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The dry run is the demo mode: the log shows what the SMS or e-mail says, with every
+    number, address and ticket link token in it masked (the outbox holds the full text)."""
+    app.config["TWILIO_ACCOUNT_SID"] = None
+    body = (
+        f"Notfall-Voicemail #3 von Müller GmbH ({CALLER}), 01.12. 03:00. Rückruf auch unter "
+        "0211 / 987 654 32 oder evil@example.org: https://hotline.example.de/tickets/3?k=SECRET"
+    )
+    notify.enqueue_sms(session, ENGINEER, body, key="sms")
+    notify.enqueue_email(session, "it@mueller.example", f"Anruf {CALLER}", body, key="mail")
+    session.commit()
+    assert notify.deliver_due(session, clock.at) == 2
+    logged = ours(caplog)
+    assert logged.count("DRY RUN") == 2
+    assert logged.count("Notfall-Voicemail #3 von Müller GmbH (") == 2
+    assert "01.12. 03:00" in logged
+    assert leaks(logged, CLEAR, (*ADDRESSES, "SECRET")) == []
+
+
+# --- SMS never wait behind e-mail ----------------------------------------------------------
+
+
+class Logging(RecordingHttpClient):
+    """The recorder, writing each request into a log shared with the mail relay."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.log = log
+
+    def request(self, method: str, uri: str, *args: Any, **kwargs: Any) -> Any:
+        self.log.append("twilio")
+        return super().request(method, uri, *args, **kwargs)
+
+
+def queue_mails_then_an_sms(app: Flask, mails: int = 8) -> None:
+    with app.app_context():
+        session = db.session()
+        for i in range(mails):
+            notify.enqueue_email(session, f"it{i}@mueller.example", "Status", "t", key=f"m{i}")
+        notify.enqueue_sms(session, ENGINEER, "Notfall #7", key="sms")
+        session.commit()
+
+
+def test_a_due_sms_goes_out_in_the_same_tick_while_the_mail_relay_hangs(
+    app: Flask, clock: Any
+) -> None:
+    """A relay that accepts and never answers used to hold an emergency SMS 10 s per e-mail
+    queued before it. One worker tick: every delivery job of the production table runs in its
+    own thread, as APScheduler runs them; the SMS job is done, its SMS sent, while the e-mail
+    job still waits for the relay's greeting."""
+    app.config["TWILIO_HTTP_CLIENT"] = twilio = RecordingHttpClient()
+    app.config["HOTLINE_SMS_FROM"] = "+493012345000"
+    lanes = [
+        name for name, job in scheduler.JOBS.items() if job.target.startswith("hotline.notify")
+    ]
+    finished: queue.Queue[str] = queue.Queue()
+
+    def tick(name: str) -> None:
+        with app.app_context():
+            scheduler.run(name)
+        finished.put(name)
+
+    threads = [threading.Thread(target=tick, args=(name,), daemon=True) for name in lanes]
+    with silent_relay() as relay:
+        app.config.update(HOTLINE_SMTP_HOST=relay.host, HOTLINE_SMTP_PORT=relay.port)
+        queue_mails_then_an_sms(app)
+        for thread in threads:
+            thread.start()
+        first = finished.get(timeout=20)  # a safety net only: a job is done at once, or never
+        with app.app_context():
+            statuses = {m.channel: m.status for m in messages(db.session())}
+        assert statuses == {"sms": "sent", "email": "pending"}, first
+        assert [r.data["Body"] for r in twilio.requests] == ["Notfall #7"]
+        assert finished.empty()  # the e-mail job is still waiting for the relay
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        mails = [m for m in messages(db.session()) if m.channel == "email"]
+    # the relay hung up when released: the e-mail job stopped at the first unreachable try
+    assert [m.tries for m in mails] == [1] + [0] * 7
+    assert all(m.status == "pending" for m in mails)
+
+
+def test_send_pending_sends_sms_first_and_stops_at_an_unreachable_relay(
+    session: Any, clock: Any, app: Flask
+) -> None:
+    order: list[str] = []
+    app.config["TWILIO_HTTP_CLIENT"] = Logging(order)
+    app.config["HOTLINE_SMS_FROM"] = "+493012345000"
+    with silent_relay(close_at_once=True, log=order) as relay:
+        app.config.update(HOTLINE_SMTP_HOST=relay.host, HOTLINE_SMTP_PORT=relay.port)
+        queue_mails_then_an_sms(app, mails=3)
+        assert notify.deliver_due(session, clock.at) == 1
+    assert order == ["twilio", "smtp connect"]  # SMS first; one try of a relay that is down
+    assert [(m.channel, m.tries) for m in messages(session)] == [
+        ("email", 1), ("email", 0), ("email", 0), ("sms", 1),
+    ]  # fmt: skip
+    [tried] = [m for m in messages(session) if m.channel == "email" and m.tries]
+    assert "SMTPServerDisconnected" in (tried.last_error or "")
+    assert tried.next_try_at == clock.at + timedelta(minutes=1)
+
+
+# --- two workers at once -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lanes", ["sms and e-mail", "lane jobs"])
+def test_workers_delivering_at_once_send_every_message_exactly_once(
+    app: Flask, clock: Any, recorder: RecordingHttpClient, inbox: Inbox, lanes: str
+) -> None:
+    """Three workers (threads, each with its own app context and session, so its own
+    connection) deliver the same outbox at the same moment, as after a lease ran out while its
+    holder was still sending: every message goes out once, none is lost."""
+    sms = [f"SMS {i}" for i in range(30)]
+    mails = [f"it{i}@mueller.example" for i in range(10)]
+    with app.app_context():
+        session = db.session()
+        for body in sms:
+            notify.enqueue_sms(session, ENGINEER, body, key=body)
+        for to in mails:
+            notify.enqueue_email(session, to, "Status", "t", key=to)
+        session.commit()
+    workers = 3
+    barrier = threading.Barrier(workers)
+    sent: list[int] = []
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with app.app_context(), db.new_session() as session:
+                barrier.wait()
+                if lanes == "lane jobs":  # the two lane functions, SMS in one go, then e-mail
+                    sent.append(
+                        notify.deliver_sms(session, clock.at)
+                        + notify.deliver_email(session, clock.at)
+                    )
+                else:
+                    sent.append(notify.deliver_due(session, clock.at))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, not lost in a thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sum(sent) == len(sms) + len(mails)
+    assert sorted(request["Body"] for request in recorder.sms) == sorted(sms)
+    assert sorted(to for [to] in inbox.recipients) == sorted(mails)
+    with app.app_context():
+        outbox = messages(db.session())
+    assert {(m.status, m.tries) for m in outbox} == {("sent", 1)}

@@ -15,7 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import inspect, select
 
-from hotline import db, notify, scheduler
+from hotline import db, notify, retention, scheduler
 from hotline.models import Lease, Message
 
 ran: list[tuple[str, datetime]] = []
@@ -157,7 +157,12 @@ def test_jobs_are_kept_in_the_database_and_survive_a_restart(app: Flask, jobs: N
 
 
 def test_production_jobs_resolve_or_name_a_function() -> None:
-    assert scheduler.resolve(scheduler.JOBS["deliver-messages"].target) is notify.deliver_due
+    assert scheduler.resolve(scheduler.JOBS["deliver-sms"].target) is notify.deliver_sms
+    assert scheduler.resolve(scheduler.JOBS["deliver-email"].target) is notify.deliver_email
+    purge, answers = scheduler.JOBS["purge-personal-data"], scheduler.JOBS["purge-answers"]
+    assert scheduler.resolve(purge.target) is retention.purge_personal_data
+    assert scheduler.resolve(answers.target) is retention.purge_answers
+    assert answers.every == timedelta(hours=1)
     for job in scheduler.JOBS.values():
         module, _, name = job.target.partition(":")
         assert module.startswith("hotline.") and name.isidentifier()

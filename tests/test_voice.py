@@ -599,13 +599,13 @@ def test_a_voicemail_nobody_can_be_told_of_goes_to_the_support_mailbox(
 def test_personal_data_is_deleted_after_the_retention_period(
     app: Flask, twilio: TwilioClient, provider: Any, clock: Clock
 ) -> None:
-    from hotline import tickets
+    from hotline import retention
 
     call = Call(twilio)
     walk_to_first_dial(call)
     with app.app_context():
-        assert tickets.purge_personal_data(db.session(), clock.advance(days=89)) == 0
-        assert tickets.purge_personal_data(db.session(), clock.advance(days=2)) == 1
+        assert retention.purge_personal_data(db.session(), clock.advance(days=89)) == 0
+        assert retention.purge_personal_data(db.session(), clock.advance(days=2)) == 1
     ticket = ticket_of(app, call)
     assert (ticket.from_raw, ticket.from_number, ticket.voicemail_url) == (None, None, None)
     assert ticket.customer_id is not None  # the business record stays

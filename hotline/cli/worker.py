@@ -21,7 +21,7 @@ def worker() -> None:
 
 @click.command("send-pending")
 def send_pending() -> None:
-    """Deliver the messages that are due now, once (what the worker does every 10 seconds)."""
+    """Deliver the messages that are due now, once, SMS first (the worker's two delivery jobs)."""
     session = db.session()
     sent = notify.deliver_due(session, clock.now())
     counts = dict(
@@ -54,8 +54,9 @@ def outbox(status: str | None, limit: int, as_json: bool) -> None:
     for m in messages:
         when = m.sent_at if m.status == "sent" else m.next_try_at
         state = "DRY-RUN (logged, not sent)" if m.external_id == notify.DRY_RUN else m.status
+        to = m.to or "(erased)"  # the retention purge empties old messages
         click.echo(
-            f"#{m.id:<5} {clock.local(when):%Y-%m-%d %H:%M} {m.channel:5} {m.to:24} {state}"
+            f"#{m.id:<5} {clock.local(when):%Y-%m-%d %H:%M} {m.channel:5} {to:24} {state}"
             f" (tries {m.tries}){' ticket ' + str(m.ticket_id) if m.ticket_id else ''}"
         )
         click.echo(f"       {m.subject + ': ' if m.subject else ''}{_line(m.body)}")
