@@ -202,7 +202,8 @@ def libreoffice(data: bytes, tmp_path: Path, semicolon: bool, language: int) -> 
     column types, the locale whose number format applies, then "detect special numbers"."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+        pytest.fail("LibreOffice is not installed: bin/setup-tools installs it (Debian's "
+                    "libreoffice-calc-nogui)")  # fmt: skip
     source = tmp_path / "export.csv"
     source.write_bytes(data)
     options = f"CSV:{ord(';' if semicolon else ',')},34,76,1,,{language},false,true"
