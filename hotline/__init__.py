@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from hotline import config, db, headers
 from hotline.clock import system_clock
@@ -15,8 +18,9 @@ from hotline.clock import system_clock
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
     """The app factory. `settings` override everything else (tests, the simulator)."""
     app = Flask(__name__, instance_relative_config=True)
-    if settings and "INSTANCE_PATH" in settings:
-        app.instance_path = str(settings["INSTANCE_PATH"])
+    folder = (settings or {}).get("INSTANCE_PATH") or os.environ.get("HOTLINE_INSTANCE")
+    if folder:  # another deployment's folder (tests, a second instance on one machine)
+        app.instance_path = str(folder)
     app.config.update(config.load(Path(app.instance_path), settings))
     app.config.setdefault("CLOCK", system_clock)
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit
@@ -29,13 +33,21 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     db.init_app(app)
 
-    from hotline import cli, voice
+    from hotline import cli, voice, web
     from hotline.calendar import calendar
-    from hotline.web import web
 
-    app.register_blueprint(voice.register())
-    app.register_blueprint(calendar)
-    app.register_blueprint(web)
+    app.config.update(
+        SESSION_COOKIE_NAME="hotline",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["HOTLINE_PUBLIC_URL"].startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=app.config["HOTLINE_SESSION_HOURS"]),
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own lifetime bounds the form's token
+    )
+    csrf = CSRFProtect(app)
+    app.register_blueprint(csrf.exempt(voice.register()))  # Twilio signs; no browser form
+    app.register_blueprint(csrf.exempt(calendar))
+    app.register_blueprint(web.register(app))
     app.after_request(headers.secure)
     cli.init_app(app)
     return app

@@ -20,6 +20,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite at instance/hotline.db"),
     "PORT": (5000, int, "port of the web server (`flask --app hotline serve`, `bin/serve`)"),
     "HOTLINE_WEB_THREADS": (16, int, "threads of the web server answering requests"),
+    "HOTLINE_DEVELOPMENT": (False, bool, "a demo or development run: allows demo accounts"),
     "SECRET_KEY": (None, str, "Flask secret; generated into instance/secrets.json if unset"),
     "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID; without it SMS are logged, not sent"),
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: signs every webhook (generated if unset)"),
@@ -42,6 +43,9 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "HOTLINE_SMTP_STARTTLS": (False, bool, "use STARTTLS"),
     "HOTLINE_MAIL_FROM": ("hotline@localhost", str, "sender address of e-mail"),
     "HOTLINE_RETENTION_DAYS": (90, int, "delete caller numbers and voicemails after N days"),
+    "HOTLINE_LINK_DAYS": (3, int, "days a ticket link in an SMS or e-mail opens its ticket"),
+    "HOTLINE_SESSION_IDLE_MINUTES": (120, int, "a login ends after this long without a request"),
+    "HOTLINE_SESSION_HOURS": (12, int, "a login ends this long after it began"),
 }
 
 

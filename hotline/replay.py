@@ -75,6 +75,7 @@ def _open(session: Session, sid: str, record: dict[str, Any], at: datetime) -> T
         confirmed_at=at, chain=roster.chain_for(session, found.customer, at).to_json(),
     )  # fmt: skip
     session.add(ticket)
+    session.flush()  # its id goes into the links of the messages about it
     tickets.log(session, ticket, at, Kind.ARRIVED, caller_as_sent=raw, via="fallback")
     return ticket
 

@@ -57,6 +57,8 @@ def serving(folder: Path, env: dict[str, str], app: str = "hotline") -> Iterator
         "PYTHONPATH": str(TESTS),
         "TWILIO_AUTH_TOKEN": TOKEN,
         "SECRET_KEY": "real-server",
+        "HOTLINE_DEVELOPMENT": "1",
+        "HOTLINE_INSTANCE": str(folder / f"instance-{port}"),  # never the checkout's instance/
         "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         **env,
     }

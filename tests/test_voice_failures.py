@@ -286,3 +286,26 @@ def test_a_voicemail_for_a_ticket_that_does_not_exist_is_kept(
     assert verbs(root) == ["Say", "Hangup"]
     [(_, record)] = list(fallback.spooled(app.instance_path, "test"))
     assert (record["kind"], record["url"]) == ("voicemail", "https://api.twilio.com/R5")
+
+
+def test_a_call_the_database_never_saw_becomes_a_ticket_and_its_voicemail_is_announced(
+    dead_app: Flask, app: Flask, provider: None
+) -> None:
+    """The database was down for the whole call: the fallback path spooled it; once the
+    database is back the worker makes a ticket of it, names the customer, tells the chain."""
+    twilio = TwilioClient(dead_app.test_client())
+    call = form()
+    xml(twilio.post("/voice/fallback", {**call, "ErrorCode": "11200"}))
+    xml(twilio.post("/voice/fallback-dial", {**call, "DialCallStatus": "no-answer"}))
+    data = {**call, "RecordingUrl": "https://api.twilio.com/R8", "RecordingDuration": "15"}
+    xml(twilio.post("/voice/fallback-voicemail", data))
+    app.instance_path = dead_app.instance_path  # the worker of the same instance
+    with app.app_context():
+        session = db.session()
+        assert replay.replay(session, app.config["CLOCK"]()) == 2
+        ticket = session.scalar(select(Ticket).where(Ticket.call_sid == call["CallSid"]))
+        assert ticket is not None and ticket.state == "callback_pending"
+        assert ticket.customer is not None and ticket.customer.number == "10042"
+        told = session.scalars(select(Message).where(Message.ticket_id == ticket.id)).all()
+        assert MOBILES["jonas"] in {m.to for m in told}
+        assert all(f"/tickets/{ticket.id}?k=" in m.body for m in told if m.channel == "sms")

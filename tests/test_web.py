@@ -6,8 +6,11 @@ import re
 
 import pytest
 from builders import MOBILES, small_provider
+from conftest import Clock
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from hotline import db
 from hotline.models import Message, Ticket
@@ -23,6 +26,15 @@ def voicemail_ticket(app: Flask) -> Ticket:
     assert result.exit_code == 0, result.output
     with app.app_context():
         return db.session().scalars(select(Ticket)).one()
+
+
+def take(client: FlaskClient, url: str) -> TestResponse:
+    """Press "Ich übernehme den Rückruf" on the page at `url` (a link with its token)."""
+    page = client.get(url).get_data(as_text=True)
+    [csrf] = re.findall(r'name="csrf_token" value="([^"]+)"', page)[-1:]
+    ticket_id = url.split("/tickets/")[1].split("?")[0]
+    return client.post(f"/tickets/{ticket_id}/take",
+                       data={"k": url.split("k=")[1], "csrf_token": csrf})  # fmt: skip
 
 
 def sms_link(app: Flask, number: str) -> str:
@@ -42,8 +54,7 @@ def test_the_sms_link_opens_the_ticket_and_the_engineer_takes_it(
     html = page.get_data(as_text=True)
     assert "Müller &amp; Söhne &lt;Maschinenbau&gt;" in html  # escaped, never raw
     assert "Ich übernehme" in html
-    token = url.split("k=")[1]
-    taken = client.post(f"/tickets/{voicemail_ticket.id}/take", data={"k": token})
+    taken = take(client, url)
     assert taken.status_code == 302
     with app.app_context():
         ticket = db.session().get(Ticket, voicemail_ticket.id)
@@ -52,19 +63,39 @@ def test_the_sms_link_opens_the_ticket_and_the_engineer_takes_it(
     assert "Ich übernehme" not in client.get(url).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["", "?k=", "?k=garbage", "?k=WzEsImFubmEiXQ.forged"])
-def test_without_a_valid_token_there_is_nothing(
+@pytest.mark.parametrize("query", ["?k=", "?k=garbage", "?k=WzEsImFubmEiXQ.forged"])
+def test_a_tampered_link_gets_a_page_that_says_what_to_do(
     app: Flask, voicemail_ticket: Ticket, query: str
 ) -> None:
     client = app.test_client()
-    assert client.get(f"/tickets/{voicemail_ticket.id}{query}").status_code == 404
-    assert client.post(f"/tickets/{voicemail_ticket.id}/take{query}").status_code == 404
+    page = client.get(f"/tickets/{voicemail_ticket.id}{query}")
+    assert page.status_code == 404 and "Link ungültig" in page.get_data(as_text=True)
+    assert "aus der SMS" in page.get_data(as_text=True)
+    assert client.post(f"/tickets/{voicemail_ticket.id}/take{query}").status_code in (400, 404)
+    with app.app_context():
+        assert db.session().get(Ticket, voicemail_ticket.id).acknowledged_at is None
+
+
+def test_without_a_link_the_ticket_asks_for_a_login(app: Flask, voicemail_ticket: Ticket) -> None:
+    page = app.test_client().get(f"/tickets/{voicemail_ticket.id}")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+
+
+def test_a_link_expires_after_the_configured_days(
+    app: Flask, voicemail_ticket: Ticket, clock: Clock
+) -> None:
+    url = sms_link(app, MOBILES["mia"])
+    clock.advance(days=app.config["HOTLINE_LINK_DAYS"], minutes=30)
+    page = app.test_client().get(url)
+    assert page.status_code == 410
+    assert "Link abgelaufen" in page.get_data(as_text=True)
 
 
 def test_a_link_opens_only_its_own_ticket(app: Flask, voicemail_ticket: Ticket) -> None:
     url = sms_link(app, MOBILES["mia"])
     token = url.split("k=")[1]
-    assert app.test_client().get(f"/tickets/{voicemail_ticket.id + 1}?k={token}").status_code == 404
+    other = app.test_client().get(f"/tickets/{voicemail_ticket.id + 1}?k={token}")
+    assert other.status_code == 404
 
 
 def test_voicemail_is_reannounced_until_someone_takes_it(
@@ -83,8 +114,7 @@ def test_voicemail_is_reannounced_until_someone_takes_it(
         assert tickets.reannounce(db.session(), clock()) == 4
         assert tickets.reannounce(db.session(), clock()) == 0  # the same round is not repeated
     assert count() == before + 4
-    token = sms_link(app, MOBILES["mia"]).split("k=")[1]
-    app.test_client().post(f"/tickets/{voicemail_ticket.id}/take", data={"k": token})
+    assert take(app.test_client(), sms_link(app, MOBILES["mia"])).status_code == 302
     with app.app_context():
         clock.advance(minutes=30)
         assert tickets.reannounce(db.session(), clock()) == 0
@@ -123,7 +153,7 @@ def test_the_voicemail_needs_the_link_and_reports_twilio_failures(
 ) -> None:
     app.config["TWILIO_MEDIA_SESSION"] = media = Media(status=404)
     client = app.test_client()
-    assert client.get(f"/tickets/{voicemail_ticket.id}/voicemail").status_code == 404
+    assert client.get(f"/tickets/{voicemail_ticket.id}/voicemail").status_code == 302  # login
     token = sms_link(app, MOBILES["mia"]).split("k=")[1]
     assert client.get(f"/tickets/{voicemail_ticket.id}/voicemail?k={token}").status_code == 502
     assert len(media.calls) == 1

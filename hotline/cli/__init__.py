@@ -18,6 +18,7 @@ MODULES = [
     "billing",
     "worker",
     "check",
+    "users",
 ]
 
 

@@ -6,10 +6,11 @@ from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
 
-from hotline import db, demo
+from hotline import accounts, clock, db, demo
 from hotline.directory import DirectoryError, dump, export_directory, export_file, import_file
-from hotline.models import Provider
+from hotline.models import Provider, User
 
 
 @click.command("import")
@@ -69,9 +70,16 @@ def seed_demo(if_empty: bool, week: datetime | None) -> None:
     session = db.session()
     if if_empty and Provider.one(session):
         click.echo("a provider exists: demo data not loaded")
-        return
-    for line in demo.seed(session, week.date() if week else None).lines():
-        click.echo(line)
+    else:
+        for line in demo.seed(session, week.date() if week else None).lines():
+            click.echo(line)
+    if if_empty and session.scalar(select(func.count(User.id))):
+        return  # an instance with accounts of its own gets no demo accounts
+    made = accounts.seed_demo(session, clock.now())
+    session.commit()
+    for user in made:
+        click.echo(f"demo account {user.email} ({user.role}), password: "
+                   f"{accounts.DEMO[user.email][3]}")  # fmt: skip
 
 
 commands: list[click.Command] = [import_command, export_command, seed_demo]

@@ -1,155 +1,98 @@
-"""Pages for people: the ticket page every SMS and e-mail links to.
+"""The pages of the people who run the hotline: dispatchers, project leads, engineers, admins.
 
-There are no passwords on a phone at 3 a.m.: each link carries a token signed with the app's
-secret that names the ticket and the reader, so a link opens that one ticket for that one person
-and nothing else; a forged or altered token is a 404.
+Every page is a door into a service of `hotline/` (no rule of its own): verify who asks
+(`access`), load, ask the service, render. German first; English per account (`words`).
 """
 
 from __future__ import annotations
 
-import logging
+import importlib
+from typing import Any
 
-import requests
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from sqlalchemy import select
-from werkzeug.wrappers import Response as Redirect
+from flask import Blueprint, Flask, g, render_template
+from flask_wtf.csrf import CSRFError
 
-from hotline import db, links, tickets
-from hotline.clock import now
-from hotline.models import Engineer, Ticket
+from escalation.access import Permission
+from hotline.web import access
+from hotline.web.words import WORDS, translate
 
-# The page's style is a file of our own: the Content-Security-Policy (hotline/headers.py) runs
-# no inline style or script.
-web = Blueprint(
-    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/web"
-)
-# States and outcomes as the engineers read them (the page is German, like their whisper).
-WORDS = {
-    "identifying": "Anrufer wird erkannt",
-    "confirming": "Notfall wird bestätigt",
-    "ringing": "Techniker werden angerufen",
-    "voicemail": "Nachricht wird aufgenommen",
-    "connected": "verbunden",
-    "callback_pending": "Rückruf offen",
-    "not_emergency": "kein Notfall",
-    "referred": "ans Büro verwiesen",
-    "abandoned": "aufgelegt",
-    "accepted": "angenommen",
-    "declined": "abgelehnt",
-    "no-answer": "nicht erreicht",
-    "busy": "besetzt",
-    "failed": "nicht erreichbar",
-    "not-accepted": "ohne Tastendruck (Mailbox?)",
-    "canceled": "abgebrochen",
-    # timeline events (tickets.log)
-    "arrived": "Anruf eingegangen",
-    "identified": "Kunde erkannt",
-    "not identified": "Kunde nicht erkannt",
-    "customer number entered": "Kundennummer eingegeben",
-    "pin entered": "PIN eingegeben",
-    "continues unidentified": "weiter ohne Zuordnung",
-    "referred to the office": "ans Büro verwiesen",
-    "confirmation answered": "Notfallfrage beantwortet",
-    "emergency confirmed": "Notfall bestätigt",
-    "not an emergency": "kein Notfall",
-    "skipped": "übersprungen",
-    "answered": "abgehoben",
-    "attempt ended": "Versuch beendet",
-    "bridged call ended": "Gespräch beendet",
-    "voicemail left": "Nachricht hinterlassen",
-    "message left": "Nachricht hinterlassen",
-    "call ended": "Anruf beendet",
-    "acknowledged": "Rückruf übernommen",
-    "resolved": "gelöst",
-    "surcharge waived": "Aufschlag erlassen",
-    "appointment at risk": "Termin gefährdet",
-    "appointment released": "Termin wieder frei",
-    "personal data deleted": "personenbezogene Daten gelöscht",
-}
-log = logging.getLogger(__name__)
-TWILIO_MEDIA = "https://api.twilio.com/"
+web = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+                static_url_path="/static/web")  # fmt: skip
+PAGES = ["auth", "home", "ticket"]  # modules holding the routes, registered in this order
+# The navigation: (endpoint, German label, permission); a page shows when its route exists.
+NAV = [
+    ("web.board", "Lagebild", Permission.BOARD),
+    ("web.tickets", "Tickets", None),
+    ("web.appointments", "Termine", Permission.APPOINTMENTS),
+    ("web.rota", "Bereitschaft", Permission.ROTA),
+    ("web.directory", "Verzeichnis", Permission.DIRECTORY),
+    ("web.billing", "Abrechnung", Permission.BILLING),
+    ("web.accounts", "Konten", Permission.ACCOUNTS),
+]
 
 
-def _reader(ticket_id: int) -> str:
-    """The reader a valid token names; 404 for anything else (no hint what exists)."""
-    return links.reader(ticket_id, request.values.get("k", "")) or abort(404)
+def register(app: Flask) -> Blueprint:
+    for page in PAGES:
+        importlib.import_module(f"hotline.web.{page}")
+    return web
 
 
-@web.get("/tickets/<int:ticket_id>")
-def ticket(ticket_id: int) -> str:
-    who = _reader(ticket_id)
-    found = db.session().get(Ticket, ticket_id) or abort(404)
-    return render_template(
-        "ticket.html",
-        t=tickets.as_dict(found),
-        who=who,
-        words=WORDS,
-        k=request.args["k"],
-        can_take=_can_take(found, who),
-    )
+@web.before_app_request
+def _who() -> None:
+    access.load_user()
 
 
-@web.post("/tickets/<int:ticket_id>/take")
-def take(ticket_id: int) -> Redirect:
-    """An engineer takes the voicemail: the re-announcements stop."""
-    who = _reader(ticket_id)
-    session = db.session()
-    found = session.get(Ticket, ticket_id) or abort(404)
-    engineer = session.scalar(select(Engineer).where(Engineer.key == who))
-    if engineer is None:
-        abort(403)
-    tickets.acknowledge(session, found, engineer, now())
-    session.commit()
-    return redirect(url_for("web.ticket", ticket_id=ticket_id, k=request.values["k"]))
+@web.app_context_processor
+def _globals() -> dict[str, Any]:
+    from flask import current_app
 
-
-@web.get("/tickets/<int:ticket_id>/voicemail")
-def voicemail(ticket_id: int) -> Response:
-    """The voicemail, fetched from Twilio with the account's credentials: Twilio's media URLs
-    may demand them, and an engineer at 3 a.m. has none. Never cached (personal data)."""
-    _reader(ticket_id)
-    found = db.session().get(Ticket, ticket_id) or abort(404)
-    url = found.voicemail_url or ""
-    if not url.startswith(TWILIO_MEDIA):
-        abort(404)
-    config = current_app.config
-    media = config.get("TWILIO_MEDIA_SESSION")
-    if media is None:
-        if config.get("TESTING"):
-            raise RuntimeError("tests must set TWILIO_MEDIA_SESSION: refusing to reach Twilio")
-        media = requests
-    auth = (config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
-    try:
-        answer = media.get(f"{url}.mp3", auth=auth if auth[0] else None, timeout=10)
-    except requests.RequestException:
-        log.exception("voicemail of ticket %s could not be fetched from Twilio", ticket_id)
-        abort(502)
-    if answer.status_code != 200:
-        log.error(
-            "Twilio answered %s for the voicemail of ticket %s", answer.status_code, ticket_id
-        )
-        abort(502)
-    return Response(
-        answer.content, mimetype="audio/mpeg", headers={"Cache-Control": "private, no-store"}
-    )
+    who = access.current()
+    language = who.language if who else "de"
+    nav = [
+        (endpoint, label)
+        for endpoint, label, permission in NAV
+        if endpoint in current_app.view_functions
+        and who is not None
+        and who.kind == "user"
+        and (permission is None or who.may(permission))
+    ]
+    return {
+        "who": who,
+        "_": lambda text: translate(text, language),
+        "language": language,
+        "words": WORDS,
+        "nav": nav,
+        "Permission": Permission,
+    }
 
 
 @web.app_template_filter("when")
 def when(shown: str | None) -> str:
-    """'2026-11-27T02:44:08+01:00' (Berlin, from tickets.shown) as '27.11.2026 02:44'."""
+    """'2026-11-27T02:44:08+01:00' (local, from tickets.shown) as '27.11.2026 02:44'."""
     if not shown:
         return ""
     return f"{shown[8:10]}.{shown[5:7]}.{shown[:4]} {shown[11:16]}"
 
 
-def _can_take(found: Ticket, who: str) -> bool:
-    return found.state == "callback_pending" and found.acknowledged_at is None and who != "dispatch"
+def problem(status: int, title: str, text: str) -> tuple[str, int]:
+    return render_template("problem.html", title=title, text=text), status
+
+
+@web.app_errorhandler(403)
+def _forbidden(_: Exception) -> tuple[str, int]:
+    return problem(403, "Kein Zugriff", "Diese Seite ist für Ihre Rolle nicht freigegeben.")
+
+
+@web.app_errorhandler(404)
+def _not_found(_: Exception) -> tuple[str, int]:
+    return problem(404, "Nicht gefunden", "Diese Seite gibt es nicht (mehr).")
+
+
+@web.app_errorhandler(CSRFError)
+def _csrf(_: Exception) -> tuple[str, int]:
+    return problem(400, "Formular abgelaufen",
+                   "Das Formular war zu alt. Bitte laden Sie die Seite neu und senden Sie es "
+                   "noch einmal.")  # fmt: skip
+
+
+__all__ = ["g", "web"]

@@ -1,0 +1,86 @@
+"""The pages' words: German first (the provider's staff are German), English per account.
+
+Texts in templates are written in German and passed through `_()`; `ENGLISH` gives the English
+for those that have one (a missing entry shows the German, never an error). `WORDS` names the
+states, outcomes and timeline events of a ticket as people read them.
+"""
+
+from __future__ import annotations
+
+WORDS: dict[str, str] = {
+    "identifying": "Anrufer wird erkannt",
+    "confirming": "Notfall wird bestätigt",
+    "ringing": "Techniker werden angerufen",
+    "voicemail": "Nachricht wird aufgenommen",
+    "connected": "verbunden",
+    "callback_pending": "Rückruf offen",
+    "not_emergency": "kein Notfall",
+    "referred": "ans Büro verwiesen",
+    "abandoned": "aufgelegt",
+    "lost": "ohne Rückmeldung beendet",
+    "accepted": "angenommen",
+    "declined": "abgelehnt",
+    "no-answer": "nicht erreicht",
+    "busy": "besetzt",
+    "failed": "nicht erreichbar",
+    "not-accepted": "ohne Tastendruck (Mailbox?)",
+    "cancelled": "abgebrochen",
+    "canceled": "abgebrochen",
+    # timeline events (escalation.callflow.Kind and the services' own)
+    "arrived": "Anruf eingegangen",
+    "identified": "Kunde erkannt",
+    "not identified": "Kunde nicht erkannt",
+    "customer number entered": "Kundennummer eingegeben",
+    "pin entered": "PIN eingegeben",
+    "continues unidentified": "weiter ohne Zuordnung",
+    "referred to the office": "ans Büro verwiesen",
+    "confirmation answered": "Notfallfrage beantwortet",
+    "emergency confirmed": "Notfall bestätigt",
+    "not an emergency": "kein Notfall",
+    "skipped": "übersprungen",
+    "answered": "abgehoben",
+    "attempt ended": "Versuch beendet",
+    "bridged call ended": "Gespräch beendet",
+    "voicemail left": "Nachricht hinterlassen",
+    "message left": "Nachricht hinterlassen",
+    "call ended": "Anruf beendet",
+    "fell to the fallback": "über die Ausfall-Leitung",
+    "closed without word from Twilio": "ohne Rückmeldung von Twilio geschlossen",
+    "acknowledged": "Rückruf übernommen",
+    "resolved": "gelöst",
+    "surcharge waived": "Aufschlag erlassen",
+    "appointment at risk": "Termin gefährdet",
+    "appointment released": "Termin wieder frei",
+    "personal data deleted": "personenbezogene Daten gelöscht",
+}
+
+ENGLISH: dict[str, str] = {
+    "Anmelden": "Log in",
+    "Abmelden": "Log out",
+    "E-Mail": "E-mail",
+    "Passwort": "Password",
+    "Passwort festlegen": "Set password",
+    "Anmeldung fehlgeschlagen.": "Login failed.",
+    "Bitte melden Sie sich an.": "Please log in.",
+    "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich neu an.": (
+        "Your session has expired. Please log in again."
+    ),
+    "Lagebild": "Board",
+    "Tickets": "Tickets",
+    "Termine": "Appointments",
+    "Bereitschaft": "On call",
+    "Verzeichnis": "Directory",
+    "Abrechnung": "Billing",
+    "Konten": "Accounts",
+    "Sprache": "Language",
+    "Kein Zugriff": "No access",
+    "Diese Seite ist für Ihre Rolle nicht freigegeben.": "Your role may not open this page.",
+    "Zur Startseite": "To the start page",
+    "Notdienst": "Emergency line",
+    "Link abgelaufen": "Link expired",
+    "Link ungültig": "Link not valid",
+}
+
+
+def translate(text: str, language: str) -> str:
+    return ENGLISH.get(text, text) if language == "en" else text
