@@ -9,7 +9,7 @@ The call itself (states, claims, accepting) is applied in hotline/calls.py; rete
 hotline/retention.py. Callers use the names below: `from hotline import tickets; tickets.log(...)`.
 """
 
-from hotline.tickets.messages import caller, forward_message, link, tell_accepted, tell_missed, who
+from hotline.tickets.messages import forward_message, link, tell_accepted, tell_missed
 from hotline.tickets.store import find, get, log
 from hotline.tickets.view import as_dict, shown
 from hotline.tickets.voicemail import acknowledge, announce_voicemail, chain_people, reannounce
@@ -18,7 +18,6 @@ __all__ = [
     "acknowledge",
     "announce_voicemail",
     "as_dict",
-    "caller",
     "chain_people",
     "find",
     "forward_message",
@@ -29,5 +28,4 @@ __all__ = [
     "shown",
     "tell_accepted",
     "tell_missed",
-    "who",
 ]

@@ -1,5 +1,6 @@
 """The messages about a call, through the outbox: to the engineer who accepted it, about a caller
-who hung up, and a message that is no emergency to the support mailbox."""
+who hung up, and a message that is no emergency to the support mailbox. The words are in
+hotline/templates/ (sms/accepted, sms/missed, email/missed, email/message)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,10 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from hotline import links, notify
+from hotline import links, notify, texts
 from hotline.models import Attempt, Provider, Ticket
 
 logger = logging.getLogger(__name__)
-
-
-def who(ticket: Ticket) -> str:
-    return ticket.customer.name if ticket.customer else "unbekannter Anrufer"
-
-
-def caller(ticket: Ticket) -> str:
-    return ticket.from_number or "Rufnummer unterdrückt"
 
 
 def link(ticket: Ticket, who: str | None = None) -> str:
@@ -28,10 +21,8 @@ def link(ticket: Ticket, who: str | None = None) -> str:
 
 def tell_accepted(session: Session, ticket: Ticket, attempt: Attempt) -> None:
     """The accepting engineer gets the ticket summary by SMS (sent by the worker)."""
-    body = (
-        f"Notfall #{ticket.id} angenommen: {who(ticket)}, Anrufer {caller(ticket)}. "
-        f"{link(ticket, attempt.engineer.key if attempt.engineer else None)}"
-    )
+    reader = attempt.engineer.key if attempt.engineer else None
+    body = texts.sms("accepted", ticket=ticket, link=link(ticket, reader))
     notify.enqueue_sms(session, attempt.number, body, f"accepted:{ticket.id}", ticket.id)
 
 
@@ -44,16 +35,14 @@ def tell_missed(session: Session, ticket: Ticket) -> None:
     if not chain.entries:
         chain = roster.chain_for(session, ticket.customer, ticket.arrived_at)
     first = next((e for e in chain.entries if e.engineer), None)
-    body = (
-        f"Verpasster Notruf #{ticket.id}: {who(ticket)} ({caller(ticket)}) hat "
-        f"aufgelegt, bevor jemand angenommen hat. Bitte zurückrufen."
-    )
     if first is not None:
+        body = texts.sms("missed", ticket=ticket)
         notify.enqueue_sms(session, first.number, body, f"missed:{ticket.id}", ticket.id)
         return
     provider = Provider.one(session)
     if provider and provider.support_email:
-        notify.enqueue_email(session, provider.support_email, body, body,
+        mail = texts.email("missed", ticket=ticket)
+        notify.enqueue_email(session, provider.support_email, mail.subject, mail.text,
                              key=f"missed:{ticket.id}", ticket_id=ticket.id)  # fmt: skip
 
 
@@ -63,11 +52,6 @@ def forward_message(session: Session, ticket: Ticket) -> None:
     if not (provider and provider.support_email):
         logger.error("message on ticket %s: no support mailbox to forward it to", ticket.id)
         return
-    notify.enqueue_email(
-        session, provider.support_email,
-        f"Telefonnachricht von {who(ticket)} (kein Notfall)",
-        f"Anrufer: {caller(ticket)}\nKunde: {who(ticket)}\n"
-        f"Nachricht ({ticket.voicemail_seconds or '?'} s): {ticket.voicemail_url}\n"
-        f"Ticket: {link(ticket)}\n",
-        key=f"message:{ticket.id}", ticket_id=ticket.id,
-    )  # fmt: skip
+    mail = texts.email("message", ticket=ticket, link=link(ticket))
+    notify.enqueue_email(session, provider.support_email, mail.subject, mail.text,
+                         key=f"message:{ticket.id}", ticket_id=ticket.id)  # fmt: skip

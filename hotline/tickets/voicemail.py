@@ -1,5 +1,6 @@
 """A voicemail waiting for a call-back: announced to the whole chain, announced again every
-HOTLINE_REANNOUNCE_MINUTES until an engineer acknowledges it."""
+HOTLINE_REANNOUNCE_MINUTES until an engineer acknowledges it. The words are in
+hotline/templates/ (sms/voicemail, email/voicemail)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation import callflow
-from hotline import notify
+from hotline import notify, texts
 from hotline.clock import local
 from hotline.models import Engineer, Provider, Ticket
-from hotline.tickets.messages import caller, link, who
+from hotline.tickets.messages import link
 from hotline.tickets.store import log
 
 logger = logging.getLogger(__name__)
@@ -37,13 +38,13 @@ def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int
     A chain with nobody to text (an empty rota) must not swallow the voicemail: then the
     provider's support mailbox gets it, and the log says so loudly.
     """
-    when = local(ticket.arrived_at).strftime("%d.%m. %H:%M")
-    again = "ERINNERUNG: " if round_ else ""
-    what = f"Notfall-Voicemail #{ticket.id} von {who(ticket)} ({caller(ticket)}), {when}."
+    arrived = local(ticket.arrived_at)
     people = chain_people(session, ticket)
     sent = 0
     for number, key in people.items():
-        body = f"{again}{what} Niemand hat angenommen. Bitte zurückrufen: {link(ticket, key)}"
+        body = texts.sms(
+            "voicemail", ticket=ticket, arrived=arrived, reminder=round_ > 0, link=link(ticket, key)
+        )
         sent += notify.enqueue_sms(
             session, number, body, f"voicemail:{ticket.id}:{round_}:{number}", ticket.id
         )
@@ -51,10 +52,11 @@ def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int
         logger.error("voicemail on ticket %s: nobody in the chain to tell", ticket.id)
         mailbox = Provider.one(session)
         if mailbox and mailbox.support_email:
+            mail = texts.email(
+                "voicemail", ticket=ticket, arrived=arrived, reminder=round_ > 0, link=link(ticket)
+            )
             sent += notify.enqueue_email(
-                session, mailbox.support_email, f"{again}{what}",
-                f"{what}\nNiemand war in der Bereitschaft erreichbar. Bitte zurückrufen.\n"
-                f"{link(ticket)}\n",
+                session, mailbox.support_email, mail.subject, mail.text,
                 key=f"voicemail:{ticket.id}:{round_}:mailbox", ticket_id=ticket.id,
             )  # fmt: skip
     return sent
