@@ -137,3 +137,13 @@ def test_every_timeline_event_has_a_german_word(app: Flask, voicemail_ticket: Ti
     assert kinds <= set(WORDS), kinds - set(WORDS)
     html = app.test_client().get(sms_link(app, MOBILES["mia"])).get_data(as_text=True)
     assert "Notfall bestätigt" in html and "Nachricht hinterlassen" in html
+
+
+def test_the_page_has_a_german_word_for_every_state_outcome_and_event() -> None:
+    """The page shows what it has no word for as stored, in English: a word missing (or spelt
+    as Twilio spells it, "canceled") leaves a line the engineer cannot read."""
+    from escalation.callflow import Kind, Outcome, State
+    from hotline.web import WORDS
+
+    missing = [v.value for enum in (State, Outcome, Kind) for v in enum if v.value not in WORDS]
+    assert missing == []
