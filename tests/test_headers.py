@@ -94,7 +94,7 @@ def test_the_ticket_page_has_its_headers_and_nothing_inline(
         assert static.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_take_redirect_and_a_refused_link_have_them_too(
+def test_the_acknowledge_redirect_and_a_refused_link_have_them_too(
     app: Flask,
     voicemail_ticket: Ticket,  # noqa: F811 - the fixture
 ) -> None:
@@ -103,9 +103,9 @@ def test_the_take_redirect_and_a_refused_link_have_them_too(
     assert refused.status_code == 404
     assert_page_headers(refused)
     token = sms_link(app, MOBILES["mia"]).split("k=")[1]
-    taken = client.post(f"/tickets/{voicemail_ticket.id}/take", data={"k": token})
-    assert taken.status_code == 302
-    assert_page_headers(taken)
+    acknowledged = client.post(f"/tickets/{voicemail_ticket.id}/acknowledge", data={"k": token})
+    assert acknowledged.status_code == 302
+    assert_page_headers(acknowledged)
 
 
 def test_calendar_feeds_are_not_kept_nor_framed_and_stay_readable(app: Flask, session: Any) -> None:
@@ -139,7 +139,7 @@ def test_voice_webhooks_still_answer_twiml(app: Flask, twilio: TwilioClient) -> 
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/voice/incoming", "/tickets/1/take"])
+@pytest.mark.parametrize("path", ["/voice/incoming", "/tickets/1/acknowledge"])
 def test_a_body_over_the_limit_is_refused_with_413(
     app: Flask, twilio: TwilioClient, path: str
 ) -> None:

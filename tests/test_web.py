@@ -32,7 +32,7 @@ def sms_link(app: Flask, number: str) -> str:
     return url
 
 
-def test_the_sms_link_opens_the_ticket_and_the_engineer_takes_it(
+def test_the_sms_link_opens_the_ticket_and_the_engineer_acknowledges_it(
     app: Flask, voicemail_ticket: Ticket
 ) -> None:
     client = app.test_client()
@@ -43,8 +43,8 @@ def test_the_sms_link_opens_the_ticket_and_the_engineer_takes_it(
     assert "Müller &amp; Söhne &lt;Maschinenbau&gt;" in html  # escaped, never raw
     assert "Ich übernehme" in html
     token = url.split("k=")[1]
-    taken = client.post(f"/tickets/{voicemail_ticket.id}/take", data={"k": token})
-    assert taken.status_code == 302
+    acknowledged = client.post(f"/tickets/{voicemail_ticket.id}/acknowledge", data={"k": token})
+    assert acknowledged.status_code == 302
     with app.app_context():
         ticket = db.session().get(Ticket, voicemail_ticket.id)
         assert ticket.acknowledged_at is not None
@@ -58,7 +58,7 @@ def test_without_a_valid_token_there_is_nothing(
 ) -> None:
     client = app.test_client()
     assert client.get(f"/tickets/{voicemail_ticket.id}{query}").status_code == 404
-    assert client.post(f"/tickets/{voicemail_ticket.id}/take{query}").status_code == 404
+    assert client.post(f"/tickets/{voicemail_ticket.id}/acknowledge{query}").status_code == 404
 
 
 def test_a_link_opens_only_its_own_ticket(app: Flask, voicemail_ticket: Ticket) -> None:
@@ -67,7 +67,7 @@ def test_a_link_opens_only_its_own_ticket(app: Flask, voicemail_ticket: Ticket) 
     assert app.test_client().get(f"/tickets/{voicemail_ticket.id + 1}?k={token}").status_code == 404
 
 
-def test_voicemail_is_reannounced_until_someone_takes_it(
+def test_voicemail_is_reannounced_until_someone_acknowledges_it(
     app: Flask, voicemail_ticket: Ticket, clock
 ) -> None:  # noqa: ANN001
     from hotline import tickets
@@ -84,7 +84,7 @@ def test_voicemail_is_reannounced_until_someone_takes_it(
         assert tickets.reannounce(db.session(), clock()) == 0  # the same round is not repeated
     assert count() == before + 4
     token = sms_link(app, MOBILES["mia"]).split("k=")[1]
-    app.test_client().post(f"/tickets/{voicemail_ticket.id}/take", data={"k": token})
+    app.test_client().post(f"/tickets/{voicemail_ticket.id}/acknowledge", data={"k": token})
     with app.app_context():
         clock.advance(minutes=30)
         assert tickets.reannounce(db.session(), clock()) == 0

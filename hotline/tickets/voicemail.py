@@ -63,7 +63,7 @@ def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int
 
 
 def reannounce(session: Session, now: datetime) -> int:
-    """Re-announce voicemails nobody has taken yet, every HOTLINE_REANNOUNCE_MINUTES."""
+    """Re-announce voicemails nobody has acknowledged yet, every HOTLINE_REANNOUNCE_MINUTES."""
     from flask import current_app
 
     every = timedelta(minutes=current_app.config["HOTLINE_REANNOUNCE_MINUTES"])
@@ -83,7 +83,8 @@ def reannounce(session: Session, now: datetime) -> int:
 
 
 def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datetime) -> None:
-    """Someone takes the voicemail: re-announcing stops."""
+    """An engineer acknowledges the voicemail: they call back (the page says "Rückruf
+    übernommen"), and re-announcing stops."""
     if ticket.acknowledged_at is None:
         ticket.acknowledged_at = now
         ticket.acknowledged_by_id = engineer.id

@@ -97,13 +97,14 @@ def ticket(ticket_id: int) -> str:
         who=who,
         words=WORDS,
         k=request.args["k"],
-        can_take=_can_take(found, who),
+        can_acknowledge=_can_acknowledge(found, who),
     )
 
 
-@web.post("/tickets/<int:ticket_id>/take")
-def take(ticket_id: int) -> Redirect:
-    """An engineer takes the voicemail: the re-announcements stop."""
+@web.post("/tickets/<int:ticket_id>/acknowledge")
+def acknowledge(ticket_id: int) -> Redirect:
+    """An engineer acknowledges the voicemail ("Ich übernehme den Rückruf"): the
+    re-announcements stop."""
     who = _reader(ticket_id)
     session = db.session()
     found = session.get(Ticket, ticket_id) or abort(404)
@@ -154,5 +155,5 @@ def when(shown: str | None) -> str:
     return f"{shown[8:10]}.{shown[5:7]}.{shown[:4]} {shown[11:16]}"
 
 
-def _can_take(found: Ticket, who: str) -> bool:
+def _can_acknowledge(found: Ticket, who: str) -> bool:
     return found.state == "callback_pending" and found.acknowledged_at is None and who != "dispatch"
