@@ -55,7 +55,8 @@ def resolve(
     if notes:
         ticket.notes = f"{ticket.notes}\n{notes}" if ticket.notes else notes
     tickets.log(session, ticket, at, "resolved", work_minutes=work_minutes)
-    session.flush()
+    session.flush()  # on PostgreSQL, waits for a displacement check holding the ticket
+    session.refresh(ticket, ["displacement_checked_at"])  # which may have ended since loading
     appointments.recheck(session, ticket, at)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
-from test_appointments import BERLIN, NOW, build
+from test_appointments import BERLIN, NOW, at, build
 from test_voice_concurrency import together
 
 from hotline import appointments, billing, db
@@ -198,3 +198,31 @@ def test_closing_two_months_at_once_bills_each_emergency_once_and_closes_both(
             months = db.session().scalars(select(BillingRun.month)).all()
             assert {month, following} <= set(months)
         month = billing.next_month(following)
+
+
+def test_a_resolution_racing_the_first_check_still_frees_what_the_real_duration_frees(
+    app: Flask, clock: Any
+) -> None:
+    """The resolver loaded the ticket before the worker's first check committed: the
+    resolution must see that check, or the appointments its real duration frees stay at risk.
+    (On PostgreSQL this happens inside one transaction; SQLite's write lock serialises that
+    case, so the resolver here commits between loading and resolving.)"""
+    clock.at = NOW
+    with app.app_context():
+        world = build(db.session())
+        world.appointment(db.session(), "a1", world.mueller, "2026-12-01 10:00",
+                          "2026-12-01 11:00")  # fmt: skip
+        db.session().commit()
+        ticket_id = world.ticket.id
+    with app.app_context():
+        resolver = db.session()
+        ticket = resolver.get_one(Ticket, ticket_id)
+        assert ticket.displacement_checked_at is None
+        resolver.commit()
+        with db.new_session() as worker:
+            assert appointments.check_displacements(worker, NOW) == 1
+        billing.resolve(resolver, ticket, at("2026-12-01 09:10"), work_minutes=5)
+        resolver.commit()
+    with app.app_context():
+        (status,) = db.session().scalars(select(Appointment.status)).all()
+        assert status == "planned"  # over at 09:10, 30 min travel: 10:00 is kept after all
