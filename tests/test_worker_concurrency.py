@@ -1,7 +1,8 @@
 """Two workers running the same job at once, on SQLite and PostgreSQL: each in its own thread,
 app context and session, released together. The scheduler's lease normally keeps a job to one
 worker; these jobs must be right without it (a lease that ran out, a second worker started by
-hand, `flask check-displacements` or `billing-run` beside the worker)."""
+hand, `flask check-displacements` or `billing-run` beside the worker). And a resolution that
+races the worker's displacement check."""
 
 from __future__ import annotations
 
