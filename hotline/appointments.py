@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import render_template
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -24,7 +23,7 @@ from escalation import displacement as rule
 from escalation import regions
 from escalation.displacement import AT_RISK, CANCELLED, PLANNED, Window
 from escalation.slots import Interval, WorkingHours, free_slots, overlaps
-from hotline import tickets
+from hotline import texts, tickets
 from hotline.models import (
     Absence,
     Appointment,
@@ -428,14 +427,12 @@ def _tell_dispatcher(
     settings = planning(session)
     if not settings.dispatcher:
         return
-    text = render_template(
-        "email/displaced.txt", ticket=ticket, added=added, released=released, zone=settings.zone
+    mail = texts.email(
+        "displaced", ticket=ticket, added=added, released=released, zone=settings.zone
     )
-    who = ticket.customer.name if ticket.customer else "unbekannt"
-    subject = f"Notfall #{ticket.id} ({who}): {len(added)} Termin(e) gefährdet"
-    if not added:
-        subject = f"Notfall #{ticket.id} ({who}) gelöst: {len(released)} Termin(e) wieder frei"
-    notify.enqueue_email(session, settings.dispatcher, subject, text, key, ticket_id=ticket.id)
+    notify.enqueue_email(
+        session, settings.dispatcher, mail.subject, mail.text, key, ticket_id=ticket.id
+    )
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -614,10 +611,8 @@ def tell_customer(session: Session, appointment: Appointment, outcome: str, now:
     moved_to = appointment.starts_at.isoformat()
     key = f"appointment:{appointment.id}:{outcome}:{now.isoformat()}:{moved_to}"
     if customer.email:
-        subject, _, text = render_template(f"email/appointment.{lang}.txt", **context).partition(
-            "\n\n"
-        )
-        notify.enqueue_email(session, customer.email, subject.strip(), text, f"{key}:email")
+        mail = texts.email(f"appointment.{lang}", **context)
+        notify.enqueue_email(session, customer.email, mail.subject, mail.text, f"{key}:email")
     if customer.sms_number:
-        body = render_template(f"sms/appointment.{lang}.txt", **context).strip()
+        body = texts.sms(f"appointment.{lang}", **context)
         notify.enqueue_sms(session, customer.sms_number, body, f"{key}:sms")

@@ -55,7 +55,8 @@ def resolve(
     if notes:
         ticket.notes = f"{ticket.notes}\n{notes}" if ticket.notes else notes
     tickets.log(session, ticket, at, "resolved", work_minutes=work_minutes)
-    session.flush()
+    session.flush()  # on PostgreSQL, waits for a displacement check holding the ticket
+    session.refresh(ticket, ["displacement_checked_at"])  # which may have ended since loading
     appointments.recheck(session, ticket, at)
 
 
@@ -216,7 +217,7 @@ def run_month_end(session: Session, now: datetime) -> BillingRun:
     return close(session, last_month, now)
 
 
-def close(session: Session, month: date, now: datetime) -> BillingRun:
+def close(session: Session, month: date, now: datetime, *, again: bool = True) -> BillingRun:
     """Bill `month` and close it; a month already closed is returned unchanged. Commits."""
     month = month.replace(day=1)
     found = session.scalar(select(BillingRun).where(BillingRun.month == month))
@@ -233,9 +234,13 @@ def close(session: Session, month: date, now: datetime) -> BillingRun:
     session.add(run)
     try:
         session.commit()
-    except IntegrityError:  # another process closed it first
+    except IntegrityError:
+        # Another process committed first: this month's run (returned as it is), or another
+        # month's that billed some of these tickets (this month closes again without them).
         session.rollback()
-        return session.scalars(select(BillingRun).where(BillingRun.month == month)).one()
+        if not again:
+            raise
+        return close(session, month, now, again=False)
     return run
 
 

@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask import render_template
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from escalation.billing import cents, hours, notice, quota_share
 from escalation.displacement import DISPLACING
-from hotline import appointments, billing
+from hotline import appointments, billing, texts
 from hotline.models import Appointment, Customer, Displacement, Ticket
 
 
@@ -79,10 +78,8 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         "emergencies": [(t, lines.get(t.id)) for t in emergencies],
         "moved": moved,
     }
-    text = render_template("email/status.txt", **context)
-    subject, _, body = text.partition("\n\n")
-    html = render_template("email/status.html", **context)
-    return Status(subject.strip(), body, html, context["notice"])
+    mail = texts.email("status", **context)
+    return Status(mail.subject, mail.text, mail.html or "", context["notice"])
 
 
 JOURFIXE = "jourfixe"  # an appointment whose title names it is a JourFixe (case ignored)

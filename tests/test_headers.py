@@ -14,7 +14,7 @@ from builders import MOBILES, call_sid, small_provider, xml
 from conftest import TwilioClient
 from flask import Flask
 from sqlalchemy import select
-from test_web import sms_link, take, voicemail_ticket  # noqa: F401 - the fixture
+from test_web import acknowledge, sms_link, voicemail_ticket  # noqa: F401 - the fixture
 
 from hotline import db
 from hotline.models import Engineer, Team, Ticket
@@ -94,7 +94,7 @@ def test_the_ticket_page_has_its_headers_and_nothing_inline(
         assert static.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_take_redirect_and_a_refused_link_have_them_too(
+def test_the_acknowledge_redirect_and_a_refused_link_have_them_too(
     app: Flask,
     voicemail_ticket: Ticket,  # noqa: F811 - the fixture
 ) -> None:
@@ -102,7 +102,7 @@ def test_the_take_redirect_and_a_refused_link_have_them_too(
     refused = client.get(f"/tickets/{voicemail_ticket.id}?k=garbage")
     assert refused.status_code == 404
     assert_page_headers(refused)
-    taken = take(client, sms_link(app, MOBILES["mia"]))
+    taken = acknowledge(client, sms_link(app, MOBILES["mia"]))
     assert taken.status_code == 302
     assert_page_headers(taken)
 
@@ -138,7 +138,7 @@ def test_voice_webhooks_still_answer_twiml(app: Flask, twilio: TwilioClient) -> 
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/voice/incoming", "/tickets/1/take"])
+@pytest.mark.parametrize("path", ["/voice/incoming", "/tickets/1/acknowledge"])
 def test_a_body_over_the_limit_is_refused_with_413(
     app: Flask, twilio: TwilioClient, path: str
 ) -> None:

@@ -28,12 +28,12 @@ def voicemail_ticket(app: Flask) -> Ticket:
         return db.session().scalars(select(Ticket)).one()
 
 
-def take(client: FlaskClient, url: str) -> TestResponse:
+def acknowledge(client: FlaskClient, url: str) -> TestResponse:
     """Press "Ich übernehme den Rückruf" on the page at `url` (a link with its token)."""
     page = client.get(url).get_data(as_text=True)
     [csrf] = re.findall(r'name="csrf_token" value="([^"]+)"', page)[-1:]
     ticket_id = url.split("/tickets/")[1].split("?")[0]
-    return client.post(f"/tickets/{ticket_id}/take",
+    return client.post(f"/tickets/{ticket_id}/acknowledge",
                        data={"k": url.split("k=")[1], "csrf_token": csrf})  # fmt: skip
 
 
@@ -44,7 +44,7 @@ def sms_link(app: Flask, number: str) -> str:
     return url
 
 
-def test_the_sms_link_opens_the_ticket_and_the_engineer_takes_it(
+def test_the_sms_link_opens_the_ticket_and_the_engineer_acknowledges_it(
     app: Flask, voicemail_ticket: Ticket
 ) -> None:
     client = app.test_client()
@@ -54,7 +54,7 @@ def test_the_sms_link_opens_the_ticket_and_the_engineer_takes_it(
     html = page.get_data(as_text=True)
     assert "Müller &amp; Söhne &lt;Maschinenbau&gt;" in html  # escaped, never raw
     assert "Ich übernehme" in html
-    taken = take(client, url)
+    taken = acknowledge(client, url)
     assert taken.status_code == 302
     with app.app_context():
         ticket = db.session().get(Ticket, voicemail_ticket.id)
@@ -71,7 +71,10 @@ def test_a_tampered_link_gets_a_page_that_says_what_to_do(
     page = client.get(f"/tickets/{voicemail_ticket.id}{query}")
     assert page.status_code == 404 and "Link ungültig" in page.get_data(as_text=True)
     assert "aus der SMS" in page.get_data(as_text=True)
-    assert client.post(f"/tickets/{voicemail_ticket.id}/take{query}").status_code in (400, 404)
+    assert client.post(f"/tickets/{voicemail_ticket.id}/acknowledge{query}").status_code in (
+        400,
+        404,
+    )
     with app.app_context():
         assert db.session().get(Ticket, voicemail_ticket.id).acknowledged_at is None
 
@@ -98,7 +101,7 @@ def test_a_link_opens_only_its_own_ticket(app: Flask, voicemail_ticket: Ticket) 
     assert other.status_code == 404
 
 
-def test_voicemail_is_reannounced_until_someone_takes_it(
+def test_voicemail_is_reannounced_until_someone_acknowledges_it(
     app: Flask, voicemail_ticket: Ticket, clock
 ) -> None:  # noqa: ANN001
     from hotline import tickets
@@ -114,7 +117,7 @@ def test_voicemail_is_reannounced_until_someone_takes_it(
         assert tickets.reannounce(db.session(), clock()) == 4
         assert tickets.reannounce(db.session(), clock()) == 0  # the same round is not repeated
     assert count() == before + 4
-    assert take(app.test_client(), sms_link(app, MOBILES["mia"])).status_code == 302
+    assert acknowledge(app.test_client(), sms_link(app, MOBILES["mia"])).status_code == 302
     with app.app_context():
         clock.advance(minutes=30)
         assert tickets.reannounce(db.session(), clock()) == 0
@@ -167,3 +170,13 @@ def test_every_timeline_event_has_a_german_word(app: Flask, voicemail_ticket: Ti
     assert kinds <= set(WORDS), kinds - set(WORDS)
     html = app.test_client().get(sms_link(app, MOBILES["mia"])).get_data(as_text=True)
     assert "Notfall bestätigt" in html and "Nachricht hinterlassen" in html
+
+
+def test_the_page_has_a_german_word_for_every_state_outcome_and_event() -> None:
+    """The page shows what it has no word for as stored, in English: a word missing (or spelt
+    as Twilio spells it, "canceled") leaves a line the engineer cannot read."""
+    from escalation.callflow import Kind, Outcome, State
+    from hotline.web import WORDS
+
+    missing = [v.value for enum in (State, Outcome, Kind) for v in enum if v.value not in WORDS]
+    assert missing == []

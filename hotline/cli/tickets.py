@@ -44,9 +44,10 @@ def show_ticket(ident: str, as_json: bool) -> None:
 
 @click.command("acknowledge")
 @click.argument("ident")
-@click.option("--by", "engineer_key", required=True, help="Key of the engineer who takes it.")
+@click.option("--by", "engineer_key", required=True, help="Key of the engineer who calls back.")
 def acknowledge(ident: str, engineer_key: str) -> None:
-    """Take a voicemail: stops the re-announcements."""
+    """Acknowledge a voicemail (the page's "Ich übernehme den Rückruf"): stops the
+    re-announcements."""
     session = db.session()
     ticket = tickets.find(session, ident)
     engineer = session.scalar(select(Engineer).where(Engineer.key == engineer_key))

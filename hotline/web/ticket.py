@@ -65,20 +65,20 @@ def ticket(ticket_id: int) -> str:
     caller = who.kind == "link" or who.may(Permission.CALLER_DATA)
     return render_template(
         "ticket.html", t=tickets.as_dict(found), reader=who.name, k=request.args.get("k"),
-        can_take=_can_take(found, who), caller_data=caller,
+        can_acknowledge=_can_acknowledge(found, who), caller_data=caller,
     )  # fmt: skip
 
 
-@web.post("/tickets/<int:ticket_id>/take")
-def take(ticket_id: int) -> Redirect:
-    """An engineer takes the voicemail: the re-announcements stop."""
+@web.post("/tickets/<int:ticket_id>/acknowledge")
+def acknowledge(ticket_id: int) -> Redirect:
+    """An engineer takes the call-back (acknowledges the voicemail): re-announcing stops."""
     found, who = _open(ticket_id)
     session = db.session()
     engineer = session.scalar(select(Engineer).where(Engineer.key == (who.engineer or "")))
-    if engineer is None or not _can_take(found, who):
+    if engineer is None or not _can_acknowledge(found, who):
         abort(403)
     tickets.acknowledge(session, found, engineer, now())
-    access.audit("take call-back", f"ticket {ticket_id}")
+    access.audit("acknowledge call-back", f"ticket {ticket_id}")
     session.commit()
     k = request.values.get("k")
     return redirect(url_for("web.ticket", ticket_id=ticket_id, **({"k": k} if k else {})))
@@ -116,7 +116,7 @@ def voicemail(ticket_id: int) -> Response:
                     headers={"Cache-Control": "private, no-store"})  # fmt: skip
 
 
-def _can_take(found: Ticket, who: access.Who) -> bool:
+def _can_acknowledge(found: Ticket, who: access.Who) -> bool:
     return (
         found.state == "callback_pending"
         and found.acknowledged_at is None

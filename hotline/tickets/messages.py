@@ -1,0 +1,57 @@
+"""The messages about a call, through the outbox: to the engineer who accepted it, about a caller
+who hung up, and a message that is no emergency to the support mailbox. The words are in
+hotline/templates/ (sms/accepted, sms/missed, email/missed, email/message)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from hotline import links, notify, texts
+from hotline.models import Attempt, Provider, Ticket
+
+logger = logging.getLogger(__name__)
+
+
+def link(ticket: Ticket, who: str | None = None) -> str:
+    """The ticket page for one reader: the signed token in the URL is their access."""
+    return links.ticket(ticket.id, who)
+
+
+def tell_accepted(session: Session, ticket: Ticket, attempt: Attempt) -> None:
+    """The accepting engineer gets the ticket summary by SMS (sent by the worker)."""
+    reader = attempt.engineer.key if attempt.engineer else None
+    body = texts.sms("accepted", ticket=ticket, link=link(ticket, reader))
+    notify.enqueue_sms(session, attempt.number, body, f"accepted:{ticket.id}", ticket.id)
+
+
+def tell_missed(session: Session, ticket: Ticket) -> None:
+    """A customer tried to call and hung up (or the call was lost): the first engineer of the
+    chain hears of it, with the number; the support mailbox when the rota has nobody."""
+    from hotline import roster
+
+    chain = ticket.frozen_chain()
+    if not chain.entries:
+        chain = roster.chain_for(session, ticket.customer, ticket.arrived_at)
+    first = next((e for e in chain.entries if e.engineer), None)
+    if first is not None:
+        body = texts.sms("missed", ticket=ticket)
+        notify.enqueue_sms(session, first.number, body, f"missed:{ticket.id}", ticket.id)
+        return
+    provider = Provider.one(session)
+    if provider and provider.support_email:
+        mail = texts.email("missed", ticket=ticket)
+        notify.enqueue_email(session, provider.support_email, mail.subject, mail.text,
+                             key=f"missed:{ticket.id}", ticket_id=ticket.id)  # fmt: skip
+
+
+def forward_message(session: Session, ticket: Ticket) -> None:
+    """A not-an-emergency message goes to the support mailbox as a normal request."""
+    provider = Provider.one(session)
+    if not (provider and provider.support_email):
+        logger.error("message on ticket %s: no support mailbox to forward it to", ticket.id)
+        return
+    mail = texts.email("message", ticket=ticket, link=link(ticket))
+    notify.enqueue_email(session, provider.support_email, mail.subject, mail.text,
+                         key=f"message:{ticket.id}", ticket_id=ticket.id)  # fmt: skip

@@ -1,0 +1,67 @@
+"""A ticket read back, with its chain, attempts and timeline, in Berlin time: for the ticket
+page, `flask ticket` and the simulator."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from hotline.clock import local
+from hotline.models import Customer, Ticket
+
+
+def shown(at: datetime | None) -> str | None:
+    """An instant as Berlin wall-clock time in ISO form, to the second, for people."""
+    return local(at).replace(microsecond=0).isoformat() if at else None
+
+
+def as_dict(ticket: Ticket) -> dict[str, Any]:
+    """The whole ticket with its timeline, Berlin times, for `flask ticket --json`."""
+    customer: Customer | None = ticket.customer
+    return {
+        "id": ticket.id,
+        "call_sid": ticket.call_sid,
+        "state": ticket.state,
+        "caller_as_sent": ticket.from_raw,
+        "caller": ticket.from_number,
+        "customer": {"number": customer.number, "name": customer.name} if customer else None,
+        "identified_by": ticket.identified_by,
+        "language": ticket.language,
+        "arrived_at": shown(ticket.arrived_at),
+        "confirmed_at": shown(ticket.confirmed_at),
+        "accepted_by": ticket.accepted_by.key if ticket.accepted_by else None,
+        "accepted_at": shown(ticket.accepted_at),
+        "bridged_seconds": ticket.bridged_seconds,
+        "voicemail_url": ticket.voicemail_url,
+        "voicemail_seconds": ticket.voicemail_seconds,
+        "acknowledged_at": shown(ticket.acknowledged_at),
+        "ended_at": shown(ticket.ended_at),
+        "call_seconds": ticket.call_seconds,
+        "resolved_at": shown(ticket.resolved_at),
+        "chain": [asdict(e) for e in ticket.frozen_chain().entries],
+        "chain_skipped": [asdict(s) for s in ticket.frozen_chain().skipped],
+        "attempts": [
+            {
+                "seq": a.seq,
+                "level": a.level,
+                "engineer": a.engineer.key if a.engineer else None,
+                "number": a.number,
+                "started_at": shown(a.started_at),
+                "answered_at": shown(a.answered_at),
+                "ended_at": shown(a.ended_at),
+                "outcome": a.outcome,
+                "dial_status": a.dial_status,
+                "ring_seconds": _seconds(a.started_at, a.answered_at or a.ended_at),
+                "talk_seconds": a.talk_seconds,
+            }
+            for a in ticket.attempts
+        ],
+        "timeline": [
+            {"at": shown(e.at), "event": e.kind, **(e.detail or {})} for e in ticket.events
+        ],
+    }
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    return int((end - start).total_seconds()) if start and end else None

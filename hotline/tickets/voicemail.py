@@ -1,0 +1,91 @@
+"""A voicemail waiting for a call-back: announced to the whole chain, announced again every
+HOTLINE_REANNOUNCE_MINUTES until an engineer acknowledges it. The words are in
+hotline/templates/ (sms/voicemail, email/voicemail)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from escalation import callflow
+from hotline import notify, texts
+from hotline.clock import local
+from hotline.models import Engineer, Provider, Ticket
+from hotline.tickets.messages import link
+from hotline.tickets.store import log
+
+logger = logging.getLogger(__name__)
+
+
+def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:
+    """Everybody in the frozen chain plus the customer's project lead: mobile -> engineer key."""
+    entries = ticket.frozen_chain().entries
+    people = {e.number: e.engineer for e in entries if e.engineer}
+    customer = ticket.customer
+    if customer and customer.team and customer.team.project_lead:
+        lead = customer.team.project_lead
+        if lead.mobile:
+            people.setdefault(lead.mobile, lead.key)
+    return people
+
+
+def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int:
+    """SMS to everyone in the chain and the project lead; `round_` > 0 re-announces.
+
+    A chain with nobody to text (an empty rota) must not swallow the voicemail: then the
+    provider's support mailbox gets it, and the log says so loudly.
+    """
+    arrived = local(ticket.arrived_at)
+    people = chain_people(session, ticket)
+    sent = 0
+    for number, key in people.items():
+        body = texts.sms(
+            "voicemail", ticket=ticket, arrived=arrived, reminder=round_ > 0, link=link(ticket, key)
+        )
+        sent += notify.enqueue_sms(
+            session, number, body, f"voicemail:{ticket.id}:{round_}:{number}", ticket.id
+        )
+    if not people:
+        logger.error("voicemail on ticket %s: nobody in the chain to tell", ticket.id)
+        mailbox = Provider.one(session)
+        if mailbox and mailbox.support_email:
+            mail = texts.email(
+                "voicemail", ticket=ticket, arrived=arrived, reminder=round_ > 0, link=link(ticket)
+            )
+            sent += notify.enqueue_email(
+                session, mailbox.support_email, mail.subject, mail.text,
+                key=f"voicemail:{ticket.id}:{round_}:mailbox", ticket_id=ticket.id,
+            )  # fmt: skip
+    return sent
+
+
+def reannounce(session: Session, now: datetime) -> int:
+    """Re-announce voicemails nobody has acknowledged yet, every HOTLINE_REANNOUNCE_MINUTES."""
+    from flask import current_app
+
+    every = timedelta(minutes=current_app.config["HOTLINE_REANNOUNCE_MINUTES"])
+    pending = session.scalars(
+        select(Ticket).where(
+            Ticket.state == callflow.State.CALLBACK_PENDING, Ticket.acknowledged_at.is_(None)
+        )
+    ).all()
+    sent = 0
+    for ticket in pending:
+        since = ticket.ended_at or ticket.arrived_at
+        round_ = int((now - since) / every)
+        if round_ >= 1:
+            sent += announce_voicemail(session, ticket, round_)
+    session.commit()
+    return sent
+
+
+def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datetime) -> None:
+    """An engineer acknowledges the voicemail: they call back (the page says "Rückruf
+    übernommen"), and re-announcing stops."""
+    if ticket.acknowledged_at is None:
+        ticket.acknowledged_at = now
+        ticket.acknowledged_by_id = engineer.id
+        log(session, ticket, now, callflow.Kind.ACKNOWLEDGED, engineer=engineer.key)

@@ -1,0 +1,100 @@
+"""Every SMS and e-mail the hotline writes, composed once for fixed tickets and appointments: the
+wording test compares them with tests/texts.json, the hostile test with hostile names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from builders import FALLBACK, MOBILES, MUELLER_PHONE, small_provider
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from escalation.displacement import AT_RISK, CANCELLED, RESCHEDULED
+from hotline import appointments, reports, roster, tickets
+from hotline.models import Appointment, Attempt, Displacement, Message, Rotation, Ticket
+
+AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 03:00 in Berlin, the `clock` fixture's time
+RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE0"
+
+
+def compose_everything(session: Session, names: dict[str, str] | None = None) -> list[Any]:
+    """Compose every message once; `names` replaces the names people and customers gave us
+    (customer, engineer, provider, appointment title, caller ID as sent). Returns the outbox
+    (channel, to, subject, body, html) and the status e-mails (subject, text, html)."""
+    names = names or {}
+    people = small_provider(session)
+    session.expire_all()  # the contract's figures as the database gives them back (Decimal)
+    engineers, mueller, acme = people["engineers"], people["mueller"], people["acme"]
+    provider = appointments.provider(session)
+    provider.settings = {"dispatcher_email": "dispo@example.de"}
+    for key in ("customer", "provider"):
+        if key in names:
+            (mueller if key == "customer" else provider).name = names[key]
+    if "engineer" in names:
+        engineers["jonas"].name = names["engineer"]
+    mueller.email, mueller.sms_number = "it@mueller.example", "+491700000001"
+    acme.email, acme.sms_number = "it@acme.example", "+447700900001"
+    known = Ticket(
+        id=701, call_sid="CA701", from_raw=names.get("caller", MUELLER_PHONE),
+        from_number=MUELLER_PHONE, customer=mueller, arrived_at=AT, state="callback_pending",
+        chain=roster.chain_for(session, mueller, AT).to_json(), voicemail_url=RECORDING,
+        voicemail_seconds=42, ended_at=AT + timedelta(minutes=3), accepted_by=engineers["jonas"],
+        accepted_at=AT + timedelta(minutes=1),
+    )  # fmt: skip
+    withheld = Ticket(
+        id=702, call_sid="CA702", arrived_at=AT, state="callback_pending",
+        accepted_by=engineers["jonas"], accepted_at=AT + timedelta(minutes=2),
+    )  # fmt: skip
+    session.add_all([known, withheld])
+    won = Attempt(ticket=known, seq=1, entry=0, level="own-primary", engineer=engineers["jonas"],
+                  number=MOBILES["jonas"], started_at=AT)  # fmt: skip
+    fallback = Attempt(ticket=withheld, seq=1, entry=0, level="fallback", number=FALLBACK,
+                       started_at=AT)  # fmt: skip
+    session.add_all([won, fallback])
+    visit = Appointment(
+        id=801, key="visit", engineer=engineers["jonas"], customer=mueller, status=AT_RISK,
+        starts_at=AT + timedelta(hours=7), ends_at=AT + timedelta(hours=8), onsite=True,
+        title=names.get("title", "Server-Update"),
+    )  # fmt: skip
+    call = Appointment(
+        id=802, key="call", engineer=engineers["jonas"], customer=acme, status=AT_RISK,
+        starts_at=AT + timedelta(hours=8), ends_at=AT + timedelta(hours=9), onsite=False,
+        title=names.get("title", "JourFixe"),
+    )  # fmt: skip
+    session.add_all([visit, call])
+    session.flush()
+
+    tickets.tell_accepted(session, known, won)
+    tickets.tell_accepted(session, withheld, fallback)
+    tickets.tell_missed(session, known)
+    tickets.announce_voicemail(session, known)
+    tickets.announce_voicemail(session, known, 2)
+    tickets.forward_message(session, known)
+    tickets.forward_message(session, withheld)
+    appointments._tell_dispatcher(session, known, [visit, call], [], "displaced")
+    appointments._tell_dispatcher(session, known, [], [visit], "released")
+    appointments._tell_dispatcher(session, withheld, [call], [], "displaced by withheld")
+    for appointment, outcome in ((visit, RESCHEDULED), (call, CANCELLED)):
+        appointment.original_starts_at = appointment.starts_at
+        appointment.starts_at += timedelta(days=1)
+        appointment.ends_at += timedelta(days=1)
+        for minute, lang in enumerate(("de", "en")):
+            appointment.customer.language = lang
+            decided = AT + timedelta(hours=1, minutes=minute)
+            appointments.tell_customer(session, appointment, outcome, decided)
+        appointment.status = outcome
+        session.add(Displacement(appointment=appointment, ticket=known, created_at=AT,
+                                 outcome=outcome, decided_at=decided))  # fmt: skip
+    mueller.language, acme.language = "de", "en"
+    statuses = [reports.status(session, c, AT + timedelta(hours=2)) for c in (mueller, acme)]
+    for rotation in session.scalars(select(Rotation)):  # nobody on call: the support mailbox
+        session.delete(rotation)
+    session.flush()
+    tickets.tell_missed(session, withheld)
+    tickets.announce_voicemail(session, withheld)
+    outbox = session.scalars(select(Message).order_by(Message.id)).all()
+    return [
+        *([m.channel, m.to, m.subject, m.body, m.html] for m in outbox),
+        *([s.subject, s.text, s.html] for s in statuses),
+    ]
