@@ -3,13 +3,18 @@ slow or hostile clients cannot keep Twilio's requests from being answered."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from builders import CENTRAL, FALLBACK, call_sid, small_provider
 from conftest import create_schema
-from realserver import form, post, serving, trickle
+from realserver import form, free_port, post, serving, trickle
 
-from hotline import create_app, db
+from hotline import create_app, db, server
 
 
 def seeded(folder: Path) -> str:
@@ -49,3 +54,55 @@ def test_a_body_beyond_the_limit_is_refused_not_read(tmp_path: Path) -> None:
         s.sendall(b"POST /voice/incoming HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n")
         assert s.recv(100).startswith(b"HTTP/1.1 413")
         s.close()
+
+
+def _running(app_: Any, monkeypatch: pytest.MonkeyPatch, deadline: float) -> Any:
+    """The real server class in a thread of this test, on a free port."""
+    monkeypatch.setattr(server, "READ_DEADLINE", deadline)
+    built = server.build(app_, "127.0.0.1", free_port())
+    threading.Thread(target=built.run, daemon=True).start()
+    return built
+
+
+def _closed(s: socket.socket, within: float) -> bool:
+    s.settimeout(within)
+    try:
+        return s.recv(100) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_a_request_that_never_finishes_arriving_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A header line every few seconds keeps a connection from idling out: 1000 such connections
+    filled waitress's limit and took the line down. A request must now arrive whole in time."""
+    app_ = create_app({"DATABASE_URL": seeded(tmp_path), "INSTANCE_PATH": tmp_path / "i"})
+    built = _running(app_, monkeypatch, deadline=1.0)
+    port = built.effective_port
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(b"POST /voice/incoming HTTP/1.1\r\nHost: x\r\n")
+    for _ in range(3):  # still trickling, never idle
+        assert not _closed(slow, 0.4)
+        slow.sendall(b"X-Slow: 1\r\n")
+    assert _closed(slow, 2.0)
+    built.close()
+
+
+def test_one_address_cannot_take_every_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_ = create_app({"DATABASE_URL": seeded(tmp_path), "INSTANCE_PATH": tmp_path / "i",
+                       "HOTLINE_CONNECTIONS_PER_CLIENT": 8})  # fmt: skip
+    built = _running(app_, monkeypatch, deadline=30)
+    held = [socket.create_connection(("127.0.0.1", built.effective_port)) for _ in range(8)]
+    deadline = time.monotonic() + 5
+    while len(built.active_channels) < 8 and time.monotonic() < deadline:
+        threading.Event().wait(0.01)  # the event loop (another thread) registers them
+    extra = socket.create_connection(("127.0.0.1", built.effective_port))
+    assert _closed(extra, 2.0)
+    for s in held:
+        s.close()
+    built.close()
