@@ -618,9 +618,21 @@ def message(call: Call, seconds: int | None, url: str | None) -> Step:
 
 
 def hangup(call: Call, status: CallStatus | None, seconds: int) -> Step:
-    """The caller's call ended (the status callback is the authority on this)."""
+    """The caller's call ended (the status callback is the authority on this).
+
+    A caller who hangs up to end a voicemail makes Twilio send the recording and this callback
+    in either order: in `VOICEMAIL` the call ends but stays there, so the recording that may
+    still come is kept; the sweeper calls it abandoned if none comes (`lost`).
+    """
     if call.ended or status is None or not status.ended:
         return Step(Silent())
+    if call.state is State.VOICEMAIL:
+        return Step(
+            Silent(),
+            ended=True,
+            effects=(Effect.RELEASE,),
+            notes=(Note(Kind.CALL_ENDED, {"status": status.value, "seconds": seconds}),),
+        )
     state = call.state if call.state.final else State.ABANDONED
     notes = [Note(Kind.CALL_ENDED, {"status": status.value, "seconds": seconds})]
     effects = [Effect.RELEASE]
@@ -639,6 +651,10 @@ def lost(call: Call, last_heard: datetime) -> Step:
     """The sweeper closes a call Twilio never reported as ended (a lost status callback, an
     outage): claims are freed and the on-call engineer hears a customer may have tried."""
     ringing = call.ringing
+    if call.ended and call.state is State.VOICEMAIL:  # hung up at the beep, recorded nothing
+        return Step(Silent(), state=State.ABANDONED, question=None, ended=True,
+                    notes=(Note(Kind.ABANDONED, {"during": call.state.value}),),
+                    effects=(Effect.TELL_MISSED,))  # fmt: skip
     state = State.LOST if call.state in LIVE else call.state
     effects = (Effect.RELEASE, Effect.TELL_MISSED) if state is State.LOST else (Effect.RELEASE,)
     return Step(
@@ -649,13 +665,19 @@ def lost(call: Call, last_heard: datetime) -> Step:
     )  # fmt: skip
 
 
+RECORDING_GRACE = timedelta(minutes=2)  # a recording comes this soon after the caller hung up
+
+
 def stuck(state: State, last_heard: datetime, now: datetime, max_call: timedelta,
-          max_wait: timedelta) -> bool:  # fmt: skip
+          max_wait: timedelta, ended: bool = False) -> bool:  # fmt: skip
     """True when a ticket has waited for Twilio longer than any real call could take.
 
     A call still before its end (`LIVE`) is stuck after `max_wait` of silence (the hold time,
-    a ring and a voicemail); a connected call after Twilio's maximum call length.
+    a ring and a voicemail); a connected call after Twilio's maximum call length; a call that
+    ended in the voicemail step when its recording has not come within `RECORDING_GRACE`.
     """
+    if ended:
+        return state is State.VOICEMAIL and now - last_heard > RECORDING_GRACE
     if state in LIVE:
         return now - last_heard > max_wait
     return state is State.CONNECTED and now - last_heard > max_call

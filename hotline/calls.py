@@ -367,8 +367,10 @@ def sweep(session: Session, now: datetime) -> int:
     )
     live = session.execute(
         select(Ticket.id, Ticket.call_sid).where(
-            Ticket.ended_at.is_(None),
-            Ticket.state.in_([*callflow.LIVE, State.CONNECTED]),
+            or_(
+                Ticket.ended_at.is_(None) & Ticket.state.in_([*callflow.LIVE, State.CONNECTED]),
+                Ticket.ended_at.is_not(None) & (Ticket.state == State.VOICEMAIL),
+            )
         )
     ).all()
     session.commit()
@@ -377,10 +379,9 @@ def sweep(session: Session, now: datetime) -> int:
         lock(session, call_sid)  # a webhook of this call (or another sweeper) goes first
         ticket = session.get(Ticket, ticket_id, populate_existing=True)
         heard = (ticket.heard_at or ticket.arrived_at) if ticket else now
-        if (
-            ticket is None
-            or ticket.ended_at is not None
-            or not callflow.stuck(State(ticket.state), heard, now, LONGEST_CALL, max_wait)
+        ended = ticket is not None and ticket.ended_at is not None
+        if ticket is None or not callflow.stuck(
+            State(ticket.state), heard, now, LONGEST_CALL, max_wait, ended
         ):
             session.commit()
             continue

@@ -137,3 +137,13 @@ class TwilioClient:
 @pytest.fixture
 def twilio(app: Flask) -> TwilioClient:
     return TwilioClient(app.test_client())
+
+
+@pytest.fixture(autouse=True)
+def _closed_breaker() -> Iterator[None]:
+    """Each test starts with the voice guard's circuit breaker closed (it is per process)."""
+    from hotline.voice import guard
+
+    guard.breaker.succeeded()
+    yield
+    guard.breaker.succeeded()

@@ -274,7 +274,6 @@ def test_voicemail_and_message() -> None:
     [
         (State.RINGING, State.ABANDONED),
         (State.CONFIRMING, State.ABANDONED),
-        (State.VOICEMAIL, State.ABANDONED),
         (State.CONNECTED, State.CONNECTED),
         (State.CALLBACK_PENDING, State.CALLBACK_PENDING),
         (State.NOT_EMERGENCY, State.NOT_EMERGENCY),
@@ -284,6 +283,20 @@ def test_hangup(state: State, after: State) -> None:
     step = cf.hangup(Call(state), CallStatus.COMPLETED, 40)
     assert (step.state, step.ended) == (after, True)
     assert (Effect.TELL_MISSED in step.effects) == (after is State.ABANDONED)
+
+
+def test_a_hangup_in_the_voicemail_step_waits_for_the_recording() -> None:
+    """Callers end a voicemail by hanging up: the status callback may come first."""
+    gone = cf.hangup(Call(State.VOICEMAIL), CallStatus.COMPLETED, 50)
+    assert (gone.state, gone.ended, gone.effects) == (None, True, (Effect.RELEASE,))
+    ended = Call(State.VOICEMAIL, ended=True)
+    left = cf.voicemail(ended, 31, "https://api.twilio.com/R1")
+    assert left.state is State.CALLBACK_PENDING and Effect.ANNOUNCE_VOICEMAIL in left.effects
+    grace = cf.RECORDING_GRACE
+    assert not cf.stuck(State.VOICEMAIL, T0, T0 + grace, timedelta(hours=4), HOLD, ended=True)
+    assert cf.stuck(State.VOICEMAIL, T0, T0 + 2 * grace, timedelta(hours=4), HOLD, ended=True)
+    nothing = cf.lost(ended, T0)
+    assert (nothing.state, nothing.effects) == (State.ABANDONED, (Effect.TELL_MISSED,))
 
 
 def test_a_hangup_cancels_the_ringing_attempt_and_repeats_change_nothing() -> None:

@@ -4,13 +4,14 @@ closes calls Twilio never reported as ended (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from builders import MOBILES, MUELLER_PHONE, small_provider
 from conftest import Clock, TwilioClient
 from flask import Flask
 from sqlalchemy import select
-from test_voice import Call, messages, ticket_of, walk_to_first_dial
+from test_voice import Call, messages, ticket_of, walk_to_first_dial, xml
 
 from hotline import calls, db
 from hotline.models import Engineer
@@ -108,3 +109,40 @@ def test_two_workers_sweeping_at_once_close_a_call_once(
         thread.join(30)
     assert sum(c for c in closed if isinstance(c, int)) == 1, closed
     assert len(messages(app)) == 1
+
+
+def _to_voicemail(call: Call) -> Any:
+    root = walk_to_first_dial(call)
+    while root.find("Dial") is not None:
+        _, _, action = call.engineer(root)
+        root = xml(call.post(action, DialCallStatus="no-answer"))
+    return root.find("Record").get("action")
+
+
+def test_a_status_callback_before_the_recording_loses_no_voicemail(
+    app: Flask, twilio: TwilioClient, provider: None
+) -> None:
+    call = Call(twilio)
+    record = _to_voicemail(call)
+    call.post("/voice/status", CallStatus="completed", CallDuration="95")  # hung up to finish
+    thanks = xml(call.post(record, RecordingUrl="https://api.twilio.com/R4",
+                           RecordingDuration="25"))  # fmt: skip
+    assert "Vielen Dank" in thanks.find("Say").text
+    ticket = ticket_of(app, call)
+    assert (ticket.state, ticket.voicemail_seconds) == ("callback_pending", 25)
+    assert {m.to for m in messages(app)} >= {MOBILES["jonas"], MOBILES["mia"]}
+    assert not any("Verpasster" in m.body for m in messages(app))
+
+
+def test_a_caller_who_hangs_up_at_the_beep_is_abandoned_after_the_grace(
+    app: Flask, twilio: TwilioClient, provider: None, clock: Clock
+) -> None:
+    call = Call(twilio)
+    _to_voicemail(call)
+    call.post("/voice/status", CallStatus="completed", CallDuration="95")
+    with app.app_context():
+        assert calls.sweep(db.session(), clock.advance(seconds=60)) == 0
+        assert calls.sweep(db.session(), clock.advance(minutes=2)) == 1
+    assert ticket_of(app, call).state == "abandoned"
+    [sms] = messages(app)
+    assert "Verpasster" in sms.body and sms.to == MOBILES["jonas"]

@@ -309,3 +309,37 @@ def test_a_call_the_database_never_saw_becomes_a_ticket_and_its_voicemail_is_ann
         told = session.scalars(select(Message).where(Message.ticket_id == ticket.id)).all()
         assert MOBILES["jonas"] in {m.to for m in told}
         assert all(f"/tickets/{ticket.id}?k=" in m.body for m in told if m.channel == "sms")
+
+
+def test_the_breaker_opens_after_repeated_database_failures_and_closes_on_success() -> None:
+    from hotline.voice.guard import Breaker
+
+    breaker = Breaker()
+    breaker.failed(100.0)
+    breaker.failed(105.0)
+    assert not breaker.open(105.0)
+    breaker.failed(120.0)  # the first two are older than the window
+    assert not breaker.open(120.0)
+    breaker.failed(121.0)
+    breaker.failed(122.0)
+    assert breaker.open(122.0) and breaker.open(131.0) and not breaker.open(132.5)
+    breaker.succeeded()
+    assert not breaker.open(122.0)
+
+
+def test_while_the_breaker_is_open_calls_get_the_fallback_without_the_database(
+    app: Flask, twilio: TwilioClient, provider: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["HOTLINE_FALLBACK_NUMBER"] = FALLBACK
+    asked: list[str] = []
+
+    def down(*_: Any, **__: Any) -> None:
+        asked.append("db")
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(callers, "identify", down)
+    for _ in range(3):
+        assert_dials_fallback(xml(twilio.post("/voice/incoming", form())))
+    assert len(asked) == 3
+    assert_dials_fallback(xml(twilio.post("/voice/incoming", form())))
+    assert len(asked) == 3  # the fourth did not even try

@@ -19,12 +19,16 @@ import functools
 import hashlib
 import logging
 import threading
+import time
 import unicodedata
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, copy_current_request_context, current_app, g, request
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from twilio.request_validator import RequestValidator
 
 from hotline import calls, db
@@ -41,6 +45,42 @@ _slots = threading.BoundedSemaphore(SLOTS)
 
 class Late(Exception):
     """The handler did not answer within the deadline."""
+
+
+class Breaker:
+    """After `FAILURES` database failures within `WINDOW` seconds, voice requests skip the
+    database for `OPEN` seconds and answer with the fallback at once: a burst of calls while the
+    database hangs must not queue behind each other's deadlines (100 at once pushed answers past
+    Twilio's 15 s). Then requests try again; the first success closes it. Per process."""
+
+    FAILURES, WINDOW, OPEN = 3, 10.0, 10.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.failures: deque[float] = deque()
+        self.open_until = 0.0
+
+    def open(self, now: float) -> bool:
+        return now < self.open_until
+
+    def failed(self, now: float) -> None:
+        with self.lock:
+            self.failures.append(now)
+            while self.failures and self.failures[0] < now - self.WINDOW:
+                self.failures.popleft()
+            if len(self.failures) >= self.FAILURES and not self.open(now):
+                self.open_until = now + self.OPEN
+                log.error("voice: the database failed %d times in %.0f s; answering every call "
+                          "with the fallback for %.0f s", len(self.failures), self.WINDOW,
+                          self.OPEN)  # fmt: skip
+
+    def succeeded(self) -> None:
+        with self.lock:
+            self.failures.clear()
+            self.open_until = 0.0
+
+
+breaker = Breaker()
 
 
 def public_url() -> str:
@@ -101,15 +141,24 @@ def webhook(
             try:
                 if not database:
                     return handler(*args, **kwargs)
+                if breaker.open(time.monotonic()):
+                    log.error("voice %s for CallSid=%s: the database is failing; answering with "
+                              "the fallback at once", request.path, caller_call_sid())  # fmt: skip
+                    return on_failure()
                 seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
-                return within(seconds, functools.partial(_answer, handler, *args, **kwargs))
+                response = within(seconds, functools.partial(_answer, handler, *args, **kwargs))
+                breaker.succeeded()
+                return response
             except Late:
+                breaker.failed(time.monotonic())
                 log.error(
                     "voice %s for CallSid=%s: no answer within %.1f s (database hanging or "
                     "locked?); answering with the fallback", request.path, caller_call_sid(),
                     float(current_app.config["HOTLINE_VOICE_DEADLINE"]),
                 )  # fmt: skip
-            except Exception:
+            except Exception as exc:
+                if isinstance(exc, DBAPIError | SQLAlchemyTimeout):
+                    breaker.failed(time.monotonic())
                 log.exception(
                     "voice %s failed for CallSid=%s; answering with the fallback",
                     request.path, caller_call_sid(),
