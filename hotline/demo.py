@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from escalation import rota
+from escalation import wallclock
 from hotline import clock
 from hotline.clock import BERLIN
 from hotline.directory import Summary, import_directory
@@ -261,6 +261,8 @@ def directory(now: datetime) -> dict[str, Any]:
 def seed(session: Session, week: date | None = None) -> Summary:
     """Load (or refresh) the demo provider through the directory import, for the week of
     `week` (default: this week), so a walk-through with fixed dates can be replayed any day."""
-    at = clock.now() if week is None else rota.instant(datetime.combine(week, time(12)), BERLIN)
+    at = clock.now()
+    if week is not None:
+        at = wallclock.instant(datetime.combine(week, time(12)), BERLIN)
     # the shared reception of 10045 and 10051 is ambiguous on purpose: a warning, confirmed
     return import_directory(session, directory(at), accept_warnings=True)

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
-from escalation.rota import instant, swap, wall
+from escalation.rota import swap
+from escalation.wallclock import instant, wall
 from hotline import clock, db, roster
 from hotline import models as m
 

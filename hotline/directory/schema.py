@@ -43,8 +43,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from escalation import regions, routing
 from escalation.chain import parse_policy
-from escalation.rota import LAYERS, instant, parse_handoff, parse_restriction, parse_shift, wall
+from escalation.rota import LAYERS, parse_handoff, parse_restriction, parse_shift
 from escalation.slots import WorkingHours
+from escalation.wallclock import instant, wall
 from hotline import models as m
 from hotline.phones import international, normalize, prefix
 
