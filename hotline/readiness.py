@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from escalation import regions, routing
 from hotline import fallback, roster
-from hotline.clock import local
+from hotline.clock import local, zone
 from hotline.directory.schema import Settings
 from hotline.models import Customer, Engineer, Phone, Provider, Team
 
@@ -74,7 +74,8 @@ def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Fi
     report = roster.gap_report(session, now, now + timedelta(days=days))
     for gap in report.gaps:
         where = f"team {gap.team}" if gap.team else "the cross-team pool"
-        span = f"{local(gap.starts_at):%a %d.%m. %H:%M} to {local(gap.ends_at):%a %d.%m. %H:%M}"
+        start, end = local(gap.starts_at, zone(session)), local(gap.ends_at, zone(session))
+        span = f"{start:%a %d.%m. %H:%M} to {end:%a %d.%m. %H:%M}"
         say(WARN, f"nobody reachable on call for {where}, {span}")
     for person in report.unreachable:
         say(WARN, f"{person.engineer} is on call ({person.team} {person.layer}) but "

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from escalation import chain, gaps, regions, rota
+from escalation import chain, gaps, regions, rota, wallclock
 from hotline import models as m
-
-
-def zone(session: Session) -> ZoneInfo:
-    """The provider's time zone, where rota hand-offs and restrictions are wall-clock times."""
-    return _zone(m.Provider.one(session))
-
-
-def _zone(row: m.Provider | None) -> ZoneInfo:
-    return ZoneInfo(row.timezone if row and row.timezone else "Europe/Berlin")
 
 
 def load_rota(session: Session, start: datetime, end: datetime | None = None) -> rota.Rota:
@@ -98,7 +88,7 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
             rota.Absence(engineers[engineer_id], starts_at, ends_at, reason or "absent")
             for engineer_id, starts_at, ends_at, reason in absences
         ),
-        zone=_zone(row),
+        zone=wallclock.zone(row.timezone if row else None),
         region=row.holiday_region if row and row.holiday_region else regions.DEFAULT,
         team_regions=tuple(sorted(team_regions)),
     )

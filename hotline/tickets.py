@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation import callflow
-from hotline import links, notify
-from hotline.clock import local
+from hotline import db, links, notify
+from hotline.clock import local, zone
 from hotline.models import Attempt, Customer, Engineer, Event, Provider, Ticket
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int
     A chain with nobody to text (an empty rota) must not swallow the voicemail: then the
     provider's support mailbox gets it, and the log says so loudly.
     """
-    when = local(ticket.arrived_at).strftime("%d.%m. %H:%M")
+    when = local(ticket.arrived_at, zone(session)).strftime("%d.%m. %H:%M")
     again = "ERINNERUNG: " if round_ else ""
     what = f"Notfall-Voicemail #{ticket.id} von {who(ticket)} ({caller(ticket)}), {when}."
     people = chain_people(session, ticket)
@@ -173,8 +173,9 @@ def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datet
 
 
 def shown(at: datetime | None) -> str | None:
-    """An instant as Berlin wall-clock time in ISO form, to the second, for people."""
-    return local(at).replace(microsecond=0).isoformat() if at else None
+    """An instant as wall-clock time of the provider's zone in ISO form (with its offset), to
+    the second, for people."""
+    return local(at, zone(db.session())).replace(microsecond=0).isoformat() if at else None
 
 
 def as_dict(ticket: Ticket) -> dict[str, Any]:

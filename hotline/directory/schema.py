@@ -21,7 +21,7 @@ import types
 import unicodedata
 from collections.abc import Callable, Mapping
 from contextlib import suppress
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -45,13 +45,12 @@ from escalation import regions, routing
 from escalation.chain import parse_policy
 from escalation.rota import LAYERS, parse_handoff, parse_restriction, parse_shift
 from escalation.slots import WorkingHours
-from escalation.wallclock import instant, wall
+from escalation.wallclock import DEFAULT_ZONE, instant, parse, wall
 from hotline import models as m
 from hotline.phones import international, normalize, prefix
 
 ROLES = ("project_lead", "consultant")
 LANGUAGES = ("de", "en")
-BERLIN = "Europe/Berlin"
 
 
 # --- showing values in messages ------------------------------------------------------------
@@ -251,21 +250,22 @@ def _date(value: Any) -> date:
 
 def _zone_of(info: ValidationInfo | SerializationInfo) -> ZoneInfo:
     context = info.context if isinstance(info.context, Context) else None
-    return context.zone if context else ZoneInfo(BERLIN)
+    return context.zone if context else ZoneInfo(DEFAULT_ZONE)
 
 
 def _at(value: Any, zone: ZoneInfo) -> datetime:
-    """An ISO date-time; without an offset it is a wall-clock time in the provider's zone."""
+    """An ISO date-time; without an offset it is a wall-clock time in the provider's zone
+    (escalation/wallclock.py, as every other way in)."""
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time())  # YAML's unquoted date: its midnight
-    if not isinstance(value, datetime):
+    try:
+        if isinstance(value, datetime):
+            return instant(value, zone)
         text = _string(value, "a date and time (YYYY-MM-DDTHH:MM)")
         try:
-            value = datetime.fromisoformat(text.strip())
+            return parse(text, zone)
         except ValueError:
             raise ValueError(f"{shown(text)} is not a date and time (YYYY-MM-DDTHH:MM)") from None
-    try:
-        return value.astimezone(UTC) if value.tzinfo else instant(value, zone)
     except OverflowError:
         raise ValueError("date value out of range") from None
 
@@ -412,6 +412,7 @@ TeamRef = Annotated[str, BeforeValidator(_ref("team"))]
 EngineerRef = Annotated[str, BeforeValidator(_ref("engineer"))]
 CustomerRef = Annotated[str, BeforeValidator(_ref("customer number"))]
 Region = Annotated[str, BeforeValidator(_region)]
+
 Policy = Annotated[dict[str, Any], BeforeValidator(_rule(parse_policy))]
 
 
@@ -544,7 +545,9 @@ class ProviderEntry(Entry):
         None, description="the support mailbox named to callers with a normal request"
     )
     timezone: Annotated[str, BeforeValidator(zone_name)] = Field(
-        BERLIN, description="where wall-clock times of the file live"
+        DEFAULT_ZONE,
+        description="the provider's zone: where wall-clock times of the file, of the rota, of "
+        "working hours and of every `--at` live, and how times are shown",
     )
     holiday_region: Region = Field(
         regions.DEFAULT,
