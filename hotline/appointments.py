@@ -319,8 +319,11 @@ def as_dict(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]:
 # --- displacement --------------------------------------------------------------------------
 
 
-def expected(session: Session, ticket: Ticket) -> timedelta:
-    contract = ticket.customer.contract if ticket.customer else None
+def expected(session: Session, customer: Customer | None) -> timedelta:
+    """How long an emergency of `customer` is expected to take: its contract's
+    `emergency_minutes`, else the provider's. The one duration both the displacement check and
+    the chain's `fewest-displaced` order use."""
+    contract = customer.contract if customer else None
     if contract is not None and contract.emergency_minutes:
         return timedelta(minutes=contract.emergency_minutes)
     return planning(session).emergency
@@ -375,7 +378,7 @@ def displace(
     if ticket.accepted_at is None or ticket.accepted_by_id is None:
         return [], []
     settings = planning(session)
-    window = Window.of(ticket.accepted_at, expected(session, ticket), ticket.resolved_at)
+    window = Window.of(ticket.accepted_at, expected(session, ticket.customer), ticket.resolved_at)
     candidates = session.scalars(
         select(Appointment).where(
             Appointment.engineer_id == ticket.accepted_by_id,
@@ -551,7 +554,7 @@ def busy(
         select(Ticket).where(Ticket.accepted_by_id == engineer.id, Ticket.resolved_at.is_(None))
     ):
         assert ticket.accepted_at is not None
-        window = Window.of(ticket.accepted_at, expected(session, ticket), None)
+        window = Window.of(ticket.accepted_at, expected(session, ticket.customer), None)
         travel = planning(session).travel if leave_out and leave_out.onsite else timedelta()
         intervals.append((window.start, max(window.end, now) + travel))
     absences = session.scalars(

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from escalation import chain, gaps, regions, rota, wallclock
+from hotline import appointments
 from hotline import models as m
 
 
@@ -106,7 +107,9 @@ def people(session: Session) -> dict[str, chain.Person]:
 
 
 def displaced(session: Session, keys: set[str], at: datetime, window: timedelta) -> dict[str, int]:
-    """Planned appointments per engineer overlapping [at, at + window]."""
+    """Planned appointments per engineer overlapping [at, at + window]: the window an emergency
+    accepted at `at` is expected to take (`appointments.expected`), as the displacement check
+    will compute it."""
     if not keys:
         return {}
     rows = session.execute(
@@ -153,7 +156,7 @@ def chain_for(session: Session, customer: m.Customer | None, at: datetime) -> ch
             policy=policy,
             ring_timeout=current_app.config["HOTLINE_RING_TIMEOUT"],
             absent=absent,
-            displaced=displaced(session, involved, at, policy.window),
+            displaced=displaced(session, involved, at, appointments.expected(session, customer)),
         )
     )
 

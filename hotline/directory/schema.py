@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import types
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import date, datetime, time, timedelta
@@ -413,7 +414,29 @@ EngineerRef = Annotated[str, BeforeValidator(_ref("engineer"))]
 CustomerRef = Annotated[str, BeforeValidator(_ref("customer number"))]
 Region = Annotated[str, BeforeValidator(_region)]
 
-Policy = Annotated[dict[str, Any], BeforeValidator(_rule(parse_policy))]
+
+class DeprecatedKey(FutureWarning):
+    """A key old directory files have, read for them and dropped: the import still succeeds."""
+
+
+def _policy(value: Any) -> Any:
+    """A policy as escalation/chain.py reads it, stored as given but for the deprecated
+    `window`: the expected emergency duration is one setting, `settings.emergency_minutes` (a
+    contract's for its customer), which the chain's `fewest-displaced` order uses as well."""
+    policy = _rule(parse_policy)(value)
+    if not isinstance(policy, Mapping) or "window" not in policy:
+        return policy
+    warnings.warn(
+        f"policy window {shown(policy['window'])} is no longer read and is dropped: the "
+        "fewest-displaced order counts appointments within the expected emergency duration, "
+        "provider.settings.emergency_minutes (a contract's emergency_minutes for its customer)",
+        DeprecatedKey,
+        stacklevel=2,
+    )
+    return {k: v for k, v in policy.items() if k != "window"}
+
+
+Policy = Annotated[dict[str, Any], BeforeValidator(_policy)]
 
 
 def Money(column: Any) -> Any:  # noqa: N802 - a type
@@ -512,7 +535,9 @@ class Settings(Entry):
     """Planning and billing settings of the provider (docs/billing.md)."""
 
     emergency_minutes: Minutes(1) = Field(
-        120, description="expected emergency duration; a contract's `emergency_minutes` wins"
+        120,
+        description="expected emergency duration, for the displacement check and the chain's "
+        "`fewest-displaced` order; a contract's `emergency_minutes` wins for its customer",
     )
     travel_minutes: Minutes(0) = Field(
         30, description="travel to an on-site appointment after the emergency"
@@ -556,8 +581,8 @@ class ProviderEntry(Entry):
     )
     policy: Policy | None = Field(
         None,
-        description="the default escalation policy of all teams (levels, order, timeout, "
-        "window), see docs/rota.md",
+        description="the default escalation policy of all teams (levels, order, timeout), see "
+        "docs/rota.md",
     )
     settings: Settings | None = Field(
         None, description="planning and billing settings, `provider.settings` below"
@@ -631,8 +656,9 @@ class ContractEntry(Entry):
     )
     emergency_minutes: Minutes() | None = Field(
         None,
-        description="expected emergency duration for the displacement check; default the "
-        "provider's `settings.emergency_minutes`",
+        description="expected emergency duration of this customer's emergencies, for the "
+        "displacement check and the chain's `fewest-displaced` order; default the provider's "
+        "`settings.emergency_minutes`",
     )
 
 
