@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from escalation import regions, wallclock
 from escalation.wallclock import WEEKDAYS, WorkingHours, clock, instant, wall, weekday
 
-DEFAULT_ZONE = ZoneInfo(wallclock.DEFAULT_ZONE)
+PROVIDER_ZONE = wallclock.zone(None)  # the default of `provider.timezone`, as a zone
 LAYERS = ("primary", "secondary")
 WHEN = ("business_hours", "after_hours")
 UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -244,7 +244,7 @@ class Shift:
 
 
 def swap(
-    rotation: Rotation, first: datetime, second: datetime, zone: ZoneInfo = DEFAULT_ZONE
+    rotation: Rotation, first: datetime, second: datetime, zone: ZoneInfo = PROVIDER_ZONE
 ) -> tuple[Override, Override]:
     """Two engineers swap the shifts holding `first` and `second`: two overrides."""
     shifts = []
@@ -274,7 +274,7 @@ class Rota:
     rotations: tuple[Rotation, ...] = ()
     overrides: tuple[Override, ...] = ()
     absences: tuple[Absence, ...] = ()
-    zone: ZoneInfo = DEFAULT_ZONE
+    zone: ZoneInfo = PROVIDER_ZONE
     region: str = regions.DEFAULT  # the provider's holiday region
     team_regions: tuple[tuple[str, str], ...] = ()  # (team, region) where a team has its own
 
