@@ -528,8 +528,10 @@ def _free(
 ) -> None:
     clash = [b for b in busy(session, engineer, now, appointment) if overlaps(b, slot)]
     if clash:
+        zone = planning(session).zone
+        start, end = (wallclock.local(at, zone) for at in clash[0])
         raise AppointmentError(
-            f"{engineer.key} is busy then ({clash[0][0].isoformat()} - {clash[0][1].isoformat()})"
+            f"{engineer.key} is busy then ({start:%a %d.%m.%Y %H:%M} - {end:%a %d.%m.%Y %H:%M})"
         )
 
 

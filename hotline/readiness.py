@@ -72,9 +72,10 @@ def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Fi
         say(level, text)
 
     report = roster.gap_report(session, now, now + timedelta(days=days))
+    shown_in = zone(session)
     for gap in report.gaps:
         where = f"team {gap.team}" if gap.team else "the cross-team pool"
-        start, end = local(gap.starts_at, zone(session)), local(gap.ends_at, zone(session))
+        start, end = local(gap.starts_at, shown_in), local(gap.ends_at, shown_in)
         span = f"{start:%a %d.%m. %H:%M} to {end:%a %d.%m. %H:%M}"
         say(WARN, f"nobody reachable on call for {where}, {span}")
     for person in report.unreachable:
