@@ -71,7 +71,8 @@ def _jump(local: datetime, zone: tzinfo) -> datetime:
 
 def parse(text: str, zone: tzinfo) -> datetime:
     """ISO 8601 text as a UTC instant: with an offset that instant, without one wall-clock time
-    in `zone` (`instant`). ValueError when it is no date and time."""
+    in `zone` (`instant`). ValueError when it is no date and time, OverflowError when its
+    instant lies beyond what `datetime` holds (0001-01-01T00:30 in Berlin)."""
     return instant(datetime.fromisoformat(text.strip()), zone)
 
 

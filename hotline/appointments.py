@@ -185,6 +185,9 @@ def read_csv(text: str, zone: ZoneInfo) -> Iterator[tuple[int, Row | ValueError]
         except ValueError as exc:
             yield number, exc
             continue
+        except OverflowError:
+            yield number, ValueError("date value out of range")
+            continue
         yield number, Row(
             row["key"], row["engineer"], row.get("customer") or "", start, end,
             row.get("title") or "", (row.get("onsite") or "").lower() in ONSITE,
@@ -245,11 +248,14 @@ def event_times(event: Any, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start, end = event.get("DTSTART"), event.get("DTEND")
     if start is None or not isinstance(start.dt, datetime):
         raise AppointmentError("no start time (all-day event)")
-    begins = wallclock.instant(start.dt, zone)
-    if end is not None and isinstance(end.dt, datetime):
-        return begins, wallclock.instant(end.dt, zone)
-    if end is None and "DURATION" in event:
-        return begins, begins + event.decoded("DURATION")
+    try:
+        begins = wallclock.instant(start.dt, zone)
+        if end is not None and isinstance(end.dt, datetime):
+            return begins, wallclock.instant(end.dt, zone)
+        if end is None and "DURATION" in event:
+            return begins, begins + event.decoded("DURATION")
+    except OverflowError:
+        raise AppointmentError("date value out of range") from None
     raise AppointmentError("no end time")
 
 

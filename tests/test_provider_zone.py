@@ -236,3 +236,25 @@ def test_a_provider_in_vienna_works(app: Flask, session: Any) -> None:
     assert "franz" in out
     ticket = json.loads(run(app, "simulate-call", "--live", "--at", "2026-12-24T03:00", "--json"))
     assert ticket["arrived_at"] == "2026-12-24T03:00:00+01:00"
+
+
+def test_a_time_beyond_what_datetime_holds_is_a_named_error_on_every_path(
+    app: Flask, session: Any
+) -> None:
+    """0001-01-01T00:30 in Berlin is before year 1 in UTC: it used to reach the database and fail
+    the whole import (or the command) with a traceback."""
+    small_provider(session)
+    csv = "key;engineer;start;end\nold;jonas;0001-01-01T00:30;2026-12-01T10:00\n"
+    assert appointments.import_csv(session, csv).skipped == ["line 2: date value out of range"]
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:old\r\n"
+        "SUMMARY:10042\r\nDTSTART:00010101T003000\r\nDTEND:20261201T100000\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n"
+    )
+    result = appointments.import_ics(session, "jonas", ics.encode())
+    assert result.skipped == ["old: date value out of range"]
+    session.commit()
+    for command in (["oncall"], ["appointments"], ["simulate-call", "--live"]):
+        result = app.test_cli_runner().invoke(args=[*command, "--at", "0001-01-01T00:30"])
+        assert result.exit_code == 2, result.output  # a usage error, no traceback
+        assert "0001-01-01T00:30" in result.output

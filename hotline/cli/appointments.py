@@ -34,7 +34,7 @@ def wall_clock(text: str, zone: ZoneInfo | None = None) -> datetime:
     """A time typed by a person: without an offset, wall-clock time in the provider's zone."""
     try:
         return wallclock.parse(text, zone or clock.zone(db.session()))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise click.BadParameter(f"{text!r} is no time (YYYY-MM-DDTHH:MM)") from exc
 
 

@@ -26,7 +26,7 @@ def parse_time(text: str | None, zone: ZoneInfo) -> datetime:
         return clock.now()
     try:
         return wallclock.parse(text, zone)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise click.BadParameter(f"{text!r}: expected YYYY-MM-DDTHH:MM") from None
 
 

@@ -43,7 +43,7 @@ def start(text: str, zone: ZoneInfo) -> datetime:
     zone unless it has an offset."""
     try:
         return wallclock.parse(text, zone)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise click.BadParameter(
             f"{text!r}: expected YYYY-MM-DDTHH:MM", param_hint="--at"
         ) from None
