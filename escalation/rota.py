@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from escalation import regions, wallclock
-from escalation.wallclock import WEEKDAYS, WorkingHours, clock, instant, wall, weekday
+from escalation.wallclock import WEEKDAYS, WorkingHours, instant, time_of_day, wall, weekday
 
 PROVIDER_ZONE = wallclock.zone(None)  # the default of `provider.timezone`, as a zone
 LAYERS = ("primary", "secondary")
@@ -64,7 +64,7 @@ def parse_handoff(text: str) -> Handoff:
     parts = str(text).split()
     if len(parts) not in (1, 2):
         raise ValueError(f"handoff {text!r}: expected 'Mon 08:00' or '08:00'")
-    at = clock(parts[-1])
+    at = time_of_day(parts[-1])
     if at == time.max:
         raise ValueError(f"handoff {text!r}: use 00:00 of the next day instead of 24:00")
     return Handoff(weekday(parts[0]) if len(parts) == 2 else None, at)
@@ -107,7 +107,8 @@ def parse_restriction(obj: Any) -> Restriction | None:
     start, sep, end = hours.partition("-")
     if not sep:
         raise ValueError(f"restriction hours {hours!r}: expected 'HH:MM-HH:MM'")
-    business = WorkingHours(clock(start), clock(end), frozenset(weekday(str(d)) for d in days))
+    weekdays = frozenset(weekday(str(d)) for d in days)
+    business = WorkingHours(time_of_day(start), time_of_day(end), weekdays)
     if business.start >= business.end:
         raise ValueError(f"restriction hours {hours!r}: the start must be before the end")
     return Restriction(obj["when"], business)

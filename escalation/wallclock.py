@@ -94,7 +94,7 @@ def weekday(text: str) -> int:
     return names.index(text.lower())
 
 
-def clock(text: str) -> time:
+def time_of_day(text: str) -> time:
     """'HH:MM' -> a time of day; '24:00' is the end of the day (`time.max`)."""
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
     if not match or int(match[1]) > 24 or int(match[2]) > 59:

@@ -5,7 +5,8 @@ fold's 02:30 are among them) in the provider's default zone, and every half hour
 around each clock change in Berlin and in New York (other days, other offsets), through: the
 directory import's time fields (`from`, `until`, `start`, `end`; as text and as the datetime
 YAML makes of a time with seconds), the appointments CSV import, iCalendar times (floating and
-with a TZID), `--at` of the rota and appointment commands, and `simulate-call --at`. Each
+with a TZID), `--at` of the rota and appointment commands, `simulate-call --at`, and the rules
+that lay out wall-clock times: a rotation's hand-off and the working hours' opening. Each
 instant is checked against the rule itself, computed here without escalation/wallclock.py: a
 time that exists is its first occurrence, a time in the gap is the moment the clocks jump.
 
@@ -25,6 +26,8 @@ from icalendar import Calendar, Event
 from icalendar.prop import vDDDTypes
 from pydantic import TypeAdapter
 
+from escalation.rota import Rotation, parse_handoff
+from escalation.slots import WorkingHours
 from hotline import appointments
 from hotline.cli import appointments as appointments_cli
 from hotline.cli import rota as rota_cli
@@ -120,15 +123,35 @@ def ics_file(locals_: list[datetime], zone: ZoneInfo, tzid: bool) -> list[dateti
 
 
 def ics_values(locals_: list[datetime], zone: ZoneInfo, tzid: bool) -> list[datetime]:
-    """Events holding the values icalendar's parser makes of DTSTART/DTEND."""
+    """An event holding, in turn, the values icalendar's parser makes of each DTSTART."""
     found = []
-    end = vDDDTypes.from_ical("20300101T000000")
+    event = Event()
+    event.add("dtend", vDDDTypes.from_ical("20300101T000000"))
+    where = zone.key if tzid else None
     for local in locals_:
         stamp = local.strftime("%Y%m%dT%H%M%S")
-        event = Event()
-        event.add("dtstart", vDDDTypes.from_ical(stamp, timezone=zone.key if tzid else None))
-        event.add("dtend", end)
+        event["DTSTART"] = vDDDTypes(vDDDTypes.from_ical(stamp, timezone=where))
         found.append(appointments.event_times(event, zone)[0])
+    return found
+
+
+def rota_handoff(locals_: list[datetime], zone: ZoneInfo) -> list[datetime]:
+    """A rotation's first hand-off at that wall-clock time (`handoff: "HH:MM"`, `start`)."""
+    return [
+        Rotation(
+            "k", "t", "primary", ("a",), timedelta(days=1), parse_handoff(f"{local:%H:%M}"),
+            local.date(),
+        ).boundary(0, zone)
+        for local in locals_
+    ]  # fmt: skip
+
+
+def working_hours(locals_: list[datetime], zone: ZoneInfo) -> list[datetime]:
+    """The instant working hours (`settings.working_hours.start`) open on that day."""
+    found = []
+    for local in locals_:
+        hours = WorkingHours.from_settings({"start": f"{local:%H:%M}", "days": list(range(7))})
+        found.append(hours.span(local.date(), zone)[0])
     return found
 
 
@@ -145,6 +168,8 @@ PATHS: dict[str, Path] = {
     "oncall/chain/gaps/swap --at": each(rota_cli.parse_time),
     "appointment commands --at": each(appointments_cli.wall_clock),
     "simulate-call --at": each(simulate.start),
+    "rota hand-off": rota_handoff,
+    "working hours": working_hours,
 }
 WHOLE_FILES: dict[str, Path] = {
     "directory file (YAML)": yaml_file,
