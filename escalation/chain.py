@@ -12,7 +12,7 @@ import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -21,6 +21,7 @@ from escalation.rota import LAYERS, OnCall, parse_shift
 
 LEVELS = ("own-primary", "own-secondary", "pool", "project-lead", "fallback")
 ORDERS = ("fewest-displaced", "round-robin", "fixed", "random")
+DEPRECATED_KEYS = ("window",)  # of a policy: accepted for files and rows written before, ignored
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,10 @@ class Level:
 
 @dataclass(frozen=True)
 class Policy:
+    """The levels a chain walks. `fewest-displaced` counts the appointments overlapping the
+    expected emergency duration, the one of the displacement check (`Situation.displaced`)."""
+
     levels: tuple[Level, ...] = tuple(Level(name) for name in LEVELS)
-    window: timedelta = timedelta(hours=2)  # expected emergency duration for displacement
 
 
 def _seconds(value: Any, where: str) -> int | None:
@@ -109,20 +112,24 @@ def parse_policy(obj: Any) -> Policy:
 
     Shape (every key optional):
     `{"levels": ["own-primary", {"level": "pool", "order": "round-robin", "timeout": 15}, ...],
-      "order": "fewest-displaced", "timeout": 20, "window": "2h"}`.
+      "order": "fewest-displaced", "timeout": 20}`.
     `order` and `timeout` at the top are the defaults of every level; `levels` lists the levels
     walked, in order, each at most once, and must end with "fallback" (never a dead line).
+    `window` (`"2h"`) is deprecated and ignored: policies stored before still read, and a bad
+    one is still refused. The expected emergency duration is one setting, the provider's
+    `emergency_minutes` (a contract's for its customer).
     """
     if obj is None:
         return Policy()
     if not isinstance(obj, Mapping):
         raise ValueError(f"policy {obj!r}: expected a mapping")
-    unknown = set(obj) - {"levels", "order", "timeout", "window"}
+    unknown = set(obj) - {"levels", "order", "timeout", *DEPRECATED_KEYS}
     if unknown:
-        raise ValueError(f"policy: unknown keys {sorted(unknown)} (levels, order, timeout, window)")
+        raise ValueError(f"policy: unknown keys {sorted(unknown)} (levels, order, timeout)")
     order = _order(obj.get("order", "fewest-displaced"), "order")
     timeout = _seconds(obj.get("timeout"), "timeout")
-    window = parse_shift(obj.get("window", "2h"))
+    if "window" in obj:
+        parse_shift(obj["window"])  # deprecated: still checked as before, never used
     levels: list[Level] = []
     for item in obj.get("levels", LEVELS):
         spec = {"level": item} if isinstance(item, str) else item
@@ -144,7 +151,7 @@ def parse_policy(obj: Any) -> Policy:
         )
     if not levels or levels[-1].name != "fallback":
         raise ValueError("policy levels must end with 'fallback': a call never ends unanswered")
-    return Policy(tuple(levels), window)
+    return Policy(tuple(levels))
 
 
 def effective_policy(provider: Mapping[str, Any] | None, team: Mapping[str, Any] | None) -> Policy:

@@ -4,10 +4,11 @@ Pure rules: no database, no clock; every instant is an aware datetime given by t
 
 Daylight saving (one stated meaning, see docs/rota.md): shifts are laid out in wall-clock time
 of the provider's zone, so a hand-off stays at "Mon 08:00" all year and the shift spanning a
-change is an hour shorter or longer. A hand-off at a wall-clock time that does not exist (spring)
-happens at the moment the clocks jump; one that exists twice (autumn) happens at its first
-occurrence. Every boundary is one instant shared by the shift that ends and the shift that
-starts, so no change creates a gap or an overlap.
+change is an hour shorter or longer. Wall-clock times become instants by the one rule of
+escalation/wallclock.py: a hand-off that does not exist (spring) happens at the moment the clocks
+jump; one that exists twice (autumn) happens at its first occurrence. Every boundary is one
+instant shared by the shift that ends and the shift that starts, so no change creates a gap or
+an overlap.
 
 History is fact: a rotation has versions (same key), each in force from `valid_from` until
 `valid_until`, and who is on call at t is decided by the version in force at t. An edit takes
@@ -20,15 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from escalation import regions
+from escalation import regions, wallclock
+from escalation.wallclock import WEEKDAYS, WorkingHours, instant, time_of_day, wall, weekday
 
-BERLIN = ZoneInfo("Europe/Berlin")
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PROVIDER_ZONE = wallclock.zone(None)  # the default of `provider.timezone`, as a zone
 LAYERS = ("primary", "secondary")
 WHEN = ("business_hours", "after_hours")
 UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -58,53 +59,30 @@ class Handoff:
     at: time
 
 
-def _weekday(text: str) -> int:
-    names = [w.lower() for w in WEEKDAYS]
-    if text.lower() not in names:
-        raise ValueError(f"weekday {text!r}: expected one of {', '.join(WEEKDAYS)}")
-    return names.index(text.lower())
-
-
-def _clock(text: str) -> time:
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if not match or int(match[1]) > 24 or int(match[2]) > 59:
-        raise ValueError(f"time {text!r}: expected HH:MM, e.g. 08:00")
-    if int(match[1]) == 24:
-        if int(match[2]):
-            raise ValueError(f"time {text!r}: 24:00 is the latest time")
-        return time.max
-    return time(int(match[1]), int(match[2]))
-
-
 def parse_handoff(text: str) -> Handoff:
     """'Mon 08:00' or '08:00' -> Handoff."""
     parts = str(text).split()
     if len(parts) not in (1, 2):
         raise ValueError(f"handoff {text!r}: expected 'Mon 08:00' or '08:00'")
-    at = _clock(parts[-1])
+    at = time_of_day(parts[-1])
     if at == time.max:
         raise ValueError(f"handoff {text!r}: use 00:00 of the next day instead of 24:00")
-    return Handoff(_weekday(parts[0]) if len(parts) == 2 else None, at)
+    return Handoff(weekday(parts[0]) if len(parts) == 2 else None, at)
 
 
 @dataclass(frozen=True)
 class Restriction:
     """When a rotation is active: business hours or after hours.
 
-    Business hours are the listed weekdays from `start` to `end` (wall-clock), except the
-    public holidays of the team's holiday region (escalation/regions.py); after hours are all
-    the rest.
+    Business hours are the weekday window `hours` (escalation/wallclock.py), except the public
+    holidays of the team's holiday region (escalation/regions.py); after hours are all the rest.
     """
 
     when: str = "business_hours"
-    days: frozenset[int] = frozenset(range(5))
-    start: time = time(8, 0)
-    end: time = time(17, 0)
+    hours: WorkingHours = WorkingHours()
 
     def allows(self, local: datetime, holiday: bool) -> bool:
-        business = (
-            not holiday and local.weekday() in self.days and self.start <= local.time() < self.end
-        )
+        business = not holiday and self.hours.holds(local)
         return business == (self.when == "business_hours")
 
 
@@ -129,41 +107,14 @@ def parse_restriction(obj: Any) -> Restriction | None:
     start, sep, end = hours.partition("-")
     if not sep:
         raise ValueError(f"restriction hours {hours!r}: expected 'HH:MM-HH:MM'")
-    restriction = Restriction(
-        obj["when"], frozenset(_weekday(str(d)) for d in days), _clock(start), _clock(end)
-    )
-    if restriction.start >= restriction.end:
+    weekdays = frozenset(weekday(str(d)) for d in days)
+    business = WorkingHours(time_of_day(start), time_of_day(end), weekdays)
+    if business.start >= business.end:
         raise ValueError(f"restriction hours {hours!r}: the start must be before the end")
-    return restriction
+    return Restriction(obj["when"], business)
 
 
-# --- wall-clock time ------------------------------------------------------------------------
-
-
-def wall(at: datetime, zone: ZoneInfo) -> datetime:
-    """The naive wall-clock time of an instant."""
-    return at.astimezone(zone).replace(tzinfo=None)
-
-
-def instant(local: datetime, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a naive wall-clock time, with the stated DST meaning.
-
-    A time that exists twice is its first occurrence; a time that does not exist is the moment
-    the clocks jump (the first instant whose wall-clock time is later). Monotone: a later
-    wall-clock time never maps to an earlier instant.
-    """
-    first = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if wall(first, zone) == local:
-        return first
-    low = int(local.replace(tzinfo=zone, fold=1).astimezone(UTC).timestamp())
-    high = int(first.timestamp())
-    while low < high:  # the jump lies between the two readings: find its second
-        middle = (low + high) // 2
-        if wall(datetime.fromtimestamp(middle, UTC), zone) >= local:
-            high = middle
-        else:
-            low = middle + 1
-    return datetime.fromtimestamp(high, UTC)
+# --- holidays ------------------------------------------------------------------------------
 
 
 def is_holiday(day: date, region: str) -> bool:
@@ -294,7 +245,7 @@ class Shift:
 
 
 def swap(
-    rotation: Rotation, first: datetime, second: datetime, zone: ZoneInfo = BERLIN
+    rotation: Rotation, first: datetime, second: datetime, zone: ZoneInfo = PROVIDER_ZONE
 ) -> tuple[Override, Override]:
     """Two engineers swap the shifts holding `first` and `second`: two overrides."""
     shifts = []
@@ -324,7 +275,7 @@ class Rota:
     rotations: tuple[Rotation, ...] = ()
     overrides: tuple[Override, ...] = ()
     absences: tuple[Absence, ...] = ()
-    zone: ZoneInfo = BERLIN
+    zone: ZoneInfo = PROVIDER_ZONE
     region: str = regions.DEFAULT  # the provider's holiday region
     team_regions: tuple[tuple[str, str], ...] = ()  # (team, region) where a team has its own
 
@@ -428,11 +379,11 @@ class Rota:
                 points.add(boundary)
                 index += 1
             if rotation.restriction:
+                hours = rotation.restriction.hours
                 day = wall(since, self.zone).date() - timedelta(days=1)
                 while day <= wall(until, self.zone).date():
-                    for clock in (time(), rotation.restriction.start, rotation.restriction.end):
-                        if clock != time.max:
-                            points.add(instant(datetime.combine(day, clock), self.zone))
+                    points.add(wallclock.on(day, time(), self.zone))
+                    points.update(hours.span(day, self.zone))
                     day += timedelta(days=1)
         for override in self.overrides:
             points.update((override.starts_at, override.ends_at))

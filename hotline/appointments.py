@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from escalation import displacement as rule
-from escalation import regions
+from escalation import regions, wallclock
 from escalation.displacement import AT_RISK, CANCELLED, PLANNED, Window
 from escalation.slots import Interval, WorkingHours, free_slots, overlaps
 from hotline import texts, tickets
@@ -71,7 +71,7 @@ def planning(session: Session) -> Planning:
     p = provider(session)
     s: dict[str, Any] = p.settings or {}
     return Planning(
-        zone=ZoneInfo(p.timezone or "Europe/Berlin"),
+        zone=wallclock.zone(p.timezone),
         hours=WorkingHours.from_settings(s.get("working_hours")),
         emergency=timedelta(minutes=int(s.get("emergency_minutes", 120))),
         travel=timedelta(minutes=int(s.get("travel_minutes", 30))),
@@ -120,6 +120,20 @@ def upsert(
 
 
 CSV_COLUMNS = ("key", "engineer", "start", "end")  # required; customer, title, onsite optional
+ONSITE = {"1", "true", "yes", "ja", "x"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """An appointment as a CSV file gives it: times read as instants, references as written."""
+
+    key: str
+    engineer: str  # an engineer key
+    customer: str  # a customer number, "" for none
+    start: datetime
+    end: datetime
+    title: str
+    onsite: bool
 
 
 def import_csv(session: Session, text: str, zone: ZoneInfo | None = None) -> Imported:
@@ -128,7 +142,26 @@ def import_csv(session: Session, text: str, zone: ZoneInfo | None = None) -> Imp
     Times without an offset are wall-clock times in the provider's zone, as in the directory.
     A bad file is refused as a whole; a bad row is skipped and named.
     """
-    zone = zone or planning(session).zone
+    result = Imported()
+    for number, row in read_csv(text, zone or planning(session).zone):
+        try:
+            if isinstance(row, Exception):
+                raise row
+            created = upsert(
+                session, row.key, _engineer(session, row.engineer),
+                _customer(session, row.customer), row.start, row.end, row.title, row.onsite,
+            )  # fmt: skip
+        except (AppointmentError, ValueError) as exc:
+            result.skipped.append(f"line {number}: {exc}")
+            continue
+        result.created += created
+        result.updated += not created
+    return result
+
+
+def read_csv(text: str, zone: ZoneInfo) -> Iterator[tuple[int, Row | ValueError]]:
+    """The rows of an appointments CSV file with their line numbers, each read or the reason
+    it cannot be; a file without the header's columns raises AppointmentError."""
     header = text.splitlines()[0] if text.strip() else ""
     try:
         dialect = csv.Sniffer().sniff(header, delimiters=";,")
@@ -140,30 +173,24 @@ def import_csv(session: Session, text: str, zone: ZoneInfo | None = None) -> Imp
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
         raise AppointmentError(f"the header lacks the column(s) {', '.join(missing)}")
-    result = Imported()
-    for number, row in enumerate(reader, start=2):
-        try:
-            created = _import_row(
-                session, {k: v.strip() for k, v in row.items() if isinstance(v, str)}, zone
-            )
-        except (AppointmentError, ValueError) as exc:
-            result.skipped.append(f"line {number}: {exc}")
+    for number, raw in enumerate(reader, start=2):
+        row = {k: v.strip() for k, v in raw.items() if isinstance(v, str)}
+        blank = [c for c in CSV_COLUMNS if not row.get(c)]
+        if blank:
+            yield number, AppointmentError(f"no {', '.join(blank)}")
             continue
-        result.created += created
-        result.updated += not created
-    return result
-
-
-def _import_row(session: Session, row: dict[str, Any], zone: ZoneInfo) -> bool:
-    blank = [c for c in CSV_COLUMNS if not row.get(c)]
-    if blank:
-        raise AppointmentError(f"no {', '.join(blank)}")
-    return upsert(
-        session, row["key"], _engineer(session, row["engineer"]),
-        _customer(session, row.get("customer") or ""), instant(row["start"], zone),
-        instant(row["end"], zone), row.get("title") or "",
-        (row.get("onsite") or "").lower() in {"1", "true", "yes", "ja", "x"},
-    )  # fmt: skip
+        try:
+            start, end = wallclock.parse(row["start"], zone), wallclock.parse(row["end"], zone)
+        except ValueError as exc:
+            yield number, exc
+            continue
+        except OverflowError:
+            yield number, ValueError("date value out of range")
+            continue
+        yield number, Row(
+            row["key"], row["engineer"], row.get("customer") or "", start, end,
+            row.get("title") or "", (row.get("onsite") or "").lower() in ONSITE,
+        )  # fmt: skip
 
 
 def import_ics(
@@ -196,7 +223,7 @@ def import_ics(
 def _import_event(
     session: Session, engineer: Engineer, event: Any, customers: dict[str, Customer], zone: ZoneInfo
 ) -> bool:
-    start, end = event.get("DTSTART"), event.get("DTEND")
+    start = event.get("DTSTART")
     if start is None or not isinstance(start.dt, datetime):
         raise AppointmentError("no start time (all-day event)")
     if event.get("RRULE"):
@@ -205,19 +232,30 @@ def _import_event(
     customer = _customer_in(text, customers)
     if customer is None:
         raise AppointmentError("no known customer number")
-    begins = _aware(start.dt, zone)
-    if end is not None and isinstance(end.dt, datetime):
-        ends = _aware(end.dt, zone)
-    elif end is None and "DURATION" in event:
-        ends = begins + event.decoded("DURATION")
-    else:
-        raise AppointmentError("no end time")
+    begins, ends = event_times(event, zone)
     location = str(event.get("LOCATION", "")).strip().lower()
     onsite = bool(location) and not location.startswith(("remote", "online", "http", "teams"))
     key = f"ics:{event.get('UID', '')}"
     return upsert(
         session, key, engineer, customer, begins, ends, str(event.get("SUMMARY", "")), onsite
     )
+
+
+def event_times(event: Any, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """A timed iCalendar event's start and end as instants: a floating time is wall-clock time
+    in the provider's zone, one with a TZID wall-clock time of that zone, by the one rule."""
+    start, end = event.get("DTSTART"), event.get("DTEND")
+    if start is None or not isinstance(start.dt, datetime):
+        raise AppointmentError("no start time (all-day event)")
+    try:
+        begins = wallclock.instant(start.dt, zone)
+        if end is not None and isinstance(end.dt, datetime):
+            return begins, wallclock.instant(end.dt, zone)
+        if end is None and "DURATION" in event:
+            return begins, begins + event.decoded("DURATION")
+    except OverflowError:
+        raise AppointmentError("date value out of range") from None
+    raise AppointmentError("no end time")
 
 
 def _customer_in(text: str, customers: dict[str, Customer]) -> Customer | None:
@@ -241,15 +279,6 @@ def _customer(session: Session, number: str) -> Customer | None:
     if customer is None:
         raise AppointmentError(f"no customer {number!r}")
     return customer
-
-
-def _aware(at: datetime, zone: ZoneInfo) -> datetime:
-    return at.replace(tzinfo=zone) if at.tzinfo is None else at
-
-
-def instant(text: str, zone: ZoneInfo) -> datetime:
-    """An ISO time; one without an offset is a wall-clock time in `zone`. ValueError if none."""
-    return _aware(datetime.fromisoformat(text.strip()), zone)
 
 
 # --- listing -------------------------------------------------------------------------------
@@ -295,8 +324,11 @@ def as_dict(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]:
 # --- displacement --------------------------------------------------------------------------
 
 
-def expected(session: Session, ticket: Ticket) -> timedelta:
-    contract = ticket.customer.contract if ticket.customer else None
+def expected(session: Session, customer: Customer | None) -> timedelta:
+    """How long an emergency of `customer` is expected to take: its contract's
+    `emergency_minutes`, else the provider's. The one duration both the displacement check and
+    the chain's `fewest-displaced` order use."""
+    contract = customer.contract if customer else None
     if contract is not None and contract.emergency_minutes:
         return timedelta(minutes=contract.emergency_minutes)
     return planning(session).emergency
@@ -351,7 +383,7 @@ def displace(
     if ticket.accepted_at is None or ticket.accepted_by_id is None:
         return [], []
     settings = planning(session)
-    window = Window.of(ticket.accepted_at, expected(session, ticket), ticket.resolved_at)
+    window = Window.of(ticket.accepted_at, expected(session, ticket.customer), ticket.resolved_at)
     candidates = session.scalars(
         select(Appointment).where(
             Appointment.engineer_id == ticket.accepted_by_id,
@@ -499,8 +531,10 @@ def _free(
 ) -> None:
     clash = [b for b in busy(session, engineer, now, appointment) if overlaps(b, slot)]
     if clash:
+        zone = planning(session).zone
+        start, end = (wallclock.local(at, zone) for at in clash[0])
         raise AppointmentError(
-            f"{engineer.key} is busy then ({clash[0][0].isoformat()} - {clash[0][1].isoformat()})"
+            f"{engineer.key} is busy then ({start:%a %d.%m.%Y %H:%M} - {end:%a %d.%m.%Y %H:%M})"
         )
 
 
@@ -525,7 +559,7 @@ def busy(
         select(Ticket).where(Ticket.accepted_by_id == engineer.id, Ticket.resolved_at.is_(None))
     ):
         assert ticket.accepted_at is not None
-        window = Window.of(ticket.accepted_at, expected(session, ticket), None)
+        window = Window.of(ticket.accepted_at, expected(session, ticket.customer), None)
         travel = planning(session).travel if leave_out and leave_out.onsite else timedelta()
         intervals.append((window.start, max(window.end, now) + travel))
     absences = session.scalars(

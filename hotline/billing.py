@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation import billing as rule
+from escalation import wallclock
 from escalation.billing import Emergency, Line, Terms
 from hotline import appointments, spreadsheet, tickets
 from hotline.models import (
@@ -103,7 +104,8 @@ def terms(contract: Contract | None) -> Terms:
 
 
 def month_start(month: date, zone: ZoneInfo) -> datetime:
-    return datetime(month.year, month.month, 1, tzinfo=zone)
+    """The instant the month begins: 00:00 of its 1st in the provider's zone."""
+    return wallclock.on(month.replace(day=1), time(), zone)
 
 
 def next_month(month: date) -> date:

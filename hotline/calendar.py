@@ -33,13 +33,17 @@ PAST, AHEAD = timedelta(days=7), timedelta(days=90)
 DST = timedelta(hours=1)  # a shift across the autumn change is an hour longer than its length
 
 
-def feed(name: str, shifts: list[Shift], names: dict[str, str], now: datetime) -> Response:
+def feed(
+    name: str, shifts: list[Shift], names: dict[str, str], now: datetime, zone: ZoneInfo
+) -> Response:
+    """The feed; `zone`, the provider's, is named as the calendar's zone (X-WR-TIMEZONE), in
+    which clients show the UTC times."""
     cal = Calendar()
     cal.add("prodid", "-//Hotline//On-call rota//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", "Europe/Berlin")
+    cal.add("x-wr-timezone", zone.key)
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
     for shift in shifts:
@@ -141,7 +145,7 @@ def team_feed(token: str) -> Response:
     start, end = window()
     shifts = whole_shifts(session, start, end, team=team.key)
     names = {key: p.name for key, p in roster.people(session).items()}
-    return feed(f"On call: {team.name}", shifts, names, clock.now())
+    return feed(f"On call: {team.name}", shifts, names, clock.now(), clock.zone(session))
 
 
 @calendar.get("/engineer/<token>.ics")
@@ -152,4 +156,5 @@ def engineer_feed(token: str) -> Response:
         abort(404)
     start, end = window()
     shifts = whole_shifts(session, start, end, engineer=engineer.key)
-    return feed(f"On call: {engineer.name}", shifts, {engineer.key: engineer.name}, clock.now())
+    names = {engineer.key: engineer.name}
+    return feed(f"On call: {engineer.name}", shifts, names, clock.now(), clock.zone(session))

@@ -1,6 +1,8 @@
-"""The clock, injected: `app.config["CLOCK"]` returns an aware UTC datetime.
+"""The clock, injected: `app.config["CLOCK"]` returns an aware UTC datetime; and the provider's
+zone, where people read and plan times.
 
-Tests set a fixed or stepping clock; nothing in hotline/ calls `datetime.now()` directly.
+Tests set a fixed or stepping clock; nothing in hotline/ calls `datetime.now()` directly. Wall
+clock and instants convert only in escalation/wallclock.py, in the zone read here.
 """
 
 from __future__ import annotations
@@ -9,8 +11,11 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from escalation import wallclock
+from hotline.models import Provider
 
 
 def system_clock() -> datetime:
@@ -21,6 +26,16 @@ def now() -> datetime:
     return current_app.config["CLOCK"]()
 
 
-def local(at: datetime, zone: ZoneInfo = BERLIN) -> datetime:
-    """An instant as wall-clock time in the provider's zone, for display and planning."""
-    return at.astimezone(zone)
+def zone(session: Session) -> ZoneInfo:
+    """The provider's zone (`Provider.timezone`); before any import, the setting's default.
+
+    Read from the database each time, in the caller's session, so a changed setting holds at
+    once; only the worker's calendar jobs take it when the worker starts (hotline/scheduler.py).
+    """
+    name = session.scalar(select(Provider.timezone).order_by(Provider.id).limit(1))
+    return wallclock.zone(name)
+
+
+def local(at: datetime, zone: ZoneInfo) -> datetime:
+    """An instant as wall-clock time of the provider's zone, with its offset, for display."""
+    return wallclock.local(at, zone)

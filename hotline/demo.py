@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from escalation import rota
+from escalation import wallclock
 from hotline import clock
-from hotline.clock import BERLIN
 from hotline.directory import Summary, import_directory
+
+ZONE = "Europe/Berlin"  # the demo provider's zone (its `timezone`)
 
 # key, name, team, role, mobile
 ENGINEERS = [
@@ -159,7 +160,7 @@ CUSTOMERS: list[dict[str, Any]] = [
         "contract": _contract(14, "135.00"),
     },
 ]
-# Appointment slots (start, end, title, on site), wall-clock times in Berlin.
+# Appointment slots (start, end, title, on site), wall-clock times of the demo's zone.
 SLOTS = [
     ("09:00", "12:00", "JourFixe", True),
     ("13:00", "15:00", "Serverwartung (remote)", False),
@@ -174,7 +175,7 @@ def _monday(day: date) -> date:
 
 def directory(now: datetime) -> dict[str, Any]:
     """The demo directory for the week of `now` (an aware instant)."""
-    today = clock.local(now).date()
+    today = clock.local(now, wallclock.zone(ZONE)).date()
     monday = _monday(today)
     engineers = [
         {
@@ -228,7 +229,7 @@ def directory(now: datetime) -> dict[str, Any]:
             "fallback_number": "+49 171 5550000",
             "office_number": "+49 30 9876541",
             "support_email": "support@solutionbar.example",
-            "timezone": "Europe/Berlin",
+            "timezone": ZONE,
             "holiday_region": "BE",
         },
         "teams": [{"key": k, "name": n, "project_lead": lead} for k, n, lead in TEAMS],
@@ -261,6 +262,8 @@ def directory(now: datetime) -> dict[str, Any]:
 def seed(session: Session, week: date | None = None) -> Summary:
     """Load (or refresh) the demo provider through the directory import, for the week of
     `week` (default: this week), so a walk-through with fixed dates can be replayed any day."""
-    at = clock.now() if week is None else rota.instant(datetime.combine(week, time(12)), BERLIN)
+    at = clock.now()
+    if week is not None:
+        at = wallclock.instant(datetime.combine(week, time(12)), wallclock.zone(ZONE))
     # the shared reception of 10045 and 10051 is ambiguous on purpose: a warning, confirmed
     return import_directory(session, directory(at), accept_warnings=True)

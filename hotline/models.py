@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from escalation import wallclock
 from escalation.chain import Chain
 
 NAMING = {
@@ -85,7 +86,7 @@ class Provider(Base):
     fallback_number: Mapped[str | None] = mapped_column(String(32))
     office_number: Mapped[str | None] = mapped_column(String(32))
     support_email: Mapped[str | None] = mapped_column(String(200))
-    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    timezone: Mapped[str] = mapped_column(String(64), default=wallclock.DEFAULT_ZONE)
     # A German state or a state's sub-region (escalation/regions.py), e.g. BE, BY-catholic.
     holiday_region: Mapped[str] = mapped_column(String(32), default="BE")
     # Escalation policy default for all teams; shape defined in escalation/chain.py.

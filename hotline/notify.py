@@ -37,7 +37,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from hotline import clock, phones
+from hotline import clock, db, phones
 from hotline.clock import local
 from hotline.models import Message, Provider
 
@@ -300,7 +300,9 @@ def send_email(message: Message, now: datetime) -> str:
         )  # fmt: skip
         return DRY_RUN
     sender = config["HOTLINE_MAIL_FROM"]
-    email = compose(sender, message.to, message.subject or "", message.body, message.html, now)
+    with db.new_session() as session:  # read and closed: nothing is held during the send
+        sent_at = local(now, clock.zone(session))
+    email = compose(sender, message.to, message.subject or "", message.body, message.html, sent_at)
     host, port = config["HOTLINE_SMTP_HOST"], config["HOTLINE_SMTP_PORT"]
     with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT) as smtp:
         if config.get("HOTLINE_SMTP_STARTTLS"):
@@ -337,7 +339,8 @@ def address(text: str) -> str:
 def compose(
     sender: str, to: str, subject: str, text: str, html: str | None, now: datetime
 ) -> Email:
-    """The e-mail as it goes out: Date is `now` in the provider's zone, with its offset."""
+    """The e-mail as it goes out: Date is `now` with its offset (`send_email` gives it in the
+    provider's zone)."""
     plain = MIMEText("\n".join(text.splitlines()) + "\n", "plain", UTF8)
     email: Email = plain
     if html is not None:
@@ -348,7 +351,7 @@ def compose(
     email["From"] = address(sender)
     email["To"] = address(to)
     email["Subject"] = Header(one_line(subject), UTF8)
-    email["Date"] = format_datetime(local(now))
+    email["Date"] = format_datetime(now)
     email["Message-ID"] = make_msgid(domain=domain)
     return email
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from escalation import regions, routing
 from hotline import fallback, roster
-from hotline.clock import local
+from hotline.clock import local, zone
 from hotline.directory.schema import Settings
 from hotline.models import Customer, Engineer, Phone, Provider, Team
 
@@ -72,9 +72,11 @@ def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Fi
         say(level, text)
 
     report = roster.gap_report(session, now, now + timedelta(days=days))
+    shown_in = zone(session)
     for gap in report.gaps:
         where = f"team {gap.team}" if gap.team else "the cross-team pool"
-        span = f"{local(gap.starts_at):%a %d.%m. %H:%M} to {local(gap.ends_at):%a %d.%m. %H:%M}"
+        start, end = local(gap.starts_at, shown_in), local(gap.ends_at, shown_in)
+        span = f"{start:%a %d.%m. %H:%M} to {end:%a %d.%m. %H:%M}"
         say(WARN, f"nobody reachable on call for {where}, {span}")
     for person in report.unreachable:
         say(WARN, f"{person.engineer} is on call ({person.team} {person.layer}) but "

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from escalation import chain, gaps, regions, rota
+from escalation import chain, gaps, regions, rota, wallclock
+from hotline import appointments
 from hotline import models as m
-
-
-def zone(session: Session) -> ZoneInfo:
-    """The provider's time zone, where rota hand-offs and restrictions are wall-clock times."""
-    return _zone(m.Provider.one(session))
-
-
-def _zone(row: m.Provider | None) -> ZoneInfo:
-    return ZoneInfo(row.timezone if row and row.timezone else "Europe/Berlin")
 
 
 def load_rota(session: Session, start: datetime, end: datetime | None = None) -> rota.Rota:
@@ -98,7 +89,7 @@ def load_rota(session: Session, start: datetime, end: datetime | None = None) ->
             rota.Absence(engineers[engineer_id], starts_at, ends_at, reason or "absent")
             for engineer_id, starts_at, ends_at, reason in absences
         ),
-        zone=_zone(row),
+        zone=wallclock.zone(row.timezone if row else None),
         region=row.holiday_region if row and row.holiday_region else regions.DEFAULT,
         team_regions=tuple(sorted(team_regions)),
     )
@@ -116,7 +107,9 @@ def people(session: Session) -> dict[str, chain.Person]:
 
 
 def displaced(session: Session, keys: set[str], at: datetime, window: timedelta) -> dict[str, int]:
-    """Planned appointments per engineer overlapping [at, at + window]."""
+    """Planned appointments per engineer overlapping [at, at + window]: the window an emergency
+    accepted at `at` is expected to take (`appointments.expected`), as the displacement check
+    will compute it."""
     if not keys:
         return {}
     rows = session.execute(
@@ -163,7 +156,7 @@ def chain_for(session: Session, customer: m.Customer | None, at: datetime) -> ch
             policy=policy,
             ring_timeout=current_app.config["HOTLINE_RING_TIMEOUT"],
             absent=absent,
-            displaced=displaced(session, involved, at, policy.window),
+            displaced=displaced(session, involved, at, appointments.expected(session, customer)),
         )
     )
 

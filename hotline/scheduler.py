@@ -9,6 +9,10 @@ run the same job run twice.
 A job is a "module:function" called as `function(session, now)` with a session of its own and
 the injected clock. It is looked up when it runs, so a service that does not exist (yet) is
 logged, not a crash.
+
+The calendar jobs (daily, monthly) run at wall-clock times of the provider's zone, read when the
+worker builds its jobs: after the provider's `timezone` changes, restart the worker; it then
+replaces the stored triggers (a changed zone is a changed trigger).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -35,7 +39,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hotline import clock, db
-from hotline.clock import BERLIN
 from hotline.models import Lease
 
 log = logging.getLogger(__name__)
@@ -54,59 +57,69 @@ class Job:
 
 
 DAY = timedelta(days=1)
-JOBS: dict[str, Job] = {
-    # Two lanes, two jobs with leases of their own: APScheduler runs them in separate threads,
-    # so an SMS never waits behind an e-mail to a hung mail server. Their lease is the outbox's
-    # claim (5 minutes): a run may take its whole budget plus one slow send.
-    "deliver-sms": Job(
-        "hotline.notify:deliver_sms", IntervalTrigger(seconds=10), timedelta(seconds=10),
-        lease=timedelta(minutes=5),
-    ),
-    "deliver-email": Job(
-        "hotline.notify:deliver_email", IntervalTrigger(seconds=10), timedelta(seconds=10),
-        lease=timedelta(minutes=5),
-    ),
-    "check-displacements": Job(
-        "hotline.appointments:check_displacements", IntervalTrigger(seconds=30),
-        timedelta(seconds=30), lease=timedelta(minutes=2),
-    ),
-    "replay-spool": Job(
-        "hotline.replay:replay", IntervalTrigger(seconds=30), timedelta(seconds=30),
-        lease=timedelta(minutes=2),
-    ),
-    "sweep-calls": Job(
-        "hotline.calls:sweep", IntervalTrigger(minutes=1), timedelta(minutes=1),
-        lease=timedelta(minutes=2),
-    ),
-    "reannounce": Job(
-        "hotline.tickets:reannounce", IntervalTrigger(minutes=1), timedelta(minutes=1),
-        lease=timedelta(minutes=2),
-    ),
-    "purge-personal-data": Job(
-        "hotline.retention:purge_personal_data", CronTrigger(hour=3, minute=30, timezone=BERLIN),
-        DAY, grace=12 * 3600,
-    ),
-    "purge-answers": Job(
-        "hotline.retention:purge_answers", CronTrigger(minute=45), timedelta(hours=1),
-        grace=3600,
-    ),
-    "status-emails": Job(
-        "hotline.reports:queue_status_emails", CronTrigger(hour=7, timezone=BERLIN), DAY,
-        grace=6 * 3600,
-    ),
-    "month-end": Job(
-        "hotline.billing:run_month_end", CronTrigger(day=1, hour=2, timezone=BERLIN),
-        timedelta(days=28), lease=timedelta(hours=1), grace=3 * 24 * 3600,
-    ),
-}  # fmt: skip
+
+
+def table(zone: tzinfo) -> dict[str, Job]:
+    """The production jobs; the calendar ones at wall-clock times of `zone`, the provider's."""
+    return {
+        # Two lanes, two jobs with leases of their own: APScheduler runs them in separate
+        # threads, so an SMS never waits behind an e-mail to a hung mail server. Their lease is
+        # the outbox's claim (5 minutes): a run may take its whole budget plus one slow send.
+        "deliver-sms": Job(
+            "hotline.notify:deliver_sms", IntervalTrigger(seconds=10), timedelta(seconds=10),
+            lease=timedelta(minutes=5),
+        ),
+        "deliver-email": Job(
+            "hotline.notify:deliver_email", IntervalTrigger(seconds=10), timedelta(seconds=10),
+            lease=timedelta(minutes=5),
+        ),
+        "check-displacements": Job(
+            "hotline.appointments:check_displacements", IntervalTrigger(seconds=30),
+            timedelta(seconds=30), lease=timedelta(minutes=2),
+        ),
+        "replay-spool": Job(
+            "hotline.replay:replay", IntervalTrigger(seconds=30), timedelta(seconds=30),
+            lease=timedelta(minutes=2),
+        ),
+        "sweep-calls": Job(
+            "hotline.calls:sweep", IntervalTrigger(minutes=1), timedelta(minutes=1),
+            lease=timedelta(minutes=2),
+        ),
+        "reannounce": Job(
+            "hotline.tickets:reannounce", IntervalTrigger(minutes=1), timedelta(minutes=1),
+            lease=timedelta(minutes=2),
+        ),
+        "purge-personal-data": Job(
+            "hotline.retention:purge_personal_data",
+            CronTrigger(hour=3, minute=30, timezone=zone), DAY, grace=12 * 3600,
+        ),
+        "purge-answers": Job(
+            "hotline.retention:purge_answers", CronTrigger(minute=45), timedelta(hours=1),
+            grace=3600,
+        ),
+        "status-emails": Job(
+            "hotline.reports:queue_status_emails", CronTrigger(hour=7, timezone=zone), DAY,
+            grace=6 * 3600,
+        ),
+        "month-end": Job(
+            "hotline.billing:run_month_end", CronTrigger(day=1, hour=2, timezone=zone),
+            timedelta(days=28), lease=timedelta(hours=1), grace=3 * 24 * 3600,
+        ),
+    }  # fmt: skip
+
 
 _app: Flask | None = None  # the worker's app, for `run_job` (APScheduler stores only a reference)
 _missing: set[str] = set()  # targets already reported missing, to log that once per process
 
 
 def jobs() -> dict[str, Job]:
-    """The job table; tests replace it with `app.config["SCHEDULER_JOBS"]`."""
-    return current_app.config.get("SCHEDULER_JOBS") or JOBS
+    """The job table, its calendar jobs in the provider's zone as stored now; tests replace it
+    with `app.config["SCHEDULER_JOBS"]`."""
+    configured: dict[str, Job] | None = current_app.config.get("SCHEDULER_JOBS")
+    if configured:
+        return configured
+    with db.new_session() as session:  # read and closed: a job's own session holds nothing
+        return table(clock.zone(session))
 
 
 def run_job(job_id: str) -> None:
@@ -188,7 +201,7 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
     global _app
     _app = app
     with app.app_context():
-        table = jobs()
+        wanted = jobs()
         store = SQLAlchemyJobStore(engine=db.engine(), tablename=JOB_TABLE)
     scheduler = scheduler_class(
         jobstores={"default": store},
@@ -197,9 +210,9 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
     )
     store.start(scheduler, "default")  # creates the table, so stored jobs can be compared
     for stored in store.get_all_jobs():
-        if stored.id not in table:
+        if stored.id not in wanted:
             store.remove_job(stored.id)
-    for job_id, job in table.items():
+    for job_id, job in wanted.items():
         stored = store.lookup_job(job_id)
         if stored is not None and _same(stored, job):
             continue
@@ -227,8 +240,9 @@ def serve(app: Flask) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    with app.app_context():
-        log.info("worker %s started, jobs: %s", WORKER, ", ".join(jobs()))
+    with app.app_context(), db.new_session() as session:
+        zone = clock.zone(session).key
+        log.info("worker %s started, jobs: %s; daily jobs in %s", WORKER, ", ".join(jobs()), zone)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

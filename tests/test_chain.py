@@ -214,3 +214,10 @@ def test_a_frozen_chain_reads_back_into_the_core_types_in_every_version() -> Non
     assert Chain.from_json(None) == Chain(())
     with pytest.raises(ValueError, match="newer"):
         Chain.from_json({"version": 99, "entries": []})
+
+
+def test_a_policy_window_is_read_and_ignored() -> None:
+    """Policies stored with `window` still read; the chain's order counts appointments within
+    the expected emergency duration the caller gives (`Situation.displaced`), not a second one."""
+    assert parse_policy({"window": "8h"}) == Policy()
+    assert not hasattr(Policy(), "window")

@@ -8,11 +8,17 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
+from escalation import wallclock
 from hotline import demo, roster
 from hotline.callers import by_customer_number, identify
-from hotline.clock import local
 from hotline.directory import export_directory
 from hotline.models import Appointment, Customer, Engineer, Provider, Team
+
+DEMO_ZONE = wallclock.zone(demo.ZONE)
+
+
+def local(at: Any) -> Any:
+    return wallclock.local(at, DEMO_ZONE)
 
 
 def test_demo_is_deterministic_for_a_clock(clock: Any) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import select
 
-from escalation.rota import BERLIN, instant
+from escalation.wallclock import instant
 from hotline import models as m
 from hotline import roster
 from hotline.directory import dump, export_directory, import_directory
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def utc(*args: int) -> datetime:

@@ -25,6 +25,7 @@ from test_directory import EXAMPLE, count
 from hotline import appointments, db
 from hotline.directory import DirectoryError, dump, export_directory, import_directory, import_file
 from hotline.directory.read import checked, load
+from hotline.directory.schema import DeprecatedKey
 from hotline.models import Customer, Provider, Team
 
 
@@ -463,3 +464,21 @@ def test_a_block_no_caller_can_match_is_an_error(example: dict[str, Any]) -> Non
         'number starts with +490171 (write short blocks with the country code, e.g. "+49 30 '
         '1234")',
     ]
+
+
+def test_a_policy_window_of_an_old_file_is_read_with_a_warning_and_dropped(
+    session: Any, example: dict[str, Any]
+) -> None:
+    """`window` used to be a second expected emergency duration (for the chain's order only);
+    the one duration is `settings.emergency_minutes`. An old file still imports, and says so."""
+    example["provider"]["policy"] = {"order": "fewest-displaced", "window": "3h"}
+    example["teams"][0]["policy"] = {"window": "2h"}
+    with pytest.warns(DeprecatedKey, match="policy window") as caught:
+        import_directory(session, example)
+    assert len(caught) == 2
+    provider = session.scalar(select(Provider))
+    assert provider.policy == {"order": "fewest-displaced"}
+    assert session.scalar(select(Team.policy).where(Team.key == "blau")) == {}
+    assert "window" not in yaml.safe_dump(export_directory(session))
+    example["provider"]["policy"], example["teams"][0]["policy"] = {"window": "soon"}, None
+    assert any("shift 'soon'" in e for e in read_refused(example))  # still checked as before

@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -368,7 +368,9 @@ def test_a_due_sms_goes_out_in_the_same_tick_while_the_mail_relay_hangs(
     app.config["TWILIO_HTTP_CLIENT"] = twilio = RecordingHttpClient()
     app.config["HOTLINE_SMS_FROM"] = "+493012345000"
     lanes = [
-        name for name, job in scheduler.JOBS.items() if job.target.startswith("hotline.notify")
+        name
+        for name, job in scheduler.table(UTC).items()
+        if job.target.startswith("hotline.notify")
     ]
     finished: queue.Queue[str] = queue.Queue()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -161,3 +161,50 @@ def test_team_policy_levels_and_timeouts(app: Any, session: Any, layer_policy: d
         chain = roster.chain_for(session, rows["mueller"], NIGHT)
     assert levels(chain) == [("pool", "sara"), ("fallback", None)]
     assert [e.timeout for e in chain.entries] == [20, 30]
+
+
+def planned(session: Any, engineer: Any, start: datetime, hours: int = 1) -> None:
+    session.add(
+        m.Appointment(
+            key=f"apt-{engineer.key}-{start.isoformat()}", engineer=engineer, status="planned",
+            starts_at=start, ends_at=start + timedelta(hours=hours),
+        )
+    )  # fmt: skip
+
+
+def displaced_of(chain: Any, engineer: str) -> int:
+    """The count of planned appointments the chain gave an engineer's entry."""
+    (entry,) = [e for e in chain.entries if e.engineer == engineer][:1]
+    return int(entry.reason.rsplit("; ", 1)[1].split()[0])
+
+
+def test_fewest_displaced_counts_the_expected_emergency_duration(app: Any, session: Any) -> None:
+    """One duration: the chain ranks by the appointments within the provider's
+    `emergency_minutes`, as the displacement check will put them at risk; a policy `window`
+    (of files and rows written before) is read and ignored."""
+    rows = directory(session)
+    planned(session, rows["jonas"], NIGHT + timedelta(hours=3))  # 3 h after the call
+    provider = m.Provider.one(session)
+    assert provider is not None
+    provider.policy = {"order": "fewest-displaced", "window": "8h"}
+    session.commit()
+    with app.app_context():
+        assert displaced_of(roster.chain_for(session, None, NIGHT), "jonas") == 0  # 120 min
+    provider.settings = {"emergency_minutes": 240}
+    session.commit()
+    with app.app_context():
+        chain = roster.chain_for(session, None, NIGHT)
+    assert displaced_of(chain, "jonas") == 1
+    assert [e for _, e in levels(chain)][:3] == ["lena", "sara", "jonas"]
+
+
+def test_a_contracts_emergency_minutes_rank_its_customers_chain(app: Any, session: Any) -> None:
+    rows = directory(session)
+    planned(session, rows["jonas"], NIGHT + timedelta(hours=3))
+    rows["mueller"].contract = m.Contract(emergency_minutes=240)
+    session.commit()
+    with app.app_context():
+        mueller = roster.chain_for(session, rows["mueller"], NIGHT)
+        unknown = roster.chain_for(session, None, NIGHT)
+    assert displaced_of(mueller, "jonas") == 1
+    assert displaced_of(unknown, "jonas") == 0

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from escalation.rota import (
-    BERLIN,
     Absence,
     Handoff,
     Override,
     Restriction,
     Rota,
     Rotation,
-    instant,
     parse_handoff,
     parse_restriction,
     parse_shift,
     swap,
 )
+from escalation.wallclock import WorkingHours, instant
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def utc(*args: int) -> datetime:
@@ -97,7 +99,7 @@ def test_parse_restriction() -> None:
     after = parse_restriction(
         {"when": "after_hours", "days": ["Mon", "Sat"], "hours": "07:00-24:00"}
     )
-    assert after == Restriction("after_hours", frozenset({0, 5}), time(7), time.max)
+    assert after == Restriction("after_hours", WorkingHours(time(7), time.max, frozenset({0, 5})))
     for bad in (
         "business",
         {"when": "nights"},

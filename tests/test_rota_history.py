@@ -13,12 +13,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-from test_rota import berlin, utc
+from test_rota import BERLIN, berlin, utc
 from test_rota_properties import PEOPLE, handoffs, instants, shifts
 
 from escalation import rota
 from escalation.rota import (
-    BERLIN,
     Rota,
     Rotation,
     parse_handoff,

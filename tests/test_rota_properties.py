@@ -15,6 +15,7 @@ from escalation.rota import (
     Rota,
     Rotation,
 )
+from escalation.wallclock import WorkingHours
 
 PEOPLE = [f"e{i}" for i in range(8)]
 # 2026: DST starts 29 March, ends 25 October; generated instants cluster around both changes.
@@ -50,8 +51,8 @@ def rotations(draw: st.DrawFn, team: str, layer: str = "primary") -> list[Rotati
     if not draw(st.booleans()):
         return [one(f"{team}-{layer}", None)]
     days = frozenset(draw(st.lists(st.integers(0, 6), min_size=1, unique=True)))
-    business = Restriction("business_hours", days)
-    after = Restriction("after_hours", days)
+    business = Restriction("business_hours", WorkingHours(days=days))
+    after = Restriction("after_hours", WorkingHours(days=days))
     return [one(f"{team}-day", business), one(f"{team}-night", after)]
 
 

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -18,6 +19,7 @@ from sqlalchemy import inspect, select
 from hotline import db, notify, retention, scheduler
 from hotline.models import Lease, Message
 
+BERLIN = ZoneInfo("Europe/Berlin")
 ran: list[tuple[str, datetime]] = []
 MINUTE = timedelta(minutes=1)
 
@@ -157,13 +159,14 @@ def test_jobs_are_kept_in_the_database_and_survive_a_restart(app: Flask, jobs: N
 
 
 def test_production_jobs_resolve_or_name_a_function() -> None:
-    assert scheduler.resolve(scheduler.JOBS["deliver-sms"].target) is notify.deliver_sms
-    assert scheduler.resolve(scheduler.JOBS["deliver-email"].target) is notify.deliver_email
-    purge, answers = scheduler.JOBS["purge-personal-data"], scheduler.JOBS["purge-answers"]
+    table = scheduler.table(BERLIN)
+    assert scheduler.resolve(table["deliver-sms"].target) is notify.deliver_sms
+    assert scheduler.resolve(table["deliver-email"].target) is notify.deliver_email
+    purge, answers = table["purge-personal-data"], table["purge-answers"]
     assert scheduler.resolve(purge.target) is retention.purge_personal_data
     assert scheduler.resolve(answers.target) is retention.purge_answers
     assert answers.every == timedelta(hours=1)
-    for job in scheduler.JOBS.values():
+    for job in table.values():
         module, _, name = job.target.partition(":")
         assert module.startswith("hotline.") and name.isidentifier()
 
@@ -194,4 +197,4 @@ def test_production_jobs_resolve_or_name_a_function() -> None:
     ],
 )
 def test_calendar_jobs_follow_berlin_time(job: str, after: datetime, fires: datetime) -> None:
-    assert scheduler.JOBS[job].trigger.get_next_fire_time(None, after) == fires
+    assert scheduler.table(BERLIN)[job].trigger.get_next_fire_time(None, after) == fires

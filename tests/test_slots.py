@@ -10,7 +10,7 @@ import holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from escalation.slots import WorkingHours, free_slots, wall
+from escalation.slots import WorkingHours, free_slots
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOURS = WorkingHours(start=time(8), end=time(17))
@@ -111,8 +111,14 @@ def test_working_hours_stay_wall_clock_across_the_dst_changes() -> None:
     assert start == datetime(2026, 10, 26, 7, 0, tzinfo=UTC)  # 08:00 CET
 
 
-def test_a_wall_time_skipped_by_dst_moves_forward() -> None:
-    assert wall(date(2026, 3, 29), time(2, 30), BERLIN).time() == time(3, 30)
+def test_a_wall_time_skipped_by_dst_is_the_moment_the_clocks_jump() -> None:
+    """The one rule of escalation/wallclock.py: 02:30 on the spring night is 03:00 CEST, as in
+    the rota and every import (it was 03:30 here, half an hour after the rota's)."""
+    night_shift = WorkingHours(time(2, 30), time(17), frozenset(range(7)))
+    midnight = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)  # 00:00 CET on Sunday 29 March
+    ((start, _),) = slots([], timedelta(hours=1), midnight, hours=night_shift, n=1)
+    assert start == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert start.astimezone(BERLIN).time() == time(3, 0)
 
 
 def test_working_hours_from_settings() -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
+from escalation import wallclock
 from hotline import appointments, clock, db
 from hotline.appointments import AppointmentError, Suggestion
 from hotline.models import Appointment, Engineer
@@ -19,7 +20,8 @@ ACTIONS = ("keep", "reassign", "reschedule", "cancel")
 at_option = click.option(
     "--at",
     "at_text",
-    help="Act as if it were this Berlin wall-clock time, e.g. 2026-12-01T09:30 (default: now).",
+    help="Act as if it were this wall-clock time of the provider's zone, e.g. 2026-12-01T09:30 "
+    "(default: now).",
 )
 
 
@@ -28,11 +30,11 @@ def when(at_text: str | None) -> datetime:
     return wall_clock(at_text) if at_text else clock.now()
 
 
-def wall_clock(text: str) -> datetime:
+def wall_clock(text: str, zone: ZoneInfo | None = None) -> datetime:
     """A time typed by a person: without an offset, wall-clock time in the provider's zone."""
     try:
-        return appointments.instant(text, appointments.planning(db.session()).zone)
-    except ValueError as exc:
+        return wallclock.parse(text, zone or clock.zone(db.session()))
+    except (ValueError, OverflowError) as exc:
         raise click.BadParameter(f"{text!r} is no time (YYYY-MM-DDTHH:MM)") from exc
 
 

@@ -7,13 +7,15 @@ offset; without `--at`, now.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
 
-from escalation.rota import instant, swap, wall
+from escalation import wallclock
+from escalation.rota import swap
+from escalation.wallclock import instant, wall
 from hotline import clock, db, roster
 from hotline import models as m
 
@@ -23,10 +25,9 @@ def parse_time(text: str | None, zone: ZoneInfo) -> datetime:
     if not text:
         return clock.now()
     try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
+        return wallclock.parse(text, zone)
+    except (ValueError, OverflowError):
         raise click.BadParameter(f"{text!r}: expected YYYY-MM-DDTHH:MM") from None
-    return at.astimezone(UTC) if at.tzinfo else instant(at, zone)
 
 
 def shown(at: datetime, zone: ZoneInfo) -> str:
@@ -39,7 +40,7 @@ def shown(at: datetime, zone: ZoneInfo) -> str:
 def oncall(at_text: str | None, team: str | None) -> None:
     """Who is on call, per team and layer, and why."""
     session = db.session()
-    zone = roster.zone(session)
+    zone = clock.zone(session)
     at = parse_time(at_text, zone)
     people = roster.people(session)
     teams = session.scalars(select(m.Team.key).order_by(m.Team.key)).all()
@@ -64,7 +65,7 @@ def oncall(at_text: str | None, team: str | None) -> None:
 def chain(customer_number: str | None, at_text: str | None) -> None:
     """The escalation chain a call would walk (no CUSTOMER_NUMBER: an unidentified caller)."""
     session = db.session()
-    zone = roster.zone(session)
+    zone = clock.zone(session)
     at = parse_time(at_text, zone)
     customer = None
     if customer_number:
@@ -98,7 +99,7 @@ def chain(customer_number: str | None, at_text: str | None) -> None:
 def gaps(days: int, from_text: str | None, as_json: bool) -> None:
     """Periods where a team or the cross-team pool has nobody reachable on call."""
     session = db.session()
-    zone = roster.zone(session)
+    zone = clock.zone(session)
     start = parse_time(from_text, zone)
     end = instant(wall(start, zone) + timedelta(days=days), zone)  # days of the wall clock
     report = roster.gap_report(session, start, end)
@@ -125,7 +126,7 @@ def swap_command(rotation_key: str, first: str, second: str) -> None:
     """Print the two overrides that swap the shifts holding FIRST and SECOND (paste them into
     the directory file's `overrides`)."""
     session = db.session()
-    zone = roster.zone(session)
+    zone = clock.zone(session)
     current = roster.load_rota(session, clock.now())
     rotation = next((r for r in current.rotations if r.key == rotation_key), None)
     if rotation is None:

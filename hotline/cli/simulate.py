@@ -10,9 +10,10 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from escalation import wallclock
 from hotline import db, notify, phones, tickets
 from hotline.cli.tickets import render
-from hotline.clock import now
+from hotline.clock import now, zone
 from hotline.models import Message, Provider, Ticket
 from hotline.simulator import BEHAVIOURS, Clock, Script, Simulator
 
@@ -35,6 +36,17 @@ def _as_twilio_sends(raw: str) -> str:
         return phones.normalize(raw)
     except ValueError:
         return raw
+
+
+def start(text: str, zone: ZoneInfo) -> datetime:
+    """When the simulated call starts: `--at` as every `--at`, wall-clock time in the provider's
+    zone unless it has an offset."""
+    try:
+        return wallclock.parse(text, zone)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(
+            f"{text!r}: expected YYYY-MM-DDTHH:MM", param_hint="--at"
+        ) from None
 
 
 @click.command("simulate-call")
@@ -78,7 +90,8 @@ def _as_twilio_sends(raw: str) -> str:
 @click.option(
     "--at",
     "at_text",
-    help="Start the call at this Berlin wall-clock time, e.g. 2026-12-24T03:00 (default: now).",
+    help="Start the call at this wall-clock time of the provider's zone, e.g. 2026-12-24T03:00 "
+    "(default: now).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only the resulting ticket as JSON.")
 @click.option(
@@ -111,12 +124,7 @@ def simulate_call(
             "a Twilio account is configured: this call's SMS would reach real engineers. "
             "Pass --live to play it anyway."
         )
-    start = (
-        datetime.fromisoformat(at_text).replace(tzinfo=ZoneInfo("Europe/Berlin"))
-        if at_text
-        else now()
-    )
-    clock = Clock(start)
+    clock = Clock(start(at_text, zone(db.session())) if at_text else now())
     real_clock, app.config["CLOCK"] = app.config["CLOCK"], clock
     provider = Provider.one(db.session())
     to = to or (provider.central_number if provider else None) or "+4930000000"

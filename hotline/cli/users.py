@@ -65,7 +65,7 @@ def list_users() -> None:
     """Every account: e-mail, role, engineer, active, last login."""
     for user in db.session().scalars(select(User).order_by(User.email)):
         last = (
-            clock.local(user.last_login_at).strftime("%Y-%m-%d %H:%M")
+            clock.local(user.last_login_at, clock.zone(db.session())).strftime("%Y-%m-%d %H:%M")
             if user.last_login_at
             else "-"
         )

@@ -46,6 +46,7 @@ def outbox(status: str | None, limit: int, as_json: bool) -> None:
     if status:
         query = query.where(Message.status == status)
     messages = db.session().scalars(query).all()
+    zone = clock.zone(db.session())  # times are shown in the provider's zone
     if as_json:
         click.echo(json.dumps([as_dict(m) for m in messages], indent=2, ensure_ascii=False))
         return
@@ -56,7 +57,7 @@ def outbox(status: str | None, limit: int, as_json: bool) -> None:
         state = "DRY-RUN (logged, not sent)" if m.external_id == notify.DRY_RUN else m.status
         to = m.to or "(erased)"  # the retention purge empties old messages
         click.echo(
-            f"#{m.id:<5} {clock.local(when):%Y-%m-%d %H:%M} {m.channel:5} {to:24} {state}"
+            f"#{m.id:<5} {clock.local(when, zone):%Y-%m-%d %H:%M} {m.channel:5} {to:24} {state}"
             f" (tries {m.tries}){' ticket ' + str(m.ticket_id) if m.ticket_id else ''}"
         )
         click.echo(f"       {m.subject + ': ' if m.subject else ''}{_line(m.body)}")

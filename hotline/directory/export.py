@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from escalation import wallclock
 from hotline.directory.schema import (
-    BERLIN,
     AbsenceEntry,
     AppointmentEntry,
     Context,
@@ -62,7 +61,7 @@ def _contract(customer: Customer) -> ContractEntry | None:
 def export_directory(session: Session) -> dict[str, Any]:
     """The database as a directory dict in the import's shape (export -> import changes nothing)."""
     provider = Provider.one(session)
-    zone = ZoneInfo(provider.timezone if provider else BERLIN)
+    zone = wallclock.zone(provider.timezone if provider else None)
     teams = session.scalars(select(Team).order_by(Team.key)).all()
     engineers = session.scalars(select(Engineer).order_by(Engineer.key)).all()
     team_key = {t.id: t.key for t in teams}

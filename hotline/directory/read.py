@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from escalation import routing
 from hotline.directory import loader
 from hotline.directory.schema import (
-    BERLIN,
+    DEFAULT_ZONE,
     IDENTITY,
     SECTIONS,
     Context,
@@ -72,9 +72,9 @@ def _context(data: Mapping[str, Any]) -> Context:
     provider = data.get("provider")
     zone = provider.get("timezone") if isinstance(provider, Mapping) else None
     try:
-        name = zone_name(zone) if zone else BERLIN
+        name = zone_name(zone) if zone else DEFAULT_ZONE
     except ValueError:
-        name = BERLIN  # its own error is reported
+        name = DEFAULT_ZONE  # its own error is reported
     return Context(ZoneInfo(name), keys("teams"), keys("engineers"), keys("customers"))
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 import types
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from contextlib import suppress
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -43,14 +44,14 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from escalation import regions, routing
 from escalation.chain import parse_policy
-from escalation.rota import LAYERS, instant, parse_handoff, parse_restriction, parse_shift, wall
+from escalation.rota import LAYERS, parse_handoff, parse_restriction, parse_shift
 from escalation.slots import WorkingHours
+from escalation.wallclock import DEFAULT_ZONE, instant, parse, wall
 from hotline import models as m
 from hotline.phones import international, normalize, prefix
 
 ROLES = ("project_lead", "consultant")
 LANGUAGES = ("de", "en")
-BERLIN = "Europe/Berlin"
 
 
 # --- showing values in messages ------------------------------------------------------------
@@ -250,21 +251,22 @@ def _date(value: Any) -> date:
 
 def _zone_of(info: ValidationInfo | SerializationInfo) -> ZoneInfo:
     context = info.context if isinstance(info.context, Context) else None
-    return context.zone if context else ZoneInfo(BERLIN)
+    return context.zone if context else ZoneInfo(DEFAULT_ZONE)
 
 
 def _at(value: Any, zone: ZoneInfo) -> datetime:
-    """An ISO date-time; without an offset it is a wall-clock time in the provider's zone."""
+    """An ISO date-time; without an offset it is a wall-clock time in the provider's zone
+    (escalation/wallclock.py, as every other way in)."""
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time())  # YAML's unquoted date: its midnight
-    if not isinstance(value, datetime):
+    try:
+        if isinstance(value, datetime):
+            return instant(value, zone)
         text = _string(value, "a date and time (YYYY-MM-DDTHH:MM)")
         try:
-            value = datetime.fromisoformat(text.strip())
+            return parse(text, zone)
         except ValueError:
             raise ValueError(f"{shown(text)} is not a date and time (YYYY-MM-DDTHH:MM)") from None
-    try:
-        return value.astimezone(UTC) if value.tzinfo else instant(value, zone)
     except OverflowError:
         raise ValueError("date value out of range") from None
 
@@ -411,7 +413,30 @@ TeamRef = Annotated[str, BeforeValidator(_ref("team"))]
 EngineerRef = Annotated[str, BeforeValidator(_ref("engineer"))]
 CustomerRef = Annotated[str, BeforeValidator(_ref("customer number"))]
 Region = Annotated[str, BeforeValidator(_region)]
-Policy = Annotated[dict[str, Any], BeforeValidator(_rule(parse_policy))]
+
+
+class DeprecatedKey(FutureWarning):
+    """A key old directory files have, read for them and dropped: the import still succeeds."""
+
+
+def _policy(value: Any) -> Any:
+    """A policy as escalation/chain.py reads it, stored as given but for the deprecated
+    `window`: the expected emergency duration is one setting, `settings.emergency_minutes` (a
+    contract's for its customer), which the chain's `fewest-displaced` order uses as well."""
+    policy = _rule(parse_policy)(value)
+    if not isinstance(policy, Mapping) or "window" not in policy:
+        return policy
+    warnings.warn(
+        f"policy window {shown(policy['window'])} is no longer read and is dropped: the "
+        "fewest-displaced order counts appointments within the expected emergency duration, "
+        "provider.settings.emergency_minutes (a contract's emergency_minutes for its customer)",
+        DeprecatedKey,
+        stacklevel=2,
+    )
+    return {k: v for k, v in policy.items() if k != "window"}
+
+
+Policy = Annotated[dict[str, Any], BeforeValidator(_policy)]
 
 
 def Money(column: Any) -> Any:  # noqa: N802 - a type
@@ -510,7 +535,9 @@ class Settings(Entry):
     """Planning and billing settings of the provider (docs/billing.md)."""
 
     emergency_minutes: Minutes(1) = Field(
-        120, description="expected emergency duration; a contract's `emergency_minutes` wins"
+        120,
+        description="expected emergency duration, for the displacement check and the chain's "
+        "`fewest-displaced` order; a contract's `emergency_minutes` wins for its customer",
     )
     travel_minutes: Minutes(0) = Field(
         30, description="travel to an on-site appointment after the emergency"
@@ -543,7 +570,9 @@ class ProviderEntry(Entry):
         None, description="the support mailbox named to callers with a normal request"
     )
     timezone: Annotated[str, BeforeValidator(zone_name)] = Field(
-        BERLIN, description="where wall-clock times of the file live"
+        DEFAULT_ZONE,
+        description="the provider's zone: where wall-clock times of the file, of the rota, of "
+        "working hours and of every `--at` live, and how times are shown",
     )
     holiday_region: Region = Field(
         regions.DEFAULT,
@@ -552,8 +581,8 @@ class ProviderEntry(Entry):
     )
     policy: Policy | None = Field(
         None,
-        description="the default escalation policy of all teams (levels, order, timeout, "
-        "window), see docs/rota.md",
+        description="the default escalation policy of all teams (levels, order, timeout), see "
+        "docs/rota.md",
     )
     settings: Settings | None = Field(
         None, description="planning and billing settings, `provider.settings` below"
@@ -627,8 +656,9 @@ class ContractEntry(Entry):
     )
     emergency_minutes: Minutes() | None = Field(
         None,
-        description="expected emergency duration for the displacement check; default the "
-        "provider's `settings.emergency_minutes`",
+        description="expected emergency duration of this customer's emergencies, for the "
+        "displacement check and the chain's `fewest-displaced` order; default the provider's "
+        "`settings.emergency_minutes`",
     )
 
 

@@ -1,23 +1,31 @@
-"""A ticket read back, with its chain, attempts and timeline, in Berlin time: for the ticket
-page, `flask ticket` and the simulator."""
+"""A ticket read back, with its chain, attempts and timeline, in the provider's time: for the
+ticket page, `flask ticket` and the simulator."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from hotline.clock import local
+from sqlalchemy.orm import object_session
+
+from hotline import db
+from hotline.clock import local, zone
 from hotline.models import Customer, Ticket
 
 
-def shown(at: datetime | None) -> str | None:
-    """An instant as Berlin wall-clock time in ISO form, to the second, for people."""
-    return local(at).replace(microsecond=0).isoformat() if at else None
+def shown(at: datetime | None, where: ZoneInfo | None = None) -> str | None:
+    """An instant as wall-clock time of the provider's zone (`where`, else read) in ISO form
+    with its offset, to the second, for people."""
+    if at is None:
+        return None
+    return local(at, where or zone(db.session())).replace(microsecond=0).isoformat()
 
 
 def as_dict(ticket: Ticket) -> dict[str, Any]:
-    """The whole ticket with its timeline, Berlin times, for `flask ticket --json`."""
+    """The whole ticket with its timeline, in the provider's time, for `flask ticket --json`."""
+    where = zone(object_session(ticket) or db.session())
     customer: Customer | None = ticket.customer
     return {
         "id": ticket.id,
@@ -28,17 +36,17 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "customer": {"number": customer.number, "name": customer.name} if customer else None,
         "identified_by": ticket.identified_by,
         "language": ticket.language,
-        "arrived_at": shown(ticket.arrived_at),
-        "confirmed_at": shown(ticket.confirmed_at),
+        "arrived_at": shown(ticket.arrived_at, where),
+        "confirmed_at": shown(ticket.confirmed_at, where),
         "accepted_by": ticket.accepted_by.key if ticket.accepted_by else None,
-        "accepted_at": shown(ticket.accepted_at),
+        "accepted_at": shown(ticket.accepted_at, where),
         "bridged_seconds": ticket.bridged_seconds,
         "voicemail_url": ticket.voicemail_url,
         "voicemail_seconds": ticket.voicemail_seconds,
-        "acknowledged_at": shown(ticket.acknowledged_at),
-        "ended_at": shown(ticket.ended_at),
+        "acknowledged_at": shown(ticket.acknowledged_at, where),
+        "ended_at": shown(ticket.ended_at, where),
         "call_seconds": ticket.call_seconds,
-        "resolved_at": shown(ticket.resolved_at),
+        "resolved_at": shown(ticket.resolved_at, where),
         "chain": [asdict(e) for e in ticket.frozen_chain().entries],
         "chain_skipped": [asdict(s) for s in ticket.frozen_chain().skipped],
         "attempts": [
@@ -47,9 +55,9 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
                 "level": a.level,
                 "engineer": a.engineer.key if a.engineer else None,
                 "number": a.number,
-                "started_at": shown(a.started_at),
-                "answered_at": shown(a.answered_at),
-                "ended_at": shown(a.ended_at),
+                "started_at": shown(a.started_at, where),
+                "answered_at": shown(a.answered_at, where),
+                "ended_at": shown(a.ended_at, where),
                 "outcome": a.outcome,
                 "dial_status": a.dial_status,
                 "ring_seconds": _seconds(a.started_at, a.answered_at or a.ended_at),
@@ -58,7 +66,7 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
             for a in ticket.attempts
         ],
         "timeline": [
-            {"at": shown(e.at), "event": e.kind, **(e.detail or {})} for e in ticket.events
+            {"at": shown(e.at, where), "event": e.kind, **(e.detail or {})} for e in ticket.events
         ],
     }
 

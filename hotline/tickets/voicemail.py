@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from escalation import callflow
 from hotline import notify, texts
-from hotline.clock import local
+from hotline.clock import local, zone
 from hotline.models import Engineer, Provider, Ticket
 from hotline.tickets.messages import link
 from hotline.tickets.store import log
@@ -38,7 +38,7 @@ def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int
     A chain with nobody to text (an empty rota) must not swallow the voicemail: then the
     provider's support mailbox gets it, and the log says so loudly.
     """
-    arrived = local(ticket.arrived_at)
+    arrived = local(ticket.arrived_at, zone(session))
     people = chain_people(session, ticket)
     sent = 0
     for number, key in people.items():
