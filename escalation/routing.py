@@ -44,6 +44,7 @@ class Known:
 
     value: str
     where: str  # e.g. "engineers[1] (jonas).mobile"
+    central: bool = False  # the hotline's own number: nobody else may have it
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,17 @@ def findings(listed: Sequence[Listed], known: Sequence[Known]) -> list[Finding]:
         return [b for end in ends for b in blocks.get(value[:end], ())]
 
     found: list[Finding] = []
+    for hotline in (k for k in known if k.central):
+        found.extend(
+            Finding(
+                ERROR,
+                other.where,
+                f"is the central number {hotline.value}: the hotline "
+                "would ring itself (a call loop), never a human",
+            )  # fmt: skip
+            for other in known
+            if other is not hotline and other.value == hotline.value
+        )
     for person in known:
         how, _ = reaches(person.value, _near(person.value, numbers, blocks))
         if how == "number":

@@ -23,6 +23,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         app.instance_path = str(folder)
     app.config.update(config.load(Path(app.instance_path), settings))
     app.config.setdefault("CLOCK", system_clock)
+    _fallback_number(app)
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit
         app.config["MAX_CONTENT_LENGTH"] = headers.MAX_BODY  # a larger body is answered 413
     logging.basicConfig(
@@ -51,3 +52,17 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.after_request(headers.secure)
     cli.init_app(app)
     return app
+
+
+def _fallback_number(app: Flask) -> None:
+    """HOTLINE_FALLBACK_NUMBER in E.164 whatever way it was written; a bad one is reported by
+    `flask check` (the fallback path ignores it)."""
+    from hotline import phones
+
+    written = app.config.get("HOTLINE_FALLBACK_NUMBER")
+    if written:
+        try:
+            app.config["HOTLINE_FALLBACK_NUMBER"] = phones.normalize(str(written))
+        except ValueError:
+            logging.getLogger(__name__).error("HOTLINE_FALLBACK_NUMBER %r is no phone number",
+                                              written)  # fmt: skip

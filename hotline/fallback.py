@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,12 +43,21 @@ def number(app: Flask) -> str | None:
         ("HOTLINE_FALLBACK_NUMBER", app.config.get("HOTLINE_FALLBACK_NUMBER")),
         (FILE, _stored(Path(app.instance_path) / FILE)),
     ):
-        if isinstance(value, str) and E164.match(value.strip()):
-            return value.strip()
+        written = _e164(value) if isinstance(value, str) else None
+        if written:
+            return written
         if value:
             log.error("fallback number from %s is not an E.164 number: ignored", source)
     log.error("no fallback number: set HOTLINE_FALLBACK_NUMBER or import a directory")
     return None
+
+
+def _e164(value: str) -> str | None:
+    """An international number as people write it ("+49 171 555-0000", "0049 171 5550000")
+    in E.164, with the standard library only; None when it is not one."""
+    text = re.sub(r"[\s\-/().]", "", value)
+    text = "+" + text[2:] if text.startswith("00") else text
+    return text if E164.match(text) else None
 
 
 def _stored(file: Path) -> Any:
@@ -73,20 +83,39 @@ def _write(folder: Path, name: str, data: dict[str, Any]) -> Path:
 # --- the spool -------------------------------------------------------------------------------
 
 
+STALE_CLAIM = 300  # seconds: a claim older than this belongs to a worker that died
+TRIES = 5  # replays that fail before a record is set aside (`.bad`) and reported
+
+
 def spool(instance_path: str | Path, kind: str, **record: Any) -> Path:
-    """Keep one record of the fallback path: `kind` is "fallback", "bridged" or "voicemail"."""
+    """Keep one record of the fallback path: `kind` is "fallback", "bridged", "accepted",
+    "voicemail" or "message". The file name carries the call, so a request of the same call
+    (its status callback) can replay the call's records first (`spooled(..., call_sid=...)`)."""
     stamp = re.sub(r"\D", "", str(record.get("at", "")))[:20]  # sorts oldest first
-    name = f"{stamp}-{uuid.uuid4().hex}.json"
-    return _write(Path(instance_path) / SPOOL, name, {"kind": kind, **record})
+    sid = re.sub(r"[^A-Za-z0-9]", "", str(record.get("call_sid") or ""))[:64] or "nosid"
+    name = f"{stamp}-{sid}-{uuid.uuid4().hex}.json"
+    folder = Path(instance_path) / SPOOL
+    try:
+        return _write(folder, name, {"kind": kind, **record})
+    except OSError:
+        for leftover in folder.glob(".tmp-*"):  # a full disk leaves half-written files
+            leftover.unlink(missing_ok=True)
+        raise
 
 
-def spooled(instance_path: str | Path, holder: str) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """The spooled records, oldest first, each claimed for `holder` by an atomic rename (two
-    workers never replay one record); a record that cannot be read is set aside, not lost."""
+def spooled(
+    instance_path: str | Path, holder: str, call_sid: str | None = None
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The spooled records (of one call, if given), oldest first, each claimed for `holder` by
+    an atomic rename (two workers never replay one record). A claim a dead worker left behind
+    is taken back after `STALE_CLAIM`; a record that cannot be read is set aside, not lost."""
     folder = Path(instance_path) / SPOOL
     if not folder.is_dir():
         return
-    for file in sorted(folder.glob("*.json")):
+    _reclaim(folder)
+    sid = re.sub(r"[^A-Za-z0-9]", "", call_sid or "")
+    pattern = f"*-{sid}-*.json" if call_sid is not None else "*.json"
+    for file in sorted(folder.glob(pattern)):
         claimed = file.with_suffix(f".{re.sub(r'[^A-Za-z0-9]', '-', holder)}.claimed")
         try:
             file.rename(claimed)
@@ -103,9 +132,37 @@ def spooled(instance_path: str | Path, holder: str) -> Iterator[tuple[Path, dict
         yield claimed, data
 
 
+def _reclaim(folder: Path) -> None:
+    now = time.time()
+    for claimed in folder.glob("*.claimed"):
+        try:
+            if now - claimed.stat().st_mtime > STALE_CLAIM:
+                claimed.rename(_original(claimed))
+                log.warning("spooled record %s: its worker died; taken back", claimed.name)
+        except OSError:
+            continue  # another worker took it back first
+
+
+def _original(claimed: Path) -> Path:
+    return claimed.with_name(claimed.name.split(".", 1)[0] + ".json")
+
+
 def release(claimed: Path, done: bool) -> None:
-    """A replayed record is deleted; one whose replay failed goes back for the next run."""
+    """A replayed record is deleted; one whose replay failed goes back for the next run, until
+    it has failed `TRIES` times: then it is set aside as `.bad` and reported loudly."""
     if done:
         claimed.unlink(missing_ok=True)
-    else:
-        claimed.rename(claimed.with_name(claimed.name.split(".", 1)[0] + ".json"))
+        return
+    try:
+        data = json.loads(claimed.read_text(encoding="utf-8"))
+        data["tries"] = int(data.get("tries", 0)) + 1
+        claimed.write_text(json.dumps(data), encoding="utf-8")
+    except (OSError, ValueError, TypeError):
+        data = {"tries": TRIES}
+    if data["tries"] >= TRIES:
+        bad = claimed.with_name(claimed.name.split(".", 1)[0] + ".bad")
+        claimed.rename(bad)
+        log.error("spooled record %s failed %d replays: set aside as %s for a person to look at",
+                  claimed.name, data["tries"], bad.name)  # fmt: skip
+        return
+    claimed.rename(_original(claimed))

@@ -62,11 +62,19 @@ def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Fi
     if provider is None:
         say(FAIL, "no directory imported: `flask --app hotline import FILE`")
         return found
-    number = fallback.number(app) or provider.fallback_number
-    if number:
-        say(OK, f"fallback number {number} (known without the database)")
+    number = fallback.number(app)  # what the fallback path will dial, without the database
+    if number is None:
+        say(FAIL, "the fallback path knows no fallback number (HOTLINE_FALLBACK_NUMBER, or "
+            "instance/fallback.json written by an import on this host): a failure would leave "
+            "callers with voicemail only")  # fmt: skip
+    elif number == provider.central_number:
+        say(FAIL, f"the fallback number {number} is the central number: a failure would make "
+            "the hotline ring itself")  # fmt: skip
     else:
-        say(FAIL, "no fallback number: a failure would leave callers with voicemail only")
+        say(OK, f"fallback number {number} (known without the database)")
+        if provider.fallback_number and provider.fallback_number != number:
+            say(WARN, f"the fallback path dials {number}, the directory says "
+                f"{provider.fallback_number}")  # fmt: skip
 
     for level, text in directory_findings(session, provider):
         say(level, text)
@@ -105,7 +113,7 @@ def directory_findings(session: Session, provider: Provider) -> Iterator[tuple[s
     mobiles = session.execute(
         select(Engineer.key, Engineer.mobile).where(Engineer.mobile.is_not(None))
     ).tuples()
-    known = [routing.Known(n, where) for where, n in own if n] + [
+    known = [routing.Known(n, where, central="central" in where) for where, n in own if n] + [
         routing.Known(mobile, f"engineer {key}'s mobile") for key, mobile in mobiles
     ]
     for finding in routing.findings(listed, known):

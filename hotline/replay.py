@@ -27,11 +27,12 @@ from hotline.voice.guard import clean
 log = logging.getLogger(__name__)
 
 
-def replay(session: Session, now: datetime) -> int:
-    """Replay every spooled record, oldest first; a record whose replay fails stays spooled.
-    Returns how many were replayed (a job of the worker)."""
+def replay(session: Session, now: datetime, call_sid: str | None = None) -> int:
+    """Replay every spooled record (of one call, if given), oldest first; a record whose replay
+    fails stays spooled. Returns how many were replayed (a job of the worker; and the status
+    callback of a call replays its own records before it decides how the call ended)."""
     done = 0
-    for claimed, record in fallback.spooled(current_app.instance_path, WORKER):
+    for claimed, record in fallback.spooled(current_app.instance_path, WORKER, call_sid):
         try:
             _replay(session, record, now)
             session.commit()
@@ -48,9 +49,19 @@ def replay(session: Session, now: datetime) -> int:
 def _replay(session: Session, record: dict[str, Any], now: datetime) -> None:
     at = _instant(record.get("at")) or now
     sid = clean(str(record.get("call_sid") or ""), 64) or f"spool-{uuid.uuid4().hex}"
-    ticket = calls.by_call_sid(session, sid) or _open(session, sid, record, at)
-    call, kind = calls.view(ticket), record.get("kind")
-    if kind == "voicemail":
+    kind = record.get("kind")
+    ticket = calls.by_call_sid(session, sid) or _open(session, sid, record, at, kind)
+    call = calls.view(ticket)
+    if kind == "message":
+        url, seconds = clean(str(record.get("url") or ""), 500), _int(record.get("seconds"))
+        step = callflow.message(call, seconds or None, url or None)
+        calls.apply(session, ticket, step, at, recording_url=url, recording_seconds=seconds or None)
+    elif kind == "accepted":
+        seq = _int(record.get("attempt"))
+        attempt = calls.attempt(ticket, seq)
+        engineer = attempt.engineer.key if attempt and attempt.engineer else None
+        calls.apply(session, ticket, callflow.key(call, seq, "1", engineer), at)
+    elif kind == "voicemail":
         url, seconds = clean(str(record.get("url") or ""), 500), _int(record.get("seconds"))
         step = callflow.fallback_voicemail(call, seconds, url or None)
         calls.apply(session, ticket, step, at, recording_url=url, recording_seconds=seconds)
@@ -63,15 +74,17 @@ def _replay(session: Session, record: dict[str, Any], now: datetime) -> None:
         calls.apply(session, ticket, step, at)
 
 
-def _open(session: Session, sid: str, record: dict[str, Any], at: datetime) -> Ticket:
-    """A ticket for a call the database never saw: ringing the fallback number since `at`."""
+def _open(session: Session, sid: str, record: dict[str, Any], at: datetime, kind: Any) -> Ticket:
+    """A ticket for a call the database never saw: ringing the fallback number since `at` (a
+    not-an-emergency message: a call that said so)."""
     raw = clean(str(record.get("caller") or ""))
     found = callers.identify(session, raw)
     ticket = Ticket(
         call_sid=sid, from_raw=raw or None, from_number=phones.caller_id(raw),
         to_number=phones.caller_id(clean(str(record.get("to") or ""))), arrived_at=at,
         heard_at=at, customer=found.customer, identified_by=found.method,
-        language=found.customer.language if found.customer else "de", state=State.RINGING,
+        language=found.customer.language if found.customer else "de",
+        state=State.NOT_EMERGENCY if kind == "message" else State.RINGING,
         confirmed_at=at, chain=roster.chain_for(session, found.customer, at).to_json(),
     )  # fmt: skip
     session.add(ticket)
@@ -90,4 +103,4 @@ def _instant(value: Any) -> datetime | None:
 
 def _int(value: Any) -> int:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else 0
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0

@@ -221,3 +221,35 @@ def test_reaches_decides_as_the_caller_identification(
             else:
                 assert found.reason == "unknown"
         session.rollback()
+
+
+def test_a_fallback_number_or_a_mobile_that_is_the_central_number_is_an_error(
+    session: Any, example: dict[str, Any]
+) -> None:
+    """On any failure the hotline would dial itself: a call loop, never a human."""
+    example["provider"]["fallback_number"] = example["provider"]["central_number"]
+    example["engineers"][0]["mobile"] = example["provider"]["central_number"]
+    with pytest.raises(DirectoryError) as caught:
+        import_directory(session, example, accept_warnings=True)
+    loops = [e for e in caught.value.errors if "ring itself" in e]
+    assert [e.split(":")[0] for e in loops] == [
+        "provider.fallback_number", "engineers[0] (anna).mobile"
+    ]  # fmt: skip
+
+
+def test_check_reports_the_number_the_fallback_path_will_dial(
+    app: Flask, session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline import create_app, readiness
+
+    small_provider(session)
+    session.commit()
+    written = create_app({"INSTANCE_PATH": app.instance_path, "DATABASE_URL":
+                          app.config["DATABASE_URL"], "HOTLINE_FALLBACK_NUMBER":
+                          "+49 171 555-0000"})  # fmt: skip
+    assert written.config["HOTLINE_FALLBACK_NUMBER"] == "+491715550000"
+    app.config["HOTLINE_FALLBACK_NUMBER"] = None  # and no fallback.json on this host:
+    (Path(app.instance_path) / "fallback.json").unlink()  # the import ran elsewhere
+    text = " ".join(f.text for f in readiness.check(app, session, app.config["CLOCK"](), 7)
+                    if f.level == readiness.FAIL)  # fmt: skip
+    assert "knows no fallback number" in text

@@ -121,7 +121,7 @@ def routing_review(directory: Directory) -> tuple[list[str], list[str]]:
     ]
     p = directory.provider
     known = [
-        routing.Known(number, f"provider.{name}")
+        routing.Known(number, f"provider.{name}", central=name == "central_number")
         for name, number in (
             ("central_number", p.central_number),
             ("fallback_number", p.fallback_number),

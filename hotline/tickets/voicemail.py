@@ -21,8 +21,16 @@ logger = logging.getLogger(__name__)
 
 
 def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:
-    """Everybody in the frozen chain plus the customer's project lead: mobile -> engineer key."""
+    """Everybody in the frozen chain plus the customer's project lead: mobile -> engineer key.
+
+    A call that never got as far as freezing its chain (it fell to the fallback before the
+    confirmation) is told to the chain as it stood when the call came in.
+    """
+    from hotline import roster
+
     entries = ticket.frozen_chain().entries
+    if not entries:
+        entries = roster.chain_for(session, ticket.customer, ticket.arrived_at).entries
     people = {e.number: e.engineer for e in entries if e.engineer}
     customer = ticket.customer
     if customer and customer.team and customer.team.project_lead:

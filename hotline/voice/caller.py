@@ -11,12 +11,18 @@ from flask import Response, current_app, request
 
 from escalation import callflow
 from escalation.callflow import CallStatus
-from hotline import callers, calls, db, phones
+from hotline import callers, calls, db, phones, replay
 from hotline.clock import now
 from hotline.models import Ticket
 from hotline.voice import twiml, voice
 from hotline.voice.context import context
-from hotline.voice.fallback import after_dial_fallback, caller_fallback, empty, kept_recording
+from hotline.voice.fallback import (
+    after_dial_fallback,
+    caller_fallback,
+    empty,
+    kept_message,
+    kept_recording,
+)
 from hotline.voice.guard import number, param, webhook
 
 
@@ -118,7 +124,7 @@ def voicemail() -> Response:
 
 
 @voice.post("/message")
-@webhook(kept_recording)
+@webhook(kept_message)
 def message() -> Response:
     """A short message after "not an emergency": it goes to the support mailbox."""
     ticket, url, seconds = _ticket(), param("RecordingUrl", 500), number("RecordingDuration")
@@ -141,8 +147,10 @@ def recording() -> Response:
 @webhook(empty)
 def status() -> Response:
     """The number's status callback: the authority on when (and how) the caller's call ended."""
-    session = db.session()
-    ticket = calls.by_call_sid(session, param("CallSid", 64))
+    session, sid = db.session(), param("CallSid", 64)
+    if replay.replay(session, now(), sid):  # what the fallback path knows of it comes first
+        calls.lock(session, sid)  # the replay committed: take the call's lock again
+    ticket = calls.by_call_sid(session, sid)
     if ticket is None:
         return empty()
     step = callflow.hangup(calls.view(ticket), CallStatus.parse(param("CallStatus")),

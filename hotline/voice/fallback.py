@@ -56,15 +56,21 @@ def _url(path: str) -> str:
 
 
 def keep(kind: str, **record: object) -> None:
-    """Spool what happened on this call; a spool that cannot be written is logged, no more."""
+    """Spool what happened on this call. A spool that cannot be written (a full disk) is
+    logged with what finds the call and its recording again in Twilio's console: the CallSid
+    and the RecordingSid (identifiers, not the caller's number or voice)."""
     try:
         fallback.spool(
             current_app.instance_path, kind, call_sid=caller_call_sid(),
             caller=param("From"), to=param("To"),
             at=current_app.config["CLOCK"]().isoformat(), **record,
         )  # fmt: skip
-    except Exception:  # noqa: BLE001 - the caller comes first; the log keeps the CallSid
-        log.exception("spooling %s for CallSid=%s failed", kind, caller_call_sid())
+    except Exception:  # noqa: BLE001 - the caller comes first
+        recording = re.findall(r"RE[0-9a-f]{32}", str(record.get("url", "")))
+        log.exception(
+            "LOST FROM THE SPOOL: %s of CallSid=%s RecordingSid=%s could not be written; find it "
+            "in Twilio's console", kind, caller_call_sid(), recording[0] if recording else "-",
+        )  # fmt: skip
 
 
 def _record() -> Response:
@@ -116,16 +122,20 @@ def after_dial_fallback() -> Response:
 
 
 def engineer_fallback() -> Response:
-    """An engineer leg whose handler failed: bridge on 1 (a human pressed it), else hang up."""
+    """An engineer leg whose handler failed: bridge on 1 (a human pressed it, and the spool
+    says so, so the ticket is not taken for lost while they talk), else hang up."""
     response = VoiceResponse()
     if param("Digits", 8) != "1":
         response.hangup()
+    elif request.path.endswith("/accept"):
+        keep("accepted", ticket=request.args.get("ticket", "")[:12],
+             attempt=request.args.get("attempt", "")[:6])  # fmt: skip
     return _xml(response)
 
 
-def kept_recording() -> Response:
-    """A voicemail the database could not take: spooled, and the caller thanked."""
-    keep("voicemail", url=param("RecordingUrl", 500), seconds=param("RecordingDuration", 9))
+def kept_recording(kind: str = "voicemail") -> Response:
+    """A recording the database could not take: spooled, and the caller thanked."""
+    keep(kind, url=param("RecordingUrl", 500), seconds=param("RecordingDuration", 9))
     try:
         response = VoiceResponse()
         _say(response, THANKS)
@@ -134,6 +144,11 @@ def kept_recording() -> Response:
     except Exception:  # noqa: BLE001
         return Response('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>',
                         mimetype="text/xml")  # fmt: skip
+
+
+def kept_message() -> Response:
+    """A not-an-emergency message the database could not take: spooled as what it is."""
+    return kept_recording("message")
 
 
 def empty() -> Response:

@@ -112,7 +112,7 @@ def number(name: str, source: str = "form") -> int | None:
     missing or not a number (bad input must not lose the rest of the request)."""
     raw = (request.form if source == "form" else request.args).get(name, "")
     raw = raw.strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
 def caller_call_sid() -> str:
