@@ -36,6 +36,7 @@ class State(StrEnum):
     REFERRED = "referred"
     ABANDONED = "abandoned"
     LOST = "lost"  # closed by the sweeper: Twilio never told us how the call ended
+    BLOCKED = "blocked"  # the caller's number is on the provider's blocklist
 
     @property
     def final(self) -> bool:
@@ -50,6 +51,7 @@ FINAL = frozenset(
         State.REFERRED,
         State.ABANDONED,
         State.LOST,
+        State.BLOCKED,
     }
 )
 # States in which the call still waits for Twilio; a ticket stuck in one is swept (`stuck`).
@@ -152,6 +154,8 @@ class Kind(StrEnum):
     APPOINTMENT_AT_RISK = "appointment at risk"
     APPOINTMENT_RELEASED = "appointment released"
     PERSONAL_DATA_DELETED = "personal data deleted"
+    SILENT = "pressed nothing"
+    BLOCKED = "blocked number"
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,7 @@ class Step:
     identified_by: str | None = None
     outcome: tuple[int, Outcome] | None = None  # (attempt seq, its new outcome)
     answered: int | None = None  # the attempt whose whisper was reached just now
+    typed: bool = False  # the caller pressed a key (a robocall presses none)
     ended: bool = False  # the caller's call is over
     notes: tuple[Note, ...] = ()
     effects: tuple[Effect, ...] = ()
@@ -299,6 +304,7 @@ class Call:
     accepted: int | None = None  # the seq of the attempt that accepted
     ended: bool = False  # Twilio told us the caller's call ended
     recorded: bool = False  # a voicemail or message is stored
+    typed: bool = False  # the caller pressed a key at some question
 
     def attempt_(self, seq: int) -> Attempt | None:
         return next((a for a in self.attempts if a.seq == seq), None)
@@ -339,6 +345,12 @@ def _ask(question: Question, try_: int, state: State, greet: bool = False) -> St
 # --- arrive and identify --------------------------------------------------------------------
 
 
+def refuse(**sent: Any) -> Step:
+    """A caller on the provider's blocklist: a short word, nobody rung."""
+    return Step(Goodbye("blocked"), state=State.BLOCKED,
+                notes=(Note(Kind.ARRIVED, sent), Note(Kind.BLOCKED)))  # fmt: skip
+
+
 def arrive(customer: str | None, method: str | None, reason: str | None, **sent: Any) -> Step:
     """A new call, after the caller ID was looked up: greet and confirm, or ask the number.
 
@@ -364,7 +376,9 @@ def _fields(step: Step) -> dict[str, Any]:
             "try_": step.try_}  # fmt: skip
 
 
-def _unidentified(refer: bool, notes: tuple[Note, ...], forget: bool = False) -> Step:
+def _unidentified(
+    refer: bool, notes: tuple[Note, ...], forget: bool = False, typed: bool = True
+) -> Step:
     """Nobody recognised: by default a real emergency from a personal mobile still goes on."""
     customer = Customer.FORGET if forget else None
     if refer:
@@ -374,9 +388,9 @@ def _unidentified(refer: bool, notes: tuple[Note, ...], forget: bool = False) ->
         )  # fmt: skip
     return Step(
         **_fields(_ask(Question.CONFIRMATION, 1, State.CONFIRMING)),
-        customer=customer,
+        customer=customer, typed=typed,
         notes=(*notes, Note(Kind.UNIDENTIFIED)),
-    )
+    )  # fmt: skip
 
 
 def customer_number(
@@ -385,21 +399,22 @@ def customer_number(
     """The caller typed a customer number; `found` is the customer it names (None: unknown)."""
     if not _asks(call, Question.CUSTOMER_NUMBER, try_):
         return where(call)
-    typed = (Note(Kind.CUSTOMER_NUMBER, {"digits": digits, "found": found is not None}),)
+    entered = (Note(Kind.CUSTOMER_NUMBER, {"digits": digits, "found": found is not None}),)
+    pressed = bool(digits)
     if found is not None and needs_pin:
         return Step(**_fields(_ask(Question.PIN, 1, State.IDENTIFYING)),
-                    customer=Customer.CLAIM, notes=typed)  # fmt: skip
+                    customer=Customer.CLAIM, notes=entered)  # fmt: skip
     if found is not None:
         return Step(
             **_fields(_ask(Question.CONFIRMATION, 1, State.CONFIRMING, greet=True)),
             customer=Customer.IDENTIFY,
             identified_by="keypad",
-            notes=(*typed, Note(Kind.IDENTIFIED, {"customer": found, "by": "keypad"})),
+            notes=(*entered, Note(Kind.IDENTIFIED, {"customer": found, "by": "keypad"})),
         )
     if try_ < TRIES:
         return Step(**_fields(_ask(Question.CUSTOMER_NUMBER, try_ + 1, State.IDENTIFYING)),
-                    notes=typed)  # fmt: skip
-    return _unidentified(refer, typed)
+                    notes=entered, typed=pressed)  # fmt: skip
+    return _unidentified(refer, entered, typed=pressed)
 
 
 def pin(call: Call, try_: int, typed: str, expected: str | None, customer: str | None,
@@ -426,19 +441,30 @@ def pin(call: Call, try_: int, typed: str, expected: str | None, customer: str |
 # --- confirm ---------------------------------------------------------------------------------
 
 
-def confirmation(call: Call, try_: int, digits: str) -> Step:
-    """1: an emergency. 2: not. Anything else twice: an emergency (fail toward a human)."""
+def confirmation(call: Call, try_: int, digits: str, silent_to_voicemail: bool = True) -> Step:
+    """1 or silence: an emergency, at once (a stressed caller who just waits is rung through:
+    fail toward a human). 2: not. Another key: asked once more, then an emergency.
+
+    A caller nobody recognised who has pressed no key at all (a robocall, a pocket dial) is not
+    rung through to the whole cross-team pool: they may leave a voicemail, which is announced
+    like any (`silent_to_voicemail`, the policy's `silent: voicemail`, on by default).
+    """
     if not _asks(call, Question.CONFIRMATION, try_):
         return where(call)
     answered = Note(Kind.CONFIRMATION, {"digits": digits or "none"})
+    typed = bool(digits)
     if digits == "2":
-        return Step(TakeMessage(), state=State.NOT_EMERGENCY, question=None,
+        return Step(TakeMessage(), state=State.NOT_EMERGENCY, question=None, typed=True,
                     notes=(answered, Note(Kind.NOT_EMERGENCY)))  # fmt: skip
-    if digits != "1" and try_ < TRIES:
+    if not digits and not call.customer and not call.typed and silent_to_voicemail:
+        why = {"reason": "pressed nothing"}
+        return Step(Voicemail("pressed nothing"), state=State.VOICEMAIL, question=None,
+                    notes=(answered, Note(Kind.SILENT), Note(Kind.VOICEMAIL, why)))  # fmt: skip
+    if digits not in ("1", "") and try_ < TRIES:
         return Step(**_fields(_ask(Question.CONFIRMATION, try_ + 1, State.CONFIRMING)),
                     notes=(answered,))  # fmt: skip
     return Step(
-        Walk(), state=State.RINGING, question=None, notes=(answered,),
+        Walk(), state=State.RINGING, question=None, notes=(answered,), typed=typed,
         effects=(Effect.FREEZE_CHAIN,),
     )  # fmt: skip
 

@@ -91,6 +91,10 @@ class Policy:
     expected emergency duration, the one of the displacement check (`Situation.displaced`)."""
 
     levels: tuple[Level, ...] = tuple(Level(name) for name in LEVELS)
+    # An unidentified caller who pressed no key at all (a robocall, a pocket dial) is offered
+    # the voicemail instead of ringing the cross-team pool: `silent: voicemail` (the default),
+    # or `silent: pool` to ring them through like anyone.
+    silent_to_voicemail: bool = True
 
 
 def _seconds(value: Any, where: str) -> int | None:
@@ -112,7 +116,7 @@ def parse_policy(obj: Any) -> Policy:
 
     Shape (every key optional):
     `{"levels": ["own-primary", {"level": "pool", "order": "round-robin", "timeout": 15}, ...],
-      "order": "fewest-displaced", "timeout": 20}`.
+      "order": "fewest-displaced", "timeout": 20, "silent": "voicemail"}`.
     `order` and `timeout` at the top are the defaults of every level; `levels` lists the levels
     walked, in order, each at most once, and must end with "fallback" (never a dead line).
     `window` (`"2h"`) is deprecated and ignored: policies stored before still read, and a bad
@@ -123,9 +127,11 @@ def parse_policy(obj: Any) -> Policy:
         return Policy()
     if not isinstance(obj, Mapping):
         raise ValueError(f"policy {obj!r}: expected a mapping")
-    unknown = set(obj) - {"levels", "order", "timeout", *DEPRECATED_KEYS}
+    unknown = set(obj) - {"levels", "order", "timeout", "silent", *DEPRECATED_KEYS}
     if unknown:
-        raise ValueError(f"policy: unknown keys {sorted(unknown)} (levels, order, timeout)")
+        raise ValueError(f"policy: unknown keys {sorted(unknown)} (levels, order, timeout, silent)")
+    if obj.get("silent", "voicemail") not in ("voicemail", "pool"):
+        raise ValueError(f"policy silent {obj.get('silent')!r}: expected 'voicemail' or 'pool'")
     order = _order(obj.get("order", "fewest-displaced"), "order")
     timeout = _seconds(obj.get("timeout"), "timeout")
     if "window" in obj:
@@ -151,7 +157,7 @@ def parse_policy(obj: Any) -> Policy:
         )
     if not levels or levels[-1].name != "fallback":
         raise ValueError("policy levels must end with 'fallback': a call never ends unanswered")
-    return Policy(tuple(levels))
+    return Policy(tuple(levels), obj.get("silent", "voicemail") == "voicemail")
 
 
 def effective_policy(provider: Mapping[str, Any] | None, team: Mapping[str, Any] | None) -> Policy:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from hotline.models import Customer, Phone
+from hotline.models import Customer, Phone, Provider
 from hotline.phones import caller_id
 
 SHORTEST_BLOCK = 4  # "+49" plus one digit: no block is shorter than a country and an area digit
@@ -67,3 +67,12 @@ def by_customer_number(session: Session, digits: str) -> Customer | None:
     if not typed:
         return None
     return session.scalars(select(Customer).where(Customer.number == typed)).one_or_none()
+
+
+def blocked(session: Session, from_raw: str | None) -> bool:
+    """True when the caller ID starts with one of the provider's `blocked_numbers`."""
+    number = caller_id(from_raw)
+    if number is None:
+        return False
+    listed = session.scalar(select(Provider.blocked_numbers).order_by(Provider.id).limit(1))
+    return any(number.startswith(prefix) for prefix in listed or ())

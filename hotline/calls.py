@@ -79,7 +79,17 @@ def view(ticket: Ticket) -> callflow.Call:
         accepted=next((a.seq for a in ticket.attempts if a.id == ticket.accepted_attempt_id), None),
         ended=ticket.ended_at is not None,
         recorded=ticket.voicemail_url is not None,
+        typed=bool(ticket.typed),
     )
+
+
+def silent_to_voicemail(session: Session) -> bool:
+    """The provider policy's `silent` option (escalation/chain.py `Policy`)."""
+    from escalation.chain import parse_policy
+    from hotline.models import Provider
+
+    provider = Provider.one(session)
+    return parse_policy(provider.policy if provider else None).silent_to_voicemail
 
 
 def attempt(ticket: Ticket, seq: int) -> Attempt | None:
@@ -123,6 +133,7 @@ def apply(
     action the caller hears: a `Walk` becomes the `Ring` or `Voicemail` the walk came to.
     """
     ticket.heard_at = now
+    ticket.typed = bool(ticket.typed) or step.typed
     if _accepts(step) and not _accept(session, ticket, step, now):
         return apply(session, ticket, callflow.too_late(), now)
     if step.ended and ticket.ended_at is None:

@@ -86,6 +86,7 @@ class Provider(Base):
     fallback_number: Mapped[str | None] = mapped_column(String(32))
     office_number: Mapped[str | None] = mapped_column(String(32))
     support_email: Mapped[str | None] = mapped_column(String(200))
+    blocked_numbers: Mapped[list[str] | None] = mapped_column(JSON)  # E.164 numbers/prefixes
     timezone: Mapped[str] = mapped_column(String(64), default=wallclock.DEFAULT_ZONE)
     # A German state or a state's sub-region (escalation/regions.py), e.g. BE, BY-catholic.
     holiday_region: Mapped[str] = mapped_column(String(32), default="BE")
@@ -302,6 +303,7 @@ class Ticket(Base):
     state: Mapped[str] = mapped_column(String(24), default="identifying", index=True)
     question: Mapped[str | None] = mapped_column(String(16))
     question_try: Mapped[int] = mapped_column(Integer, default=0)
+    typed: Mapped[bool] = mapped_column(Boolean, default=False)  # the caller pressed a key
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Twilio's last word on it
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

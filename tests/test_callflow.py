@@ -88,14 +88,15 @@ def test_pin_is_compared_exactly_and_twice_wrong_forgets_the_claim() -> None:
     [
         ("1", 1, cf.Walk(), State.RINGING),
         ("2", 1, cf.TakeMessage(), State.NOT_EMERGENCY),
-        ("", 1, cf.Ask(Question.CONFIRMATION, 2), State.CONFIRMING),
+        ("", 1, cf.Walk(), State.RINGING),  # silence: rung through at once, toward a human
         ("9", 1, cf.Ask(Question.CONFIRMATION, 2), State.CONFIRMING),
-        ("", 2, cf.Walk(), State.RINGING),  # no input twice: fail toward a human
+        ("9", 2, cf.Walk(), State.RINGING),  # a wrong key twice: toward a human too
         ("2", 2, cf.TakeMessage(), State.NOT_EMERGENCY),
     ],
 )
 def test_confirmation(digits: str, try_: int, action: cf.Action, state: State) -> None:
-    step = cf.confirmation(asking(Question.CONFIRMATION, try_), try_, digits)
+    known = asking(Question.CONFIRMATION, try_, customer=True)
+    step = cf.confirmation(known, try_, digits)
     assert (step.action, step.state) == (action, state)
     assert (Effect.FREEZE_CHAIN in step.effects) == isinstance(action, cf.Walk)
 
@@ -113,6 +114,25 @@ def test_an_answer_the_call_is_not_waiting_for_changes_nothing(call: Call) -> No
     step = cf.confirmation(call, 1, "1")
     assert step == cf.where(call)
     assert (step.state, step.notes, step.effects) == (None, (), ())
+
+
+@pytest.mark.parametrize(
+    ("customer", "typed", "policy", "silent"),
+    [(False, False, True, True), (True, False, True, False), (False, True, True, False),
+     (False, False, False, False)],
+)  # fmt: skip
+def test_only_an_unknown_caller_who_pressed_nothing_goes_to_the_voicemail(
+    customer: bool, typed: bool, policy: bool, silent: bool
+) -> None:
+    call = asking(Question.CONFIRMATION, 1, customer=customer, typed=typed)
+    step = cf.confirmation(call, 1, "", policy)
+    assert isinstance(step.action, cf.Voicemail) == silent
+    assert (Kind.SILENT in kinds(step)) == silent
+
+
+def test_a_blocked_caller_is_refused() -> None:
+    step = cf.refuse(caller_as_sent="+4930")
+    assert (step.action, step.state) == (cf.Goodbye("blocked"), State.BLOCKED)
 
 
 def test_where_says_what_the_caller_hears_now() -> None:

@@ -31,6 +31,7 @@ from hotline.models import (
     Team,
     Ticket,
 )
+from hotline.voice.prompts import seconds_to_say
 
 
 @pytest.fixture
@@ -134,7 +135,8 @@ def test_known_caller_is_greeted_by_name_and_asked_to_confirm(
     assert path(gather.get("action")).startswith("/voice/confirm?ticket=")
     said = " ".join(s.text for s in gather.findall("Say"))
     assert "Müller & Söhne <Maschinenbau>" in said  # escaped by the library, parsed back intact
-    assert "Aufschlag" in said
+    assert "Aufschlag" not in said  # no contract clause before the first ring
+    assert seconds_to_say(said) <= 8
     assert gather.find("Say").get("language") == "de-DE"
     ticket = ticket_of(app, call)
     assert (ticket.identified_by, ticket.state, ticket.from_number) == (
@@ -251,14 +253,67 @@ def test_press_2_explains_the_normal_way_and_takes_a_message(
     assert "https://api.twilio.com/R1" in mail.body
 
 
-def test_no_input_twice_is_treated_as_an_emergency(
+def test_a_known_caller_who_presses_nothing_is_rung_through_at_once(
     app: Flask, twilio: TwilioClient, provider: Any
 ) -> None:
     call = Call(twilio)
     root = call.answer(call.incoming(), "")
-    assert path(root.find("Gather").get("action")).endswith("try=2")
-    root = call.answer(root, "")
     assert verbs(root) == ["Say", "Dial"]
+
+
+def test_another_key_is_asked_once_more_then_rung_through(
+    app: Flask, twilio: TwilioClient, provider: Any
+) -> None:
+    call = Call(twilio)
+    root = call.answer(call.incoming(), "7")
+    assert path(root.find("Gather").get("action")).endswith("try=2")
+    assert verbs(call.answer(root, "9")) == ["Say", "Dial"]
+
+
+def test_an_unknown_caller_who_presses_nothing_gets_the_voicemail_not_the_pool(
+    app: Flask, twilio: TwilioClient, provider: Any
+) -> None:
+    """A robocall or a pocket dial at night must not ring the whole cross-team pool."""
+    call = Call(twilio, from_="anonymous")
+    root = call.answer(call.answer(call.answer(call.incoming(), ""), ""), "")
+    assert verbs(root)[:2] == ["Say", "Record"]
+    ticket = ticket_of(app, call)
+    assert ticket.state == "voicemail" and not ticket.attempts
+    assert "pressed nothing" in [e.kind for e in ticket.events]
+
+
+def test_an_unknown_caller_who_typed_something_is_rung_through(
+    app: Flask, twilio: TwilioClient, provider: Any
+) -> None:
+    call = Call(twilio, from_="anonymous")
+    root = call.answer(call.answer(call.answer(call.incoming(), "999"), ""), "")
+    assert verbs(root) == ["Say", "Dial"]
+
+
+def test_the_policy_can_ring_silent_callers_through(
+    app: Flask, twilio: TwilioClient, provider: Any
+) -> None:
+    with app.app_context():
+        db.session().execute(update(Provider).values(policy={"silent": "pool"}))
+        db.session().commit()
+    call = Call(twilio, from_="anonymous")
+    root = call.answer(call.answer(call.answer(call.incoming(), ""), ""), "")
+    assert verbs(root) == ["Say", "Dial"]
+
+
+def test_a_blocked_number_hears_a_short_word_and_rings_nobody(
+    app: Flask, twilio: TwilioClient, provider: Any
+) -> None:
+    with app.app_context():
+        db.session().execute(update(Provider).values(blocked_numbers=["+4930123456"]))
+        db.session().commit()
+    call = Call(twilio)  # +49301234567 starts with the blocked prefix
+    root = call.incoming()
+    assert verbs(root) == ["Say", "Hangup"]
+    assert "keine Anrufe" in root.find("Say").text
+    ticket = ticket_of(app, call)
+    assert ticket.state == "blocked" and not ticket.attempts
+    assert Call(twilio, from_="+4989111111").incoming().find("Gather") is not None
 
 
 # --- the chain -----------------------------------------------------------------------------

@@ -92,6 +92,7 @@ def export_directory(session: Session) -> dict[str, Any]:
                 fallback_number=provider.fallback_number,
                 office_number=provider.office_number,
                 support_email=provider.support_email,
+                blocked_numbers=provider.blocked_numbers or None,
                 timezone=provider.timezone,
                 holiday_region=provider.holiday_region,
                 policy=provider.policy,

@@ -569,6 +569,11 @@ class ProviderEntry(Entry):
     support_email: Email | None = Field(
         None, description="the support mailbox named to callers with a normal request"
     )
+    blocked_numbers: list[Block] = Field(
+        default_factory=list,
+        description="numbers and blocks (prefixes) whose calls are refused with a short word "
+        "and ring nobody: a known nuisance caller, a robocall range",
+    )
     timezone: Annotated[str, BeforeValidator(zone_name)] = Field(
         DEFAULT_ZONE,
         description="the provider's zone: where wall-clock times of the file, of the rota, of "

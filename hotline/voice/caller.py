@@ -50,10 +50,13 @@ def incoming() -> Response:
         return _answer(ticket, calls.apply(session, ticket, callflow.where(calls.view(ticket)), at))
     raw, to = param("From"), param("To")
     found = callers.identify(session, raw)
-    step = callflow.arrive(
-        found.customer.number if found.customer else None, found.method, found.reason,
-        caller_as_sent=raw, to=to,
-    )  # fmt: skip
+    if callers.blocked(session, raw):
+        step = callflow.refuse(caller_as_sent=raw, to=to)
+    else:
+        step = callflow.arrive(
+            found.customer.number if found.customer else None, found.method, found.reason,
+            caller_as_sent=raw, to=to,
+        )  # fmt: skip
     ticket = Ticket(
         call_sid=sid, from_raw=raw or None, from_number=phones.caller_id(raw),
         to_number=phones.caller_id(to), arrived_at=at, language="de",
@@ -90,8 +93,9 @@ def pin() -> Response:
 @webhook(caller_fallback)
 def confirm() -> Response:
     ticket = _ticket()
+    silent = ticket.customer is None and calls.silent_to_voicemail(db.session())
     step = callflow.confirmation(calls.view(ticket), number("try", "args") or 0,
-                                 param("Digits", 8))  # fmt: skip
+                                 param("Digits", 8), silent)  # fmt: skip
     return _answer(ticket, calls.apply(db.session(), ticket, step, now()))
 
 

@@ -32,18 +32,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "That PIN was not correct.",
     },
     "confirm": {
-        "de": "Ein Notfall wie ein Serverausfall? Dann die 1. "
-        "Verdrängt er andere Termine, gilt ein Aufschlag. Sonst die 2.",
-        "en": "An emergency such as a server outage? Press 1. "
-        "If it displaces other appointments, a surcharge applies. Otherwise press 2.",
+        "de": "Notfall? Dann die 1 oder bleiben Sie dran, sonst die 2.",
+        "en": "Emergency? Press 1 or stay on the line, otherwise 2.",
     },
     "not_emergency": {
         "de": "Für alle anderen Anliegen legen Sie bitte ein Ticket in unserem Ticketsystem an "
         "oder schreiben an {support}. Wir bearbeiten es beim nächsten JourFixe. "
-        "Sie können jetzt nach dem Ton eine kurze Nachricht hinterlassen.",
+        "Ein Notfall, der geplante Termine anderer Kunden verdrängt, wird mit Aufschlag "
+        "berechnet. Sie können jetzt nach dem Ton eine kurze Nachricht hinterlassen.",
         "en": "For everything else, please open a ticket in our ticket system or write to "
         "{support}. We handle it at the next JourFixe. "
-        "You can leave a short message after the tone.",
+        "An emergency that displaces other customers' appointments is billed with a "
+        "surcharge. You can leave a short message after the tone.",
     },
     "refer": {
         "de": "Wir konnten Sie leider nicht zuordnen. Bitte rufen Sie unser Büro an: {office}.",
@@ -54,8 +54,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, we could not identify you. Please write to {support}.",
     },
     "connecting": {
-        "de": "Einen Moment bitte.",
-        "en": "One moment please.",
+        "de": "Ich verbinde.",
+        "en": "Connecting you.",
     },
     "next_engineer": {
         "de": "Wir versuchen den nächsten Techniker. Bitte bleiben Sie dran.",
@@ -76,6 +76,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Thank you. We will get back to you as soon as possible. Goodbye.",
     },
     "goodbye": {"de": "Auf Wiederhören.", "en": "Goodbye."},
+    "blocked": {
+        "de": "Von dieser Rufnummer nehmen wir keine Anrufe an. Auf Wiederhören.",
+        "en": "We do not take calls from this number. Goodbye.",
+    },
     "failure": {
         "de": "Entschuldigung, eine technische Störung. Wir verbinden Sie mit unserem Notdienst.",
         "en": "Sorry, we have a technical problem. We are connecting you to our emergency service.",

@@ -18,6 +18,7 @@ WORDS: dict[str, str] = {
     "referred": "ans Büro verwiesen",
     "abandoned": "aufgelegt",
     "lost": "ohne Rückmeldung beendet",
+    "blocked": "gesperrte Nummer",
     "accepted": "angenommen",
     "declined": "abgelehnt",
     "no-answer": "nicht erreicht",
@@ -52,6 +53,8 @@ WORDS: dict[str, str] = {
     "appointment at risk": "Termin gefährdet",
     "appointment released": "Termin wieder frei",
     "personal data deleted": "personenbezogene Daten gelöscht",
+    "pressed nothing": "keine Taste gedrückt",
+    "blocked number": "gesperrte Nummer",
 }
 
 ENGLISH: dict[str, str] = {
