@@ -158,6 +158,8 @@ class Customer(Base):
     pin: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(200))
     sms_number: Mapped[str | None] = mapped_column(String(32))
+    documentation_url: Mapped[str | None] = mapped_column(String(500))
+    emergency_notes: Mapped[str | None] = mapped_column(Text)
 
     team: Mapped[Team | None] = relationship(back_populates="customers")
     contact: Mapped[Engineer | None] = relationship()

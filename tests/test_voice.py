@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select, update
 from hotline import db
 from hotline.models import (
     Attempt,
+    Customer,
     Engineer,
     Message,
     Provider,
@@ -708,3 +709,31 @@ def test_without_an_office_number_referred_callers_hear_the_support_address(
     call = Call(TwilioClient(app.test_client()), from_="anonymous")
     root = call.answer(call.answer(call.incoming(), "1"), "2")
     assert "support@example.de" in root.find("Say").text
+
+
+def test_the_engineer_gets_the_documentation_and_the_contact_hears_who_took_it(
+    app: Flask, twilio: TwilioClient, provider: Any
+) -> None:
+    with app.app_context():
+        session = db.session()
+        mueller = session.get(Customer, provider["mueller"].id)
+        mueller.documentation_url = "https://doku.example.de/mueller"
+        mueller.emergency_notes = (
+            "Serverraum: Schlüssel beim Pförtner.\nNur Herr Müller entscheidet."
+        )
+        session.execute(update(Engineer).where(Engineer.key == "jonas").values(
+            email="jonas@example.de"))  # fmt: skip
+        session.commit()
+    call = Call(twilio)
+    _, _, action = call.engineer(walk_to_first_dial(call))
+    nxt = xml(call.post(action, DialCallStatus="no-answer"))  # Jonas, the contact, is away
+    _, whisper, _ = call.engineer(nxt)
+    screen = call.child(whisper)
+    assert "Dokumentation kommt per SMS" in screen.find("Gather/Say").text
+    call.child(screen.find("Gather").get("action"), Digits="1")
+    sent = {(m.channel, m.to): m for m in messages(app)}
+    accepted = sent[("sms", MOBILES["mia"])].body
+    assert "https://doku.example.de/mueller" in accepted and "Pförtner" in accepted
+    assert "\n" not in accepted
+    assert "Mia" in sent[("sms", MOBILES["jonas"])].body
+    assert "Mia" in sent[("email", "jonas@example.de")].subject

@@ -67,6 +67,14 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
 
     tickets.tell_accepted(session, known, won)
     tickets.tell_accepted(session, withheld, fallback)
+    engineers["jonas"].email = "jonas@example.de"  # Müller's fixed contact hears who took it
+    other = Ticket(id=703, call_sid="CA703", from_number=MUELLER_PHONE, customer=mueller,
+                   arrived_at=AT, state="connected")  # fmt: skip
+    by_mia = Attempt(ticket=other, seq=1, entry=1, level="own-secondary",
+                     engineer=engineers["mia"], number=MOBILES["mia"], started_at=AT)  # fmt: skip
+    session.add_all([other, by_mia])
+    session.flush()
+    tickets.tell_accepted(session, other, by_mia)
     tickets.tell_missed(session, known)
     tickets.announce_voicemail(session, known)
     tickets.announce_voicemail(session, known, 2)

@@ -135,6 +135,8 @@ def export_directory(session: Session) -> dict[str, Any]:
                 pin=c.pin,
                 email=c.email,
                 sms_number=c.sms_number,
+                documentation_url=c.documentation_url,
+                emergency_notes=c.emergency_notes,
                 phones=[
                     PhoneEntry.model_construct(**_said(**{p.kind: p.value}, label=p.label))
                     for p in c.phones

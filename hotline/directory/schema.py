@@ -143,6 +143,31 @@ def _text(length: int) -> Callable[[Any], str]:
     return check
 
 
+def _notes(value: Any) -> str:
+    """Printable text of several lines (line breaks allowed, nothing else unprintable)."""
+    text = value if isinstance(value, str) else None
+    if text is None:
+        raise ValueError(f"{shown(value)} is not a text")
+    problem = unprintable(text.replace("\n", " "))
+    if problem:
+        raise ValueError(problem)
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    if len(text) > 2000:
+        raise ValueError("is longer than 2000 characters")
+    return text
+
+
+def _url(value: Any) -> str:
+    text = _string(value, "a web address").strip()
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", text) or len(text) > 500:
+        raise ValueError(f"{shown(value)} is not a web address (https://...)")
+    return text
+
+
+Notes = Annotated[str, BeforeValidator(_notes)]
+Url = Annotated[str, BeforeValidator(_url)]
+
+
 def Text(column: Any) -> Any:  # noqa: N802 - a type
     """Printable, stripped, non-empty text that fits `column`."""
     return Annotated[str, BeforeValidator(_text(column.type.length))]
@@ -785,6 +810,16 @@ class CustomerEntry(Entry):
     )
     sms_number: PhoneNumber | None = Field(
         None, description="a mobile for SMS notices to the customer"
+    )
+    documentation_url: Url | None = Field(
+        None,
+        description="the customer's IT documentation: sent to the engineer who accepts "
+        "an emergency, shown on the ticket to the engineers of its chain",
+    )
+    emergency_notes: Notes | None = Field(
+        None,
+        description="short notes for an emergency (access, critical systems, who may "
+        "decide); several lines; seen only by the engineers of the chain",
     )
     phones: Phones = Field(
         [], description="list of `{number: ..., label: ...}` or `{block: ..., label: ...}`"

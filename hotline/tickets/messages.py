@@ -20,10 +20,25 @@ def link(ticket: Ticket, who: str | None = None) -> str:
 
 
 def tell_accepted(session: Session, ticket: Ticket, attempt: Attempt) -> None:
-    """The accepting engineer gets the ticket summary by SMS (sent by the worker)."""
+    """The accepting engineer gets the ticket summary by SMS (sent by the worker), with the
+    customer's IT documentation and emergency notes; the customer's fixed contact, when it is
+    someone else, hears who has their customer's emergency (SMS and e-mail)."""
     reader = attempt.engineer.key if attempt.engineer else None
     body = texts.sms("accepted", ticket=ticket, link=link(ticket, reader))
     notify.enqueue_sms(session, attempt.number, body, f"accepted:{ticket.id}", ticket.id)
+    contact = ticket.customer.contact if ticket.customer else None
+    if contact is None or contact.id == attempt.engineer_id:
+        return
+    who = attempt.engineer.name if attempt.engineer else "die Ausfallnummer"
+    context = {"ticket": ticket, "engineer": who, "contact": contact.name,
+               "link": link(ticket, contact.key)}  # fmt: skip
+    if contact.mobile:
+        notify.enqueue_sms(session, contact.mobile, texts.sms("handled", **context),
+                           f"handled:{ticket.id}", ticket.id)  # fmt: skip
+    if contact.email:
+        mail = texts.email("handled", **context)
+        notify.enqueue_email(session, contact.email, mail.subject, mail.text,
+                             key=f"handled-mail:{ticket.id}", ticket_id=ticket.id)  # fmt: skip
 
 
 def tell_missed(session: Session, ticket: Ticket) -> None:

@@ -32,5 +32,6 @@ def context(session: Session, ticket: Ticket, action: callflow.Action) -> Contex
         provider=provider.name,
         office=provider.office_number,
         support=provider.support_email or "",
+        documented=bool(ticket.customer and ticket.customer.documentation_url),
         attempts={a.seq: Dialled(a.number, a.timeout or ring) for a in ticket.attempts},
     )

@@ -89,6 +89,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Notfall von {customer}, Anrufer {caller}. "
         "Drücken Sie 1 zum Annehmen, 2 zum Ablehnen.",
     },
+    "documentation_follows": {"de": "Der Link zur Dokumentation kommt per SMS."},
     "unknown_caller": {"de": "einem nicht identifizierten Anrufer"},
     "whisper_fallback": {
         "de": "Notfall über die Ausfall-Leitung der Hotline. "

@@ -48,6 +48,7 @@ class Context:
     provider: str = "Notdienst"
     office: str | None = None
     support: str = ""
+    documented: bool = False  # the customer has an IT documentation link (sent by SMS)
     attempts: dict[int, Dialled] = field(default_factory=dict)
 
 
@@ -154,6 +155,8 @@ def _screen(seq: int, ctx: Context) -> VoiceResponse:
     reaches `<Hangup/>` and the call is never bridged (twilio-facts.md §2.1)."""
     caller = phones.spoken(ctx.caller) if ctx.caller else "unterdrückt"
     words = text("whisper", customer=ctx.customer or text("unknown_caller"), caller=caller)
+    if ctx.documented:
+        words += " " + text("documentation_follows")
     response = VoiceResponse()
     g = response.gather(
         num_digits=1, timeout=current_app.config["HOTLINE_WHISPER_TIMEOUT"],
