@@ -75,6 +75,7 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
     session.add_all([other, by_mia])
     session.flush()
     tickets.tell_accepted(session, other, by_mia)
+    tickets.acknowledge(session, known, engineers["mia"], AT + timedelta(minutes=9))
     tickets.tell_missed(session, known)
     tickets.announce_voicemail(session, known)
     tickets.announce_voicemail(session, known, 2)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation import callflow
-from hotline import notify, texts
+from hotline import db, notify, texts
 from hotline.clock import local, zone
 from hotline.models import Engineer, Provider, Ticket
 from hotline.tickets.messages import link
@@ -90,10 +90,22 @@ def reannounce(session: Session, now: datetime) -> int:
     return sent
 
 
-def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datetime) -> None:
+def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datetime) -> Engineer:
     """An engineer acknowledges the voicemail: they call back (the page says "Rückruf
-    übernommen"), and re-announcing stops."""
-    if ticket.acknowledged_at is None:
-        ticket.acknowledged_at = now
-        ticket.acknowledged_by_id = engineer.id
-        log(session, ticket, now, callflow.Kind.ACKNOWLEDGED, engineer=engineer.key)
+    übernommen"), re-announcing stops, and everyone else who was told of it hears who took it.
+    Returns who has the call-back: `engineer`, or whoever took it first (one conditional
+    UPDATE: two takers at once, one winner)."""
+    won = db.claim(
+        session, Ticket, Ticket.id == ticket.id, Ticket.acknowledged_at.is_(None),
+        acknowledged_at=now, acknowledged_by_id=engineer.id,
+    )  # fmt: skip
+    session.refresh(ticket)
+    taker = session.get(Engineer, ticket.acknowledged_by_id) or engineer
+    if not won:
+        return taker
+    log(session, ticket, now, callflow.Kind.ACKNOWLEDGED, engineer=engineer.key)
+    for number, key in chain_people(session, ticket).items():
+        if key != engineer.key:
+            body = texts.sms("taken", ticket=ticket, engineer=engineer.name)
+            notify.enqueue_sms(session, number, body, f"taken:{ticket.id}:{number}", ticket.id)
+    return engineer
