@@ -193,6 +193,7 @@ class Ask:
     question: Question
     try_: int  # the first or second time it is asked
     greet: bool = False  # a recognised caller hears their company's name first
+    nothing_typed: bool = False  # asked again because the last answer was empty, not wrong
 
 
 @dataclass(frozen=True)
@@ -338,8 +339,17 @@ def _asks(call: Call, question: Question, try_: int) -> bool:
     )
 
 
-def _ask(question: Question, try_: int, state: State, greet: bool = False) -> Step:
-    return Step(Ask(question, try_, greet), state=state, question=question, try_=try_)
+def _ask(
+    question: Question, try_: int, state: State, greet: bool = False, nothing_typed: bool = False
+) -> Step:
+    return Step(
+        Ask(question, try_, greet, nothing_typed), state=state, question=question, try_=try_
+    )
+
+
+def _nothing(digits: str) -> bool:
+    """Nothing typed: the keypad timed out, or only the hash key (or star) was pressed."""
+    return not digits.strip().strip("#*")
 
 
 # --- arrive and identify --------------------------------------------------------------------
@@ -412,8 +422,9 @@ def customer_number(
             notes=(*entered, Note(Kind.IDENTIFIED, {"customer": found, "by": "keypad"})),
         )
     if try_ < TRIES:
-        return Step(**_fields(_ask(Question.CUSTOMER_NUMBER, try_ + 1, State.IDENTIFYING)),
-                    notes=entered, typed=pressed)  # fmt: skip
+        again = _ask(Question.CUSTOMER_NUMBER, try_ + 1, State.IDENTIFYING,
+                     nothing_typed=_nothing(digits))  # fmt: skip
+        return Step(**_fields(again), notes=entered, typed=pressed)
     return _unidentified(refer, entered, typed=pressed)
 
 
@@ -434,7 +445,8 @@ def pin(call: Call, try_: int, typed: str, expected: str | None, customer: str |
             notes=(*entered, Note(Kind.IDENTIFIED, {"customer": customer, "by": "pin"})),
         )
     if try_ < TRIES:
-        return Step(**_fields(_ask(Question.PIN, try_ + 1, State.IDENTIFYING)), notes=entered)
+        again = _ask(Question.PIN, try_ + 1, State.IDENTIFYING, nothing_typed=_nothing(typed))
+        return Step(**_fields(again), notes=entered)
     return _unidentified(refer, entered, forget=True)
 
 

@@ -291,6 +291,7 @@ def build(s: Situation) -> Chain:
             dialled.add(person.mobile)
             reason = candidate.reason
             if level.order == "fewest-displaced" and level.name != "project-lead":
-                reason += f"; {s.displaced.get(key, 0)} planned appointments in the window"
+                count = s.displaced.get(key, 0)
+                reason += f"; {count} planned appointment{'' if count == 1 else 's'} in the window"
             entries.append(Entry(level.name, person.mobile, key, person.name, timeout, reason))
     return Chain(tuple(entries), tuple(skipped))

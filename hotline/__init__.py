@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from hotline import config, db, headers
+from hotline import config, db, headers, logs
 from hotline.clock import system_clock
 
 
@@ -26,9 +26,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     _fallback_number(app)
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit
         app.config["MAX_CONTENT_LENGTH"] = headers.MAX_BODY  # a larger body is answered 413
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure()
 
     for noisy in ("alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

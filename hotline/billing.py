@@ -75,7 +75,9 @@ def waive(session: Session, ticket: Ticket, by: Engineer, reason: str, at: datet
 def _unbilled(session: Session, ticket: Ticket) -> None:
     line = session.scalar(select(BillingLine).where(BillingLine.ticket_id == ticket.id))
     if line is not None:
-        raise BillingError(f"ticket {ticket.id} is billed in the closed month {line.run.month}")
+        raise BillingError(
+            f"ticket {ticket.id} is billed in the closed month {line.run.month:%Y-%m}"
+        )
 
 
 def phone_seconds(ticket: Ticket) -> int:

@@ -107,16 +107,28 @@ SECRET = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "HOTLINE_SMTP_PASSWORD", "DATABASE_
 
 def describe(config: dict[str, Any] | None = None) -> str:
     """The settings for `flask --app hotline settings`: each with its default and meaning, and,
-    given an app's config, the value in effect and where it came from (secrets shown masked)."""
+    given an app's config, the value in effect and where it came from (secrets shown masked).
+
+    Columns fit the longest name; a value too long for its column gets the line to itself and
+    the rest of its row follows on the next line, so no column runs into the next."""
+    names = max(len(name) for name in SETTINGS)
     if config is None:
-        rows = [f"{name:28} {default!s:22} {text}" for name, (default, _, text) in SETTINGS.items()]
+        rows = [
+            _row(name, f"{default!s}", text, names, 22)
+            for name, (default, _, text) in SETTINGS.items()
+        ]
         return "\n".join(rows)
     rows = []
     for name, (_, _, text) in SETTINGS.items():
-        value = config.get(name)
-        shown = _masked(name, value)
-        rows.append(f"{name:28} {shown:34} {config['HOTLINE_SOURCES'][name]:36} {text}")
+        source = config["HOTLINE_SOURCES"][name]
+        rows.append(_row(name, _masked(name, config.get(name)), f"{source:36} {text}", names, 34))
     return "\n".join(rows)
+
+
+def _row(name: str, value: str, rest: str, names: int, width: int) -> str:
+    if len(value) <= width:
+        return f"{name:{names}} {value:{width}} {rest}"
+    return f"{name:{names}} {value}\n{'':{names + width + 1}} {rest}"
 
 
 def _masked(name: str, value: Any) -> str:

@@ -5,6 +5,14 @@ the TwiML it gets back: it speaks `<Say>` (by time), answers `<Gather>` with the
 presses, rings the `<Number>` of a `<Dial>` and plays each engineer's behaviour through the
 whisper, records a voicemail, and reports the hang-up to the status callback. A simulated clock
 moves with the call, so the ticket's times and the hold-time limit are realistic.
+
+Ringing follows Twilio: a `<Dial timeout="20">` rings up to 25 s (Twilio adds 5 s to every
+timeout), after the announcement the same document speaks first. The ticket counts an attempt
+from the moment the hotline dialled, that announcement included; the simulator prints both.
+A scripted hang-up (`hangup_after`) happens at that second of the simulated clock, wherever the
+call is: during a prompt, while a phone rings, while talking (Twilio then reports the bridged
+seconds to the Dial action) or while leaving a message (the recording so far is kept, as
+Twilio's `Digits=hangup`).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from hotline.voice.prompts import seconds_to_say
 
 BEHAVIOURS = ("accept", "decline", "no-answer", "busy", "failed", "voicemail")
 RING_BEFORE_ANSWER = 6  # seconds an engineer's phone rings before they pick up
+TWILIO_RING_BUFFER = 5  # seconds Twilio rings beyond a <Dial>'s timeout (twilio-facts.md)
 
 
 class Clock:
@@ -48,7 +57,7 @@ class Script:
     default: str = "accept"
     talk: int = 600  # seconds an accepted call lasts
     message: int = 0  # seconds of voicemail the caller leaves (0: none)
-    hangup_after: float | None = None  # the caller hangs up after so many seconds
+    hangup_after: float | None = None  # the caller hangs up at this second of the call
 
 
 @dataclass
@@ -69,9 +78,15 @@ class HungUp(Exception):
 
 class Simulator:
     def __init__(
-        self, app: Flask, clock: Clock, script: Script, say: Callable[[str], None]
+        self,
+        app: Flask,
+        clock: Clock,
+        script: Script,
+        say: Callable[[str], None],
+        worker: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
+        self.worker = worker  # runs after each webhook, as the worker would within seconds
         self.clock = clock
         self.script = script
         self.say = say
@@ -82,6 +97,8 @@ class Simulator:
         self.speech = 0.0
         self.first_ring: float | None = None
         self.presses = list(script.presses)
+        self.document_at = clock()  # when the TwiML being played arrived (the ticket's "now")
+        self.hung_up_told = False  # the hang-up was told with where the call was
 
     # --- transport ---------------------------------------------------------------------
 
@@ -91,6 +108,8 @@ class Simulator:
         full = self.base + parts.path + (f"?{parts.query}" if parts.query else "")
         signature = self.validator.compute_signature(full, form)
         response = self.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+        if self.worker is not None:
+            self.worker()
         if response.status_code == 204:
             return None
         if response.status_code != 200:
@@ -101,11 +120,16 @@ class Simulator:
         seconds = (self.clock() - self.started).total_seconds()
         return f"[{int(seconds // 60):02d}:{seconds % 60:04.1f}]"
 
+    def elapsed(self) -> float:
+        return (self.clock() - self.started).total_seconds()
+
     def wait(self, seconds: float) -> None:
-        self.clock.advance(seconds)
+        """Let `seconds` pass, or only up to the scripted hang-up, which then ends the call."""
         limit = self.script.hangup_after
-        if limit is not None and (self.clock() - self.started).total_seconds() >= limit:
+        if limit is not None and self.elapsed() + seconds >= limit:
+            self.clock.advance(max(0.0, limit - self.elapsed()))
             raise HungUp
+        self.clock.advance(seconds)
 
     # --- the call ------------------------------------------------------------------------
 
@@ -125,7 +149,8 @@ class Simulator:
             while document is not None:
                 document = self.play(document)
         except HungUp:
-            self.say(f"{self.stamp()} the caller hangs up")
+            if not self.hung_up_told:
+                self.say(f"{self.stamp()} the caller hangs up")
         self.post(
             "/voice/status",
             {
@@ -142,6 +167,7 @@ class Simulator:
 
     def play(self, document: ET.Element) -> ET.Element | None:
         """Run one TwiML document; return the next one, or None when the call is over."""
+        self.document_at = self.clock()
         for verb in document:
             if verb.tag == "Say":
                 self.hear(verb.text or "")
@@ -158,19 +184,38 @@ class Simulator:
                 return self.dial(verb)
             elif verb.tag == "Record":
                 if self.script.message:
-                    self.say(f"{self.stamp()} caller leaves a {self.script.message} s message")
-                    self.wait(self.script.message)
-                    recording = {
-                        "RecordingUrl": f"https://api.twilio.com/sim/{self.sid}",
-                        "RecordingDuration": str(self.script.message),
-                        "Digits": "#",
-                    }
-                    return self.post(verb.get("action", ""), {**self.form, **recording})
+                    return self.record(verb)
                 self.say(f"{self.stamp()} caller says nothing after the tone")
                 self.wait(5)
             elif verb.tag == "Hangup":
                 return None
         return None
+
+    def record(self, verb: ET.Element) -> ET.Element | None:
+        """The caller leaves a message; hanging up ends it, and Twilio still posts what was
+        recorded to the action (`Digits=hangup`)."""
+        self.say(f"{self.stamp()} caller leaves a {self.script.message} s message")
+        began = self.clock()
+        try:
+            self.wait(self.script.message)
+        except HungUp:
+            seconds = int((self.clock() - began).total_seconds())
+            self.told(f"the caller hangs up after {seconds} s of message")
+            if seconds:
+                self.post(
+                    verb.get("action", ""), {**self.form, **self.recording(seconds, "hangup")}
+                )
+            raise
+        return self.post(
+            verb.get("action", ""), {**self.form, **self.recording(self.script.message, "#")}
+        )
+
+    def recording(self, seconds: int, digits: str) -> dict[str, str]:
+        return {
+            "RecordingUrl": f"https://api.twilio.com/sim/{self.sid}",
+            "RecordingDuration": str(seconds),
+            "Digits": digits,
+        }
 
     def hear(self, words: str) -> None:
         if not words:
@@ -190,11 +235,22 @@ class Simulator:
         behaviour = self.script.engineers.get(who, self.script.default)
         if self.first_ring is None:
             self.first_ring = self.speech
-        self.say(f"{self.stamp()} rings {who} at {number} (up to {timeout} s): {behaviour}")
-        if behaviour in ("no-answer", "busy", "failed"):
-            self.wait(timeout + 5 if behaviour == "no-answer" else 2)
-            return self.post(action, {**self.form, "DialCallStatus": behaviour})
-        self.wait(RING_BEFORE_ANSWER)
+        rings_from = self.clock()
+        self.say(
+            f"{self.stamp()} rings {who} at {number} for up to {timeout + TWILIO_RING_BUFFER} s "
+            f"(timeout {timeout} s, Twilio adds {TWILIO_RING_BUFFER}): {behaviour}"
+        )
+        try:
+            if behaviour in ("no-answer", "busy", "failed"):
+                self.wait(timeout + TWILIO_RING_BUFFER if behaviour == "no-answer" else 2)
+                self.rang(f"{who}: {behaviour}", rings_from)
+                return self.post(action, {**self.form, "DialCallStatus": behaviour})
+            self.wait(RING_BEFORE_ANSWER)
+        except HungUp:
+            self.hung_up_told = True
+            self.rang(f"the caller hangs up while {who}'s phone rings", rings_from)
+            raise
+        self.rang(f"{who} picks up", rings_from)
         child = {
             "CallSid": _sid(),
             "ParentCallSid": self.sid,
@@ -207,17 +263,44 @@ class Simulator:
         bridged = False
         if screen is not None:
             bridged = self.screen(who, behaviour, screen, child)
+        talked = 0
         if bridged:
             self.say(f"{self.stamp()} caller and {who} are connected")
-            self.wait(self.script.talk)
-            self.say(f"{self.stamp()} {who} hangs up after {self.script.talk} s")
-        outcome = {
+            connected = self.clock()
+            try:
+                self.wait(self.script.talk)
+            except HungUp:
+                talked = int((self.clock() - connected).total_seconds())
+                self.told(f"the caller hangs up after {talked} s with {who}")
+                self.post(action, {**self.form, **self.dial_outcome(child, True, talked)})
+                raise
+            talked = self.script.talk
+            self.say(f"{self.stamp()} {who} hangs up after {talked} s")
+        return self.post(action, {**self.form, **self.dial_outcome(child, bridged, talked)})
+
+    def dial_outcome(self, child: dict[str, str], bridged: bool, talked: int) -> dict[str, str]:
+        """What Twilio posts to the Dial action when the engineer's leg ends."""
+        return {
             "DialCallStatus": "completed",
             "DialBridged": "true" if bridged else "false",
             "DialCallSid": child["CallSid"],
-            "DialCallDuration": str(self.script.talk if bridged else 0),
+            "DialCallDuration": str(talked),
         }
-        return self.post(action, {**self.form, **outcome})
+
+    def told(self, what: str) -> None:
+        self.say(f"{self.stamp()} {what}")
+        self.hung_up_told = True
+
+    def rang(self, what: str, rings_from: datetime) -> None:
+        """How long the phone rang, and the figure the ticket shows: counted from the dial,
+        the announcement before it included."""
+        ringing = (self.clock() - rings_from).total_seconds()
+        announced = (rings_from - self.document_at).total_seconds()
+        counted = int(ringing + announced)
+        self.say(
+            f"{self.stamp()} {what}; the ticket's 'rang {counted} s' is "
+            f"{announced:.1f} s announcement + {ringing:.1f} s ringing"
+        )
 
     def screen(self, who: str, behaviour: str, document: ET.Element, child: dict[str, str]) -> bool:
         """The engineer's leg: hear the whisper, press (or not); True when the legs bridge."""

@@ -36,7 +36,7 @@ def test_the_demo_from_the_readme(
     world.appointment(session, "a2", world.acme, "2026-12-01 14:00", "2026-12-01 15:00")
     session.commit()
 
-    assert "1 emergencies checked" in run(app, "check-displacements")
+    assert "1 emergency checked" in run(app, "check-displacements")
     listed = run(app, "appointments")
     assert listed.splitlines()[0].startswith(f"! #{mine.id}")
     assert json.loads(run(app, "appointments", "--json"))[0]["status"] == "at_risk"
@@ -93,7 +93,7 @@ def test_import_and_status_preview(
     assert "1 created, 0 updated, 0 skipped" in run(app, "import-appointments", str(file))
     preview = run(app, "status-emails", "--show", "10099")
     assert preview.startswith("Subject: Statusbericht 12/2026: Bäckerei Brot")
-    assert "1 status e-mails queued" in run(app, "status-emails")
+    assert "1 status e-mail queued" in run(app, "status-emails")
 
 
 @pytest.mark.parametrize(

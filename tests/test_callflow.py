@@ -80,7 +80,8 @@ def test_pin_is_compared_exactly_and_twice_wrong_forgets_the_claim() -> None:
     assert cf.pin(claimed, 1, "471", "4711", "20077", False).action == cf.Ask(Question.PIN, 2)
     wrong = cf.pin(asking(Question.PIN, 2, customer=True), 2, "0000", "4711", "20077", False)
     assert (wrong.action, wrong.customer) == (cf.Ask(Question.CONFIRMATION, 1), cf.Customer.FORGET)
-    assert cf.pin(claimed, 1, "", None, "20077", False).action == cf.Ask(Question.PIN, 2)
+    nothing = cf.Ask(Question.PIN, 2, nothing_typed=True)  # asked again: nothing came through
+    assert cf.pin(claimed, 1, "", None, "20077", False).action == nothing
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -127,3 +128,83 @@ def test_on_the_embedded_default_the_sms_go_out_as_dry_run(app: Flask, provider:
     app.config["TWILIO_ACCOUNT_SID"] = None
     out = app.test_cli_runner().invoke(args=["simulate-call", "--from", "+49301234567"]).output
     assert f"sms to {MOBILES['jonas']}, sent (DRY RUN, logged)" in out
+
+
+def stamps(out: str, text: str) -> list[str]:
+    """The simulator's [mm:ss.s] stamps of its lines that contain `text`."""
+    return [
+        line.split("]")[0] + "]"
+        for line in out.splitlines()
+        if line.startswith("[") and text in line
+    ]
+
+
+def second(stamp: str) -> float:
+    """[mm:ss.s] as seconds into the call."""
+    minutes, seconds = stamp.strip("[]").split(":")
+    return int(minutes) * 60 + float(seconds)
+
+
+def ticket_of(app: Flask, newest: bool = False) -> Any:
+    """The one ticket there is (or the newest) as `ticket --json` shows it."""
+    runner = app.test_cli_runner()
+    listed = json.loads(runner.invoke(args=["tickets", "--json"]).output)
+    assert newest or len(listed) == 1
+    return json.loads(runner.invoke(args=["ticket", str(listed[0]["id"]), "--json"]).output)
+
+
+@pytest.mark.parametrize(
+    ("args", "state"),
+    [
+        ((), "connected"),  # while talking (the default: the first engineer accepts)
+        (("--others", "no-answer"), "abandoned"),  # while a phone rings
+        (("--hangup-after", "5"), "abandoned"),  # while the caller is asked (the last wins)
+    ],
+)
+def test_the_caller_hangs_up_at_the_stated_second(
+    app: Flask, provider: None, args: tuple[str, ...], state: str
+) -> None:
+    out = simulate(app, "--from", "+49301234567", "--hangup-after", "30", *args)
+    second = int(args[-1]) if args[:1] == ("--hangup-after",) else 30
+    assert stamps(out, "the caller hangs up") == [f"[00:{second:02}.0]"]
+    assert stamps(out, "call ended") == [f"[00:{second:02}.0]"]
+    ticket = ticket_of(app)
+    assert ticket["state"] == state
+    assert ticket["call_seconds"] == second
+    if state == "connected":  # Twilio reports the bridged seconds to the Dial action
+        assert 0 < ticket["bridged_seconds"] < 30
+
+
+def test_a_caller_who_hangs_up_during_the_message_keeps_what_was_recorded(
+    app: Flask, provider: None
+) -> None:
+    nobody = ("--from", "+49301234567", "--others", "no-answer")
+    [tone] = stamps(simulate(app, *nobody, "--message", "0"), "caller says nothing after the tone")
+    out = simulate(app, *nobody, "--message", "60", "--hangup-after", str(second(tone) + 20))
+    assert "the caller hangs up after 20 s of message" in out
+    ticket = ticket_of(app, newest=True)
+    assert ticket["state"] == "callback_pending"
+    assert ticket["voicemail_seconds"] == 20
+
+
+def test_the_simulator_and_the_ticket_count_the_same_ringing(app: Flask, provider: None) -> None:
+    out = simulate(app, "--from", "+49301234567", "--engineer", "jonas=no-answer",
+                   "--engineer", "mia=busy", "--others", "accept")  # fmt: skip
+    assert "for up to 25 s (timeout 20 s, Twilio adds 5)" in out
+    told = [int(line.split("'rang ")[1].split(" s'")[0]) for line in out.splitlines()
+            if "'rang " in line]  # fmt: skip
+    ticket = ticket_of(app)
+    assert told == [a["ring_seconds"] for a in ticket["attempts"]]
+    assert "25.0 s ringing" in out  # the no-answer: timeout + the 5 s Twilio adds
+
+
+def test_the_dry_run_sms_goes_out_when_the_call_queued_it(app: Flask, provider: None) -> None:
+    """Delivered as the call runs, at the simulator's time: the outbox tells the call's story."""
+    app.config["TWILIO_ACCOUNT_SID"] = None
+    simulate(app, "--from", "+49301234567", "--talk", "1500")
+    ticket = ticket_of(app)
+    [sms] = json.loads(app.test_cli_runner().invoke(args=["outbox", "--json"]).output)
+    assert sms["dry_run"] is True
+    sent = datetime.fromisoformat(sms["sent_at"])
+    accepted = datetime.fromisoformat(ticket["accepted_at"])  # shown to the second
+    assert accepted <= sent < accepted + timedelta(seconds=1)  # not 25 minutes later, at the end

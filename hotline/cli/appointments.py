@@ -10,32 +10,12 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
-from escalation import wallclock
 from hotline import appointments, clock, db
 from hotline.appointments import AppointmentError, Suggestion
+from hotline.cli.at import at_option, wall_clock
 from hotline.models import Appointment, Engineer
 
 ACTIONS = ("keep", "reassign", "reschedule", "cancel")
-
-at_option = click.option(
-    "--at",
-    "at_text",
-    help="Act as if it were this wall-clock time of the provider's zone, e.g. 2026-12-01T09:30 "
-    "(default: now).",
-)
-
-
-def when(at_text: str | None) -> datetime:
-    """The injected clock, or a given wall-clock time in the provider's zone."""
-    return wall_clock(at_text) if at_text else clock.now()
-
-
-def wall_clock(text: str, zone: ZoneInfo | None = None) -> datetime:
-    """A time typed by a person: without an offset, wall-clock time in the provider's zone."""
-    try:
-        return wallclock.parse(text, zone or clock.zone(db.session()))
-    except (ValueError, OverflowError) as exc:
-        raise click.BadParameter(f"{text!r} is no time (YYYY-MM-DDTHH:MM)") from exc
 
 
 @click.command("appointments")
@@ -43,15 +23,14 @@ def wall_clock(text: str, zone: ZoneInfo | None = None) -> datetime:
 @click.option("--status", type=click.Choice(["planned", "at_risk", *appointments.rule.DECISIONS]))
 @click.option("--past", is_flag=True, help="include appointments that have ended")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-@at_option
-def list_appointments(
-    engineer: str | None, status: str | None, past: bool, as_json: bool, at_text: str | None
-) -> None:
-    """List appointments, those at risk first."""
+@at_option("List as if it were this wall-clock time of the provider's zone: what has ended by "
+           "then is left out (default: now).")  # fmt: skip
+def list_appointments(engineer: str | None, status: str | None, past: bool, as_json: bool) -> None:
+    """List appointments that have not ended (all with --past), those at risk first."""
     session = db.session()
     zone = appointments.planning(session).zone
     who = _engineer(engineer) if engineer else None
-    found = appointments.listing(session, None if past else when(at_text), who, status)
+    found = appointments.listing(session, None if past else clock.now(), who, status)
     if as_json:
         click.echo(json.dumps([appointments.as_dict(a, zone) for a in found], indent=2))
         return
@@ -72,14 +51,8 @@ def list_appointments(
 @click.argument("action", required=False, type=click.Choice(ACTIONS))
 @click.argument("value", required=False)
 @click.option("--engineer", help="reschedule: the engineer of the given time")
-@at_option
-def act(
-    appointment_id: int,
-    action: str | None,
-    value: str | None,
-    engineer: str | None,
-    at_text: str | None,
-) -> None:
+@at_option()
+def act(appointment_id: int, action: str | None, value: str | None, engineer: str | None) -> None:
     """Show an appointment with suggested slots, or decide on it.
 
     \b
@@ -92,7 +65,7 @@ def act(
     The customer is told (e-mail, SMS where set) when it is rescheduled or cancelled.
     """
     session = db.session()
-    now = when(at_text)
+    now = clock.now()
     appointment = session.get(Appointment, appointment_id)
     if appointment is None:
         raise click.ClickException(f"no appointment {appointment_id}")
@@ -185,11 +158,11 @@ def import_appointments(file: Path, engineer: str | None) -> None:
 
 
 @click.command("check-displacements")
-@at_option
-def check_displacements(at_text: str | None) -> None:
+@at_option()
+def check_displacements() -> None:
     """Put the appointments of newly accepted emergencies at risk now (the worker does this)."""
-    checked = appointments.check_displacements(db.session(), when(at_text))
-    click.echo(f"{checked} emergencies checked")
+    checked = appointments.check_displacements(db.session(), clock.now())
+    click.echo(f"{checked} {'emergency' if checked == 1 else 'emergencies'} checked")
 
 
 commands = [list_appointments, act, import_appointments, check_displacements]

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from hotline import appointments, billing, db, reports
+from hotline import appointments, billing, clock, db, reports
 from hotline.billing import BillingError
-from hotline.cli.appointments import at_option, when
+from hotline.cli.at import at_option
 from hotline.models import Customer, Engineer, Ticket
 
 
@@ -34,13 +34,13 @@ def _month(value: str | None) -> date | None:
 @click.argument("ticket_id", type=int)
 @click.option("--work-minutes", type=int, required=True, help="work logged after the call")
 @click.option("--notes", help="what was done")
-@at_option
-def resolve(ticket_id: int, work_minutes: int, notes: str | None, at_text: str | None) -> None:
+@at_option()
+def resolve(ticket_id: int, work_minutes: int, notes: str | None) -> None:
     """Resolve an emergency: its real duration settles its appointments, its time is billed."""
     session = db.session()
     ticket = _ticket(ticket_id)
     try:
-        billing.resolve(session, ticket, when(at_text), work_minutes, notes)
+        billing.resolve(session, ticket, clock.now(), work_minutes, notes)
     except BillingError as exc:
         raise click.ClickException(str(exc)) from exc
     session.commit()
@@ -51,6 +51,7 @@ def resolve(ticket_id: int, work_minutes: int, notes: str | None, at_text: str |
 @click.argument("ticket_id", type=int)
 @click.option("--by", "by", required=True, help="the project lead's engineer key")
 @click.option("--reason", required=True, help="why; it goes into the export")
+@at_option()
 def waive(ticket_id: int, by: str, reason: str) -> None:
     """Waive an emergency's §2 surcharge (project leads only)."""
     session = db.session()
@@ -58,7 +59,7 @@ def waive(ticket_id: int, by: str, reason: str) -> None:
     if lead is None:
         raise click.ClickException(f"no engineer {by!r}")
     try:
-        billing.waive(session, _ticket(ticket_id), lead, reason, when(None))
+        billing.waive(session, _ticket(ticket_id), lead, reason, clock.now())
     except BillingError as exc:
         raise click.ClickException(str(exc)) from exc
     session.commit()
@@ -67,14 +68,14 @@ def waive(ticket_id: int, by: str, reason: str) -> None:
 
 @click.command("billing-run")
 @click.option("--month", help="YYYY-MM; default the month that just ended")
-@at_option
-def billing_run(month: str | None, at_text: str | None) -> None:
+@at_option()
+def billing_run(month: str | None) -> None:
     """Bill and close a month; a closed month is shown as it was, never billed twice.
 
     Closing is final: an emergency resolved later goes into the next month's run.
     """
     session = db.session()
-    now = when(at_text)
+    now = clock.now()
     chosen = _month(month)
     try:
         run = billing.close(session, chosen, now) if chosen else billing.run_month_end(session, now)
@@ -121,12 +122,16 @@ def billing_export(month: str, semicolon: bool, totals: bool, output: Path | Non
 
 @click.command("status-emails")
 @click.option("--show", "number", help="print one customer's status e-mail instead of sending")
-@at_option
-def status_emails(number: str | None, at_text: str | None) -> None:
+@at_option(
+    "Act as if it were this wall-clock time of the provider's zone (default: now): the e-mails "
+    "report that time's month, and are queued at that time."
+)
+def status_emails(number: str | None) -> None:
     """Queue this month's status e-mail for every customer with a contract, now (at most once a
-    day). The worker sends them by itself after each JourFixe and at 80 % / 100 % of the quota."""
+    day). The worker sends them by itself after each JourFixe and at 80 % / 100 % of the quota;
+    `send-pending` sends them at once."""
     session = db.session()
-    now = when(at_text)
+    now = clock.now()
     if number:
         customer = session.scalar(select(Customer).where(Customer.number == number))
         if customer is None:
@@ -135,7 +140,7 @@ def status_emails(number: str | None, at_text: str | None) -> None:
         click.echo(f"Subject: {mail.subject}\n\n{mail.text}")
         return
     queued = reports.queue_status_emails(session, now, everyone=True)
-    click.echo(f"{queued} status e-mails queued")
+    click.echo(f"{queued} status {'e-mail' if queued == 1 else 'e-mails'} queued")
 
 
 commands = [resolve, waive, billing_run, billing_export, status_emails]

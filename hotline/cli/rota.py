@@ -18,6 +18,9 @@ from escalation.rota import swap
 from escalation.wallclock import instant, wall
 from hotline import clock, db, roster
 from hotline import models as m
+from hotline.cli.at import at_option
+
+AT_HELP = "Wall-clock time of the provider's zone, e.g. 2026-12-24T03:00 (default: now)."
 
 
 def parse_time(text: str | None, zone: ZoneInfo) -> datetime:
@@ -35,13 +38,13 @@ def shown(at: datetime, zone: ZoneInfo) -> str:
 
 
 @click.command("oncall")
-@click.option("--at", "at_text", metavar="TIME", help="Wall-clock time, e.g. 2026-12-24T03:00.")
+@at_option(AT_HELP)
 @click.option("--team", help="Only this team (key).")
-def oncall(at_text: str | None, team: str | None) -> None:
+def oncall(team: str | None) -> None:
     """Who is on call, per team and layer, and why."""
     session = db.session()
     zone = clock.zone(session)
-    at = parse_time(at_text, zone)
+    at = clock.now()
     people = roster.people(session)
     teams = session.scalars(select(m.Team.key).order_by(m.Team.key)).all()
     if team and team not in teams:
@@ -61,12 +64,12 @@ def oncall(at_text: str | None, team: str | None) -> None:
 
 @click.command("chain")
 @click.argument("customer_number", required=False)
-@click.option("--at", "at_text", metavar="TIME", help="Wall-clock time, e.g. 2026-12-24T03:00.")
-def chain(customer_number: str | None, at_text: str | None) -> None:
+@at_option(AT_HELP)
+def chain(customer_number: str | None) -> None:
     """The escalation chain a call would walk (no CUSTOMER_NUMBER: an unidentified caller)."""
     session = db.session()
     zone = clock.zone(session)
-    at = parse_time(at_text, zone)
+    at = clock.now()
     customer = None
     if customer_number:
         customer = session.scalars(

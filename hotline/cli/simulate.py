@@ -38,6 +38,10 @@ def _as_twilio_sends(raw: str) -> str:
         return raw
 
 
+def _silent(line: str) -> None:
+    """--json prints only the ticket."""
+
+
 def start(text: str, zone: ZoneInfo) -> datetime:
     """When the simulated call starts: `--at` as every `--at`, wall-clock time in the provider's
     zone unless it has an offset."""
@@ -86,7 +90,13 @@ def start(text: str, zone: ZoneInfo) -> datetime:
     show_default=True,
     help="Seconds of voicemail the caller leaves when asked (0: none).",
 )
-@click.option("--hangup-after", type=float, help="The caller hangs up after so many seconds.")
+@click.option(
+    "--hangup-after",
+    type=float,
+    metavar="SECONDS",
+    help="The caller hangs up at this second of the call (the simulator's clock), wherever the "
+    "call is: a prompt, a ringing phone, the talk, the message.",
+)
 @click.option(
     "--at",
     "at_text",
@@ -115,7 +125,8 @@ def simulate_call(
     """Play a call: print what the caller hears, which phones ring, and the resulting ticket.
 
     The call is real to the database: it makes a ticket and queues its SMS. On the embedded
-    default (no Twilio account) they are delivered as DRY RUN at once, so they show here.
+    default (no Twilio account) this command delivers what is due itself, as the call runs
+    (DRY RUN: logged, on standard error), so they show here, at the call's simulated time.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     dry_run = not app.config["TWILIO_ACCOUNT_SID"]
@@ -137,14 +148,22 @@ def simulate_call(
         message=message,
         hangup_after=hangup_after,
     )
-    lines: list[str] = []
+    # The transcript goes out line by line as the call runs (click.echo flushes each), so the
+    # log on standard error (the DRY RUN SMS after the call) follows it in order, never inside it.
+    say = _silent if as_json else click.echo
+
+    def worker() -> None:
+        """The worker's delivery, right after each webhook: a message goes out (as a DRY RUN
+        log line) at the moment of the call it was queued in, and says so in the outbox."""
+        with db.new_session() as session:
+            notify.deliver_due(session, clock())
+
     try:
-        result = Simulator(app, clock, script, lines.append).run(_as_twilio_sends(from_), to)
+        simulator = Simulator(app, clock, script, say, worker if dry_run else None)
+        result = simulator.run(_as_twilio_sends(from_), to)
     finally:
         app.config["CLOCK"] = real_clock
     session = db.session()
-    if dry_run:
-        notify.deliver_due(session, clock())
     session.expire_all()
     ticket = session.get(Ticket, result.ticket_id) if result.ticket_id else None
     if as_json:
@@ -152,7 +171,6 @@ def simulate_call(
             json.dumps(tickets.as_dict(ticket) if ticket else None, indent=2, ensure_ascii=False)
         )
         return
-    click.echo("\n".join(lines))
     if result.speech_before_ring is not None:
         click.echo(
             f"\nThe caller heard {result.speech_before_ring:.1f} s of speech before the "

@@ -9,6 +9,7 @@ import click
 from sqlalchemy import select
 
 from hotline import db, tickets
+from hotline.cli.at import at_option
 from hotline.clock import now
 from hotline.models import Engineer, Ticket
 
@@ -25,7 +26,7 @@ def list_tickets(limit: int, as_json: bool) -> None:
     for t in rows:
         s = summary(t)
         click.echo(
-            f"#{s['id']:<5} {s['arrived_at'][:16]}  {s['state']:<16} {s['customer'] or '-':<34} "
+            f"#{s['id']:<5} {s['arrived_at'][:16]}  {state(s):<20} {s['customer'] or '-':<34} "
             f"{s['accepted_by'] or '-':<10} {s['call_sid']}"
         )
 
@@ -45,6 +46,7 @@ def show_ticket(ident: str, as_json: bool) -> None:
 @click.command("acknowledge")
 @click.argument("ident")
 @click.option("--by", "engineer_key", required=True, help="Key of the engineer who calls back.")
+@at_option()
 def acknowledge(ident: str, engineer_key: str) -> None:
     """Acknowledge a voicemail (the page's "Ich übernehme den Rückruf"): stops the
     re-announcements."""
@@ -66,14 +68,21 @@ def summary(ticket: Ticket) -> dict[str, Any]:
         "state": ticket.state,
         "customer": ticket.customer.name if ticket.customer else None,
         "accepted_by": ticket.accepted_by.key if ticket.accepted_by else None,
+        "resolved_at": tickets.shown(ticket.resolved_at),
     }
+
+
+def state(data: dict[str, Any]) -> str:
+    """The call's state, and whether the emergency was resolved since: a resolved ticket keeps
+    the state its call ended in (connected, callback_pending ...)."""
+    return f"{data['state']}, resolved" if data.get("resolved_at") else data["state"]
 
 
 def render(data: dict[str, Any]) -> str:
     """A ticket as a person reads it."""
     customer = data["customer"]
     lines = [
-        f"Ticket #{data['id']}  {data['state']}  (CallSid {data['call_sid']})",
+        f"Ticket #{data['id']}  {state(data)}  (CallSid {data['call_sid']})",
         f"  caller      {data['caller'] or 'withheld'}  (as sent: {data['caller_as_sent']!r})",
         f"  customer    {customer['name'] + ' (' + customer['number'] + ')' if customer else '-'}"
         f"  identified by {data['identified_by'] or '-'}",

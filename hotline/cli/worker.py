@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from hotline import clock, db, notify, scheduler
+from hotline.cli.at import at_option
 from hotline.models import Message
 
 
@@ -20,6 +21,7 @@ def worker() -> None:
 
 
 @click.command("send-pending")
+@at_option()
 def send_pending() -> None:
     """Deliver the messages that are due now, once, SMS first (the worker's two delivery jobs)."""
     session = db.session()
@@ -41,8 +43,9 @@ def send_pending() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
 def outbox(status: str | None, limit: int, as_json: bool) -> None:
-    """List SMS and e-mails: pending, sent (or only logged: dry-run) and failed."""
-    query = select(Message).order_by(Message.id.desc()).limit(limit)
+    """List SMS and e-mails: pending, sent (or only logged: dry-run) and failed, newest first by
+    the time shown (sent at, or due at), then by id."""
+    query = select(Message).order_by(SHOWN_AT.desc(), Message.id.desc()).limit(limit)
     if status:
         query = query.where(Message.status == status)
     messages = db.session().scalars(query).all()
@@ -53,7 +56,7 @@ def outbox(status: str | None, limit: int, as_json: bool) -> None:
     if not messages:
         click.echo("outbox is empty")
     for m in messages:
-        when = m.sent_at if m.status == "sent" else m.next_try_at
+        when = shown_at(m)
         state = "DRY-RUN (logged, not sent)" if m.external_id == notify.DRY_RUN else m.status
         to = m.to or "(erased)"  # the retention purge empties old messages
         click.echo(
@@ -63,6 +66,14 @@ def outbox(status: str | None, limit: int, as_json: bool) -> None:
         click.echo(f"       {m.subject + ': ' if m.subject else ''}{_line(m.body)}")
         if m.last_error:
             click.echo(f"       last error: {m.last_error}")
+
+
+# The time a message is listed by: when it went out, or when it is (or was last) due.
+SHOWN_AT = case((Message.status == "sent", Message.sent_at), else_=Message.next_try_at)
+
+
+def shown_at(m: Message) -> Any:
+    return m.sent_at if m.status == "sent" else m.next_try_at
 
 
 def _line(text: str, width: int = 90) -> str:
@@ -84,7 +95,8 @@ def as_dict(m: Message) -> dict[str, Any]:
         "html": m.html,
         "ticket_id": m.ticket_id,
         "status": m.status,
-        "dry_run": m.external_id == notify.DRY_RUN,
+        # whether it went out as a dry run is decided when it is sent: unknown while pending
+        "dry_run": None if m.status == "pending" else m.external_id == notify.DRY_RUN,
         "tries": m.tries,
         "next_try_at": iso(m.next_try_at),
         "sent_at": iso(m.sent_at),

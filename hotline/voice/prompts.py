@@ -23,6 +23,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Diese Kundennummer kennen wir nicht.",
         "en": "We do not know this customer number.",
     },
+    "nothing_typed": {
+        "de": "Wir haben keine Eingabe erhalten.",
+        "en": "We did not receive any input.",
+    },
     "ask_pin": {
         "de": "Bitte geben Sie Ihre PIN ein und drücken Sie danach die Raute-Taste.",
         "en": "Please enter your PIN, followed by the hash key.",

@@ -119,16 +119,18 @@ def _document(action: callflow.Action, ctx: Context) -> VoiceResponse:
 
 def _ask(ask: callflow.Ask, ctx: Context) -> VoiceResponse:
     lang, ids = ctx.language, {"ticket": ctx.ticket, "try": ask.try_}
+    # asked again: the last answer was empty, or it named no customer / was the wrong PIN
+    again = "nothing_typed" if ask.nothing_typed else None
     if ask.question is Question.CUSTOMER_NUMBER:
         words = [
             text("greeting_unknown", lang, provider=ctx.provider)
             if ask.try_ == 1
-            else text("customer_number_unknown", lang),
+            else text(again or "customer_number_unknown", lang),
             text("ask_customer_number", lang),
         ]
         return gather(url("identify", **ids), words, lang, digits=None, timeout=KEYPAD_TIMEOUT)
     if ask.question is Question.PIN:
-        words = [text("pin_wrong", lang)] if ask.try_ > 1 else []
+        words = [text(again or "pin_wrong", lang)] if ask.try_ > 1 else []
         return gather(url("pin", **ids), [*words, text("ask_pin", lang)], lang, digits=None,
                       timeout=KEYPAD_TIMEOUT)  # fmt: skip
     greet = [text("greeting", lang, customer=ctx.customer)] if ask.greet and ctx.customer else []
