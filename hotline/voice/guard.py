@@ -23,7 +23,7 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, abort, copy_current_request_context, current_app, g, request
 from sqlalchemy import select
@@ -36,6 +36,7 @@ from hotline.clock import now
 from hotline.models import Answer
 
 log = logging.getLogger("hotline.voice")
+T = TypeVar("T")
 
 # Handler threads that may be stuck at once (a hanging database): beyond these, requests get the
 # fallback at once instead of piling up threads.
@@ -170,11 +171,13 @@ def webhook(
     return decorate
 
 
-def within(seconds: float, work: Callable[[], Response]) -> Response:
+def within(seconds: float, work: Callable[[], T], slots: threading.BoundedSemaphore = _slots) -> T:
     """Run `work` in a thread with a copy of this request's context; raise `Late` if it has not
-    answered after `seconds`. The thread is told (`g.late`) so it never commits afterwards."""
-    if not _slots.acquire(blocking=False):
-        raise Late(f"{SLOTS} voice requests are still waiting for the database")
+    answered after `seconds`. The thread is told (`g.late`) so it never commits afterwards.
+    `slots` bounds how many such threads may be stuck at once (the voice requests' own by
+    default; `/healthz` has its own, so polling never takes a caller's)."""
+    if not slots.acquire(blocking=False):
+        raise Late("too many requests are still waiting for the database")
     done, late = threading.Event(), threading.Event()
     result: dict[str, Any] = {}
 
@@ -190,7 +193,7 @@ def within(seconds: float, work: Callable[[], Response]) -> Response:
         try:
             run()
         finally:
-            _slots.release()
+            slots.release()
             done.set()
 
     threading.Thread(target=thread, name=f"voice {request.path}", daemon=True).start()
