@@ -19,6 +19,7 @@ MODULES = [
     "worker",
     "check",
     "users",
+    "twilio",
 ]
 
 
