@@ -24,10 +24,15 @@ from hotline.clock import now
 from hotline.models import Appointment, Engineer
 from hotline.web import access, problem, times, web
 
-
 # An appointment's state as the page names it (escalation/displacement.py holds the states).
-STATES = {"planned": "geplant", "at_risk": "gefährdet", "kept": "behalten",
-          "reassigned": "umbesetzt", "rescheduled": "verschoben", "cancelled": "abgesagt"}  # fmt: skip
+STATES = {
+    "planned": "geplant",
+    "at_risk": "gefährdet",
+    "kept": "behalten",
+    "reassigned": "umbesetzt",
+    "rescheduled": "verschoben",
+    "cancelled": "abgesagt",
+}
 
 
 def _bad(title: str, text: str) -> NoReturn:
