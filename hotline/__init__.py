@@ -36,8 +36,9 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     db.init_app(app)
 
-    from hotline import cli, voice, web
+    from hotline import api, cli, voice, web
     from hotline.calendar import calendar
+    from hotline.probes import probes
     from hotline.sms import sms
 
     app.config.update(
@@ -52,7 +53,9 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(csrf.exempt(voice.register()))  # Twilio signs; no browser form
     app.register_blueprint(csrf.exempt(calendar))
     app.register_blueprint(csrf.exempt(sms))  # Twilio signs it, like the voice webhooks
+    app.register_blueprint(csrf.exempt(probes))  # machines ask: no session, no form
     app.register_blueprint(web.register(app))
+    app.register_blueprint(csrf.exempt(api.register()))  # a bearer token; no cookie counts
     app.after_request(headers.secure)
     cli.init_app(app)
     return app
