@@ -87,7 +87,9 @@ ENGLISH: dict[str, str] = {
     "abrechenbar (zählt gegen das Kontingent)": "billable (counts against the quota)",
     "Summen je Kunde": "Sums per customer",
     "Keine Einträge in diesem Monat.": "No entries this month.",
-    "Dieser Monat ist abgerechnet: seine Stunden bleiben, wie sie sind.": "This month is billed: its hours stay as they are.",
+    "Dieser Monat ist abgerechnet: seine Stunden bleiben, wie sie sind.": (
+        "This month is billed: its hours stay as they are."
+    ),
     "Abrechnung": "Billing",
     "Konten": "Accounts",
     "Sprache": "Language",
