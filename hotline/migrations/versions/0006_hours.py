@@ -1,8 +1,8 @@
 """hours: time entries beyond emergencies (regular support, project work), billed lines of
 either kind, a contract's quota history
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import hotline.models
 
-revision = "0007"
-down_revision = "0006"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
