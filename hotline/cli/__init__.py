@@ -16,6 +16,7 @@ MODULES = [
     "rota",
     "appointments",
     "billing",
+    "hours",
     "worker",
     "check",
     "users",
