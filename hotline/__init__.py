@@ -38,6 +38,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
 
     from hotline import cli, voice, web
     from hotline.calendar import calendar
+    from hotline.probes import probes
     from hotline.sms import sms
 
     app.config.update(
@@ -52,6 +53,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(csrf.exempt(voice.register()))  # Twilio signs; no browser form
     app.register_blueprint(csrf.exempt(calendar))
     app.register_blueprint(csrf.exempt(sms))  # Twilio signs it, like the voice webhooks
+    app.register_blueprint(csrf.exempt(probes))  # machines ask: no session, no form
     app.register_blueprint(web.register(app))
     app.after_request(headers.secure)
     cli.init_app(app)

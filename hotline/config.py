@@ -48,6 +48,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "HOTLINE_LINK_DAYS": (3, int, "days a ticket link in an SMS or e-mail opens its ticket"),
     "HOTLINE_SESSION_IDLE_MINUTES": (120, int, "a login ends after this long without a request"),
     "HOTLINE_SESSION_HOURS": (12, int, "a login ends this long after it began"),
+    "HOTLINE_METRICS_TOKEN": (None, str, "bearer token for /metrics; unset: loopback only"),
 }
 
 
@@ -103,7 +104,10 @@ def _generated_secret(instance_path: Path, name: str) -> str:
     return stored[name]
 
 
-SECRET = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "HOTLINE_SMTP_PASSWORD", "DATABASE_URL")
+SECRET = (
+    "SECRET_KEY", "TWILIO_AUTH_TOKEN", "HOTLINE_SMTP_PASSWORD", "DATABASE_URL",
+    "HOTLINE_METRICS_TOKEN",
+)  # fmt: skip
 
 
 def describe(config: dict[str, Any] | None = None) -> str:

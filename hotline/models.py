@@ -657,3 +657,40 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(100))  # e.g. "ticket 12"
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- the hotline watching itself -----------------------------------------------------------
+
+
+class Heartbeat(Base):
+    """The last sign of life of a kind of process ("worker", "web"): each writes its row every
+    half minute, and each checks the other's (the dead-man's switch, hotline/watch.py)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))  # host:pid of the process that wrote last
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Alarm(Base):
+    """One alarm's state, so that it is sent once when it starts and once when it ends: the
+    raise and the recovery are each one conditional UPDATE (two processes never both send)."""
+
+    __tablename__ = "alarms"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # escalation.alarms.Key
+    raised: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)  # when it was raised or cleared
+    detail: Mapped[str | None] = mapped_column(Text)  # what the raising message said
+
+
+class Tally(Base):
+    """Events counted per minute that no other table records (a webhook refused for its
+    signature): counted in the database so every web process adds to the same figure."""
+
+    __tablename__ = "tallies"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
