@@ -36,7 +36,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     db.init_app(app)
 
-    from hotline import cli, voice, web
+    from hotline import api, cli, voice, web
     from hotline.calendar import calendar
     from hotline.probes import probes
     from hotline.sms import sms
@@ -55,6 +55,7 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(csrf.exempt(sms))  # Twilio signs it, like the voice webhooks
     app.register_blueprint(csrf.exempt(probes))  # machines ask: no session, no form
     app.register_blueprint(web.register(app))
+    app.register_blueprint(csrf.exempt(api.register()))  # a bearer token; no cookie counts
     app.after_request(headers.secure)
     cli.init_app(app)
     return app

@@ -302,7 +302,8 @@ class Ticket(Base):
     from_number: Mapped[str | None] = mapped_column(String(32))
     to_number: Mapped[str | None] = mapped_column(String(32))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
-    identified_by: Mapped[str | None] = mapped_column(String(16))  # number|block|keypad|pin
+    # number | block | keypad | pin | assigned (an unidentified caller's customer, found later)
+    identified_by: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8), default="de")
     # escalation.callflow.State; `question`/`question_try`: the keypad question now open.
     state: Mapped[str] = mapped_column(String(24), default="identifying", index=True)
