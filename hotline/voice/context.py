@@ -23,6 +23,9 @@ def context(session: Session, ticket: Ticket, action: callflow.Action) -> Contex
     )
     provider = (Provider.one(session) if needs_provider else None) or Provider(name="Notdienst")
     ring = current_app.config["HOTLINE_RING_TIMEOUT"]
+    now_on = next((r for r in ticket.repeat_calls if r.call_sid == ticket.call_sid), None)
+    first = (now_on.first_attempt if now_on else None) or 1
+    opening = next((a for a in ticket.attempts if a.seq == first), None)
     return Context(
         ticket=ticket.id,
         language=ticket.language or "de",
@@ -34,4 +37,6 @@ def context(session: Session, ticket: Ticket, action: callflow.Action) -> Contex
         support=provider.support_email or "",
         documented=bool(ticket.customer and ticket.customer.documentation_url),
         attempts={a.seq: Dialled(a.number, a.timeout or ring) for a in ticket.attempts},
+        first=first,
+        reconnect=bool(now_on and opening and opening.engineer_id == ticket.accepted_by_id),
     )
