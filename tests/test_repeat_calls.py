@@ -119,7 +119,7 @@ def test_a_waiting_voicemail_is_announced_again_and_another_message_is_kept(
     root = again.incoming()
     assert verbs(root) == ["Say", "Record", "Say", "Hangup"]
     assert said(root).startswith(
-        "Ihre Nachricht liegt vor. Wir sagen dem Techniker noch einmal Bescheid. "
+        "Ihre Nachricht liegt vor; wir erinnern den Techniker. "
         "Nach dem Ton können Sie noch eine Nachricht hinterlassen."
     )
     record = root.find("Record").get("action")

@@ -211,3 +211,21 @@ def test_the_dry_run_sms_goes_out_when_the_call_queued_it(app: Flask, provider: 
     sent = datetime.fromisoformat(sms["sent_at"])
     accepted = datetime.fromisoformat(ticket["accepted_at"])  # shown to the second
     assert accepted <= sent < accepted + timedelta(seconds=1)  # not 25 minutes later, at the end
+
+
+def test_a_second_call_from_the_same_number_joins_the_open_ticket(
+    app: Flask, provider: None
+) -> None:
+    simulate(app, "--from", "030 1234567", "--talk", "60")  # Jonas accepts; the call ends
+    again = simulate(app, "--from", "030 1234567")
+    assert "caller hears: Ich verbinde Sie wieder mit Ihrem Techniker." in again
+    assert f"rings jonas at {MOBILES['jonas']}" in again.split("caller hears: Ich verbinde")[1]
+    assert "Guten Tag" not in again  # no greeting, no question: straight to the same engineer
+    ticket = ticket_of(app)  # still one ticket
+    assert [e["event"] for e in ticket["timeline"]].count("called again") == 1
+    # its voicemail waiting: told so, and a message left on the repeat call is kept
+    simulate(app, "--from", extension(1), "--others", "no-answer", "--message", "20")
+    waiting = simulate(app, "--from", extension(1), "--message", "10")
+    assert "caller hears: Ihre Nachricht liegt vor; wir erinnern den Techniker." in waiting
+    assert "caller leaves a 10 s message" in waiting and "rings" not in waiting
+    assert "message left on a repeat call" in waiting

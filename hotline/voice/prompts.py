@@ -70,8 +70,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "We have your emergency and are handling it.",
     },
     "message_waiting": {
-        "de": "Ihre Nachricht liegt vor. Wir sagen dem Techniker noch einmal Bescheid.",
-        "en": "We have your message. We are telling the engineer again.",
+        "de": "Ihre Nachricht liegt vor; wir erinnern den Techniker.",
+        "en": "We have your message and are reminding the engineer.",
     },
     "another_message": {
         "de": "Nach dem Ton können Sie noch eine Nachricht hinterlassen.",
