@@ -21,7 +21,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "PORT": (5000, int, "port of the web server (`flask --app hotline serve`, `bin/serve`)"),
     "HOTLINE_WEB_THREADS": (48, int, "threads of the web server answering requests"),
     "HOTLINE_CONNECTIONS_PER_CLIENT": (64, int, "connections one address may hold (0: any)"),
-    "HOTLINE_DEVELOPMENT": (False, bool, "a demo or development run: allows demo accounts"),
+    "HOTLINE_DEVELOPMENT": (False, bool, "a demo run: demo accounts, generated secrets, http://"),
     "SECRET_KEY": (None, str, "Flask secret; generated into instance/secrets.json if unset"),
     "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID; without it SMS are logged, not sent"),
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: signs every webhook (generated if unset)"),
