@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation.displacement import AT_RISK, CANCELLED, RESCHEDULED
-from hotline import appointments, reports, roster, tickets
+from hotline import accounts, appointments, reports, roster, tickets
 from hotline.models import Appointment, Attempt, Displacement, Message, Rotation, Ticket
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 03:00 in Berlin, the `clock` fixture's time
@@ -102,6 +102,9 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
     session.flush()
     tickets.tell_missed(session, withheld)
     tickets.announce_voicemail(session, withheld)
+    invited = accounts.create(session, "jonas@example.de", "engineer", AT, engineer="jonas")
+    accounts.send_invite(session, invited, "sms", AT)  # the one-time link of a new account
+    accounts.send_invite(session, invited, "email", AT)
     outbox = session.scalars(select(Message).order_by(Message.id)).all()
     return [
         *([m.channel, m.to, m.subject, m.body, m.html] for m in outbox),

@@ -40,7 +40,7 @@ def _customer(number: str) -> Customer:
     return found
 
 
-@web.get("/billing")
+@web.get("/billing", endpoint="billing")
 @access.needs(Permission.BILLING)
 def billing_page() -> ResponseReturnValue:
     session = db.session()
@@ -75,13 +75,13 @@ def billing_run() -> ResponseReturnValue:
         run = billing.close(session, month, clock.now())
     except BillingError:
         flash(f"{month:%m/%Y} ist noch nicht zu Ende und kann noch nicht abgerechnet werden.")
-        return redirect(url_for("web.billing_page", month=f"{month:%Y-%m}"))
+        return redirect(url_for("web.billing", month=f"{month:%Y-%m}"))
     if not closed:
         access.audit("close month", f"month {month:%Y-%m}", lines=len(run.lines))
         session.commit()
     flash(f"{month:%m/%Y} war schon abgeschlossen: unverändert." if closed
           else f"{month:%m/%Y} abgeschlossen: {len(run.lines)} Notfälle abgerechnet.")  # fmt: skip
-    return redirect(url_for("web.billing_page", month=f"{month:%Y-%m}"))
+    return redirect(url_for("web.billing", month=f"{month:%Y-%m}"))
 
 
 @web.get("/billing/export")
@@ -152,4 +152,4 @@ def send_status_emails() -> ResponseReturnValue:
     session.commit()
     flash(f"{queued} Status-E-Mails in den Versand gegeben (heute schon verschickte nicht noch "
           "einmal).")  # fmt: skip
-    return redirect(url_for("web.billing_page"))
+    return redirect(url_for("web.billing"))

@@ -57,6 +57,14 @@ WORDS: dict[str, str] = {
     "blocked number": "gesperrte Nummer",
 }
 
+# The roles of escalation/access.py as the pages name them.
+ROLES: dict[str, str] = {
+    "admin": "Administration",
+    "dispatcher": "Disposition",
+    "project_lead": "Projektleitung",
+    "engineer": "Techniker",
+}
+
 ENGLISH: dict[str, str] = {
     "Anmelden": "Log in",
     "Abmelden": "Log out",
