@@ -82,9 +82,11 @@ def test_the_month_end_run_closes_once_and_the_csv_is_the_commands(
     assert refused.status_code == 409 and "noch nicht abgerechnet" in refused.get_data(True)
 
     done = post(lead, "/billing", "/billing/run", {"month": "2026-12"}, follow_redirects=True)
-    assert "12/2026 abgeschlossen: 1 Notfälle abgerechnet" in done.get_data(as_text=True)
+    assert "12/2026 abgeschlossen: 1 Posten abgerechnet" in done.get_data(as_text=True)
     again = post(lead, "/billing", "/billing/run", {"month": "2026-12"}, follow_redirects=True)
     assert "schon abgeschlossen: unverändert" in again.get_data(as_text=True)
+    earlier = post(lead, "/billing", "/billing/run", {"month": "2026-10"}, follow_redirects=True)
+    assert "liegt vor dem letzten abgeschlossenen Monat" in earlier.get_data(as_text=True)
     with database(app) as session:
         [run] = session.scalars(select(BillingRun)).all()
         assert len(run.lines) == 1

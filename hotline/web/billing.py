@@ -59,6 +59,7 @@ def billing_page() -> ResponseReturnValue:
         previous=(month - timedelta(days=1)).replace(day=1), following=billing.next_month(month),
         last_month=last_month if pending and last_month != month else None,
         zone=clock.zone(session), hours=rule.hours, percent=reports.percent,
+        why_not=None if figures.run or figures.closable else _why_not(figures),
     )  # fmt: skip
 
 
@@ -70,18 +71,36 @@ def billing_run() -> ResponseReturnValue:
     month = _month(request.form.get("month"))
     if month is None:
         abort(400)
-    closed = session.scalar(select(BillingRun.id).where(BillingRun.month == month)) is not None
+    at = clock.now()
+    figures = billing.overview(session, month, at)
+    closed = figures.run is not None
+    if not closed and not figures.closable:
+        flash(_why_not(figures))
+        return redirect(url_for("web.billing", month=f"{month:%Y-%m}"))
     try:
-        run = billing.close(session, month, clock.now())
-    except BillingError:
-        flash(f"{month:%m/%Y} ist noch nicht zu Ende und kann noch nicht abgerechnet werden.")
+        run = billing.close(session, month, at)
+    except BillingError as exc:  # a race with the worker's run: its words
+        flash(f"{month:%m/%Y} kann nicht abgeschlossen werden: {exc}")
         return redirect(url_for("web.billing", month=f"{month:%Y-%m}"))
     if not closed:
         access.audit("close month", f"month {month:%Y-%m}", lines=len(run.lines))
         session.commit()
     flash(f"{month:%m/%Y} war schon abgeschlossen: unverändert." if closed
-          else f"{month:%m/%Y} abgeschlossen: {len(run.lines)} Notfälle abgerechnet.")  # fmt: skip
+          else f"{month:%m/%Y} abgeschlossen: {len(run.lines)} Posten abgerechnet.")  # fmt: skip
     return redirect(url_for("web.billing", month=f"{month:%Y-%m}"))
+
+
+def _why_not(figures: billing.Overview) -> str:
+    """Why the month-end run cannot close this month now, in the page's words."""
+    month = f"{figures.month:%m/%Y}"
+    if not figures.ended:
+        return f"{month} ist noch nicht zu Ende und kann noch nicht abgerechnet werden."
+    assert figures.first_open is not None
+    if figures.first_open < figures.month:
+        return (f"Monate werden der Reihe nach abgeschlossen: zuerst "
+                f"{figures.first_open:%m/%Y}.")  # fmt: skip
+    return (f"{month} liegt vor dem letzten abgeschlossenen Monat; was darin nicht abgerechnet "
+            f"wurde, geht in {figures.first_open:%m/%Y} ein.")  # fmt: skip
 
 
 @web.get("/billing/export")

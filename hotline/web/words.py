@@ -55,6 +55,8 @@ WORDS: dict[str, str] = {
     "personal data deleted": "personenbezogene Daten gelöscht",
     "pressed nothing": "keine Taste gedrückt",
     "blocked number": "gesperrte Nummer",
+    "note added": "Notiz hinzugefügt",
+    "customer assigned": "Kunde zugeordnet",
 }
 
 # The roles of escalation/access.py as the pages name them.
