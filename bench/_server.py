@@ -30,7 +30,8 @@ TIMED = (
 )
 
 spans: dict[str, list[float]] = defaultdict(list)
-statements: list[int] = []  # SQL statements of each /voice/incoming request
+statements: list[int] = []  # SQL statements of each counted request
+COUNTED = ("/voice/incoming", "/healthz", "/metrics")
 
 
 def timed(owner: Any, name: str, label: str) -> None:
@@ -74,7 +75,7 @@ def instrument(app: Flask) -> None:
 
     @app.before_request
     def _new_request() -> None:
-        if request.path == "/voice/incoming":
+        if request.path in COUNTED:
             statements.append(0)
 
 
@@ -94,6 +95,11 @@ def with_bench_routes(app: Flask) -> Flask:
     @app.post("/bench/fixed")
     def fixed_twiml() -> Response:
         return Response(body, mimetype="text/xml")
+
+    @app.get("/bench/json")
+    def fixed_json() -> Response:
+        """The baseline of bench_probes.py: a small JSON answer that reads nothing."""
+        return jsonify({"status": "ok", "checked_at": "2026-12-01T02:00:00+00:00"})
 
     @app.get("/bench/spans")
     def breakdown() -> Response:

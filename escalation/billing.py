@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from escalation.displacement import DISPLACING
@@ -51,8 +51,19 @@ class Emergency:
 
 
 @dataclass(frozen=True)
+class Work:
+    """Regular support or project work (a time entry), billable or not; `at` orders it among
+    the month's emergencies (the start of its day in the provider's zone)."""
+
+    entry_id: int
+    at: datetime
+    minutes: int
+    billable: bool = True
+
+
+@dataclass(frozen=True)
 class Line:
-    ticket_id: int
+    ticket_id: int | None  # the emergency's; None for a time entry
     raw_minutes: int  # phone time (started minutes) plus logged work
     billed_minutes: int  # rounded up per increment, at least the minimum
     quota_minutes: int  # the part the monthly quota covers
@@ -62,6 +73,7 @@ class Line:
     surcharge: Decimal
     displaced: tuple[int, ...]
     waived: str | None
+    entry_id: int | None = None  # the time entry's; None for an emergency
 
 
 def cents(value: Decimal) -> Decimal:
@@ -80,8 +92,30 @@ def hours(minutes: int) -> Decimal:
 
 def billable_minutes(raw_minutes: int, terms: Terms) -> int:
     """Every started increment counts; never below the minimum."""
+    return max(rounded_up(raw_minutes, terms), terms.minimum_minutes)
+
+
+def rounded_up(raw_minutes: int, terms: Terms) -> int:
+    """Every started increment counts: how a time entry is billed. The minimum is an
+    emergency's (a call-out), not a ten-minute support task's."""
     step = max(terms.increment_minutes, 1)
-    return max(-(-raw_minutes // step) * step, terms.minimum_minutes)
+    return -(-raw_minutes // step) * step
+
+
+@dataclass(frozen=True)
+class QuotaStep:
+    """From `since` (the first of a month) on, the contract's quota is `hours` a month."""
+
+    since: date
+    hours: Decimal
+
+
+def quota_in_force(month: date, monthly_hours: Decimal, steps: Iterable[QuotaStep]) -> Decimal:
+    """The quota that bills `month`: the latest step that began by then; before the first
+    step (or without any) the contract's `monthly_hours`."""
+    month = month.replace(day=1)
+    started = [s for s in steps if s.since.replace(day=1) <= month]
+    return max(started, key=lambda s: s.since).hours if started else monthly_hours
 
 
 def displaced(
@@ -124,31 +158,71 @@ def surcharge(
     return cents(amount * terms.surcharge_percent / 100 + terms.surcharge_flat)
 
 
-def month_lines(emergencies: Iterable[Emergency], terms: Terms) -> list[Line]:
-    """One customer's emergencies of one month, in acceptance order, against the quota."""
+def month_lines(
+    emergencies: Iterable[Emergency], terms: Terms, work: Iterable[Work] = ()
+) -> list[Line]:
+    """One customer's month against the quota: emergencies and billable time entries in the
+    order they happened (a day's entries before its emergencies), each rounded by itself.
+    Entries that are not billable make no line: they use no quota and cost nothing."""
+    items: list[tuple[datetime, int, int, Emergency | Work]] = [
+        (e.accepted_at, 1, e.ticket_id, e) for e in emergencies
+    ]
+    items += [(w.at, 0, w.entry_id, w) for w in work if w.billable]
     quota_left = int(terms.monthly_hours * 60)
     lines = []
-    for e in sorted(emergencies, key=lambda e: (e.accepted_at, e.ticket_id)):
-        raw = -(-e.phone_seconds // 60) + e.work_minutes
-        billed = billable_minutes(raw, terms)
+    for _, _, _, item in sorted(items, key=lambda x: x[:3]):
+        if isinstance(item, Emergency):
+            emergency, entry_id = item, None
+            raw = -(-item.phone_seconds // 60) + item.work_minutes
+            billed = billable_minutes(raw, terms)
+        else:
+            emergency, entry_id = None, item.entry_id
+            raw = item.minutes
+            billed = rounded_up(raw, terms)
         covered = min(billed, max(quota_left, 0))
         quota_left -= covered
         amount = money(billed, terms.hourly_rate)
         lines.append(
             Line(
-                ticket_id=e.ticket_id,
+                ticket_id=emergency.ticket_id if emergency else None,
                 raw_minutes=raw,
                 billed_minutes=billed,
                 quota_minutes=covered,
                 extra_minutes=billed - covered,
                 amount=amount,
                 extra_amount=money(billed - covered, terms.hourly_rate),
-                surcharge=surcharge(amount, terms, e.displaced, e.waived),
-                displaced=e.displaced,
-                waived=e.waived,
+                surcharge=(
+                    surcharge(amount, terms, emergency.displaced, emergency.waived)
+                    if emergency
+                    else Decimal("0.00")
+                ),
+                displaced=emergency.displaced if emergency else (),
+                waived=emergency.waived if emergency else None,
+                entry_id=entry_id,
             )
         )
     return lines
+
+
+OVER_QUOTA_STREAK = 3  # months in a row beyond the quota before the project lead is told
+
+
+def over_quota_streak(extra_minutes_by_month: Sequence[tuple[date, int]]) -> list[date]:
+    """The months of the current streak beyond the quota, oldest first, when it has reached
+    `OVER_QUOTA_STREAK` (the seed: the contract is then adjusted); else []. The input is the
+    closed months in order, the latest last; a gap or a month within the quota ends a streak."""
+    streak: list[date] = []
+    for month, extra in extra_minutes_by_month:
+        if extra <= 0:
+            streak = []
+            continue
+        consecutive = bool(streak) and _next_month(streak[-1]) == month
+        streak = [*streak, month] if consecutive else [month]
+    return streak if len(streak) >= OVER_QUOTA_STREAK else []
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def quota_share(used_minutes: int, terms: Terms) -> Decimal | None:

@@ -156,6 +156,8 @@ class Kind(StrEnum):
     PERSONAL_DATA_DELETED = "personal data deleted"
     SILENT = "pressed nothing"
     BLOCKED = "blocked number"
+    NOTE_ADDED = "note added"  # after the call, by the people who work the ticket
+    CUSTOMER_ASSIGNED = "customer assigned"  # an unidentified caller's customer, found later
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from hotline import config, db, headers, logs
-from hotline.clock import system_clock
+from hotline.clock import running_from, system_clock
 
 
 def create_app(settings: dict[str, Any] | None = None) -> Flask:
@@ -23,6 +23,10 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         app.instance_path = str(folder)
     app.config.update(config.load(Path(app.instance_path), settings))
     app.config.setdefault("CLOCK", system_clock)
+    if app.config["HOTLINE_CLOCK_START"]:
+        if not app.config["HOTLINE_DEVELOPMENT"]:
+            raise RuntimeError("HOTLINE_CLOCK_START is for development: set HOTLINE_DEVELOPMENT=1")
+        app.config["CLOCK"] = running_from(app.config["HOTLINE_CLOCK_START"])
     _fallback_number(app)
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit
         app.config["MAX_CONTENT_LENGTH"] = headers.MAX_BODY  # a larger body is answered 413
@@ -32,8 +36,9 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     db.init_app(app)
 
-    from hotline import cli, voice, web
+    from hotline import api, cli, voice, web
     from hotline.calendar import calendar
+    from hotline.probes import probes
     from hotline.sms import sms
 
     app.config.update(
@@ -48,7 +53,9 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(csrf.exempt(voice.register()))  # Twilio signs; no browser form
     app.register_blueprint(csrf.exempt(calendar))
     app.register_blueprint(csrf.exempt(sms))  # Twilio signs it, like the voice webhooks
+    app.register_blueprint(csrf.exempt(probes))  # machines ask: no session, no form
     app.register_blueprint(web.register(app))
+    app.register_blueprint(csrf.exempt(api.register()))  # a bearer token; no cookie counts
     app.after_request(headers.secure)
     cli.init_app(app)
     return app

@@ -14,14 +14,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation import billing as rule
 from escalation import wallclock
 from escalation.billing import Emergency, Line, Terms
-from hotline import appointments, spreadsheet, tickets
+from hotline import appointments, overquota, spreadsheet, tickets
 from hotline.models import (
     Appointment,
     BillingLine,
@@ -31,6 +31,7 @@ from hotline.models import (
     Displacement,
     Engineer,
     Ticket,
+    TimeEntry,
 )
 
 
@@ -89,17 +90,29 @@ def phone_seconds(ticket: Ticket) -> int:
     return 0
 
 
-def terms(contract: Contract | None) -> Terms:
+def terms(contract: Contract | None, month: date | None = None) -> Terms:
+    """A contract's terms; with `month`, the quota in force that month (its quota history)."""
     if contract is None:
         return Terms()
+    monthly_hours = contract.monthly_hours
+    if month is not None:
+        monthly_hours = rule.quota_in_force(month, monthly_hours, quota_steps(contract))
     return Terms(
-        monthly_hours=contract.monthly_hours,
+        monthly_hours=monthly_hours,
         hourly_rate=contract.hourly_rate,
         increment_minutes=contract.billing_increment_minutes,
         minimum_minutes=contract.minimum_minutes,
         surcharge_percent=contract.surcharge_percent,
         surcharge_flat=contract.surcharge_flat,
     )
+
+
+def quota_steps(contract: Contract) -> list[rule.QuotaStep]:
+    """The stored quota history (`[{"since": "2026-01", "hours": "30"}]`) as the rule reads it."""
+    return [
+        rule.QuotaStep(date.fromisoformat(f"{step['since']}-01"), Decimal(step["hours"]))
+        for step in contract.quota_history or []
+    ]
 
 
 # --- months --------------------------------------------------------------------------------
@@ -124,38 +137,57 @@ class Month:
 
     customer: Customer
     terms: Terms
-    lines: list[tuple[Ticket, Line]]
+    lines: list[tuple[Ticket | TimeEntry, Line]]
 
 
-def months(session: Session, resolved: list[Ticket]) -> list[Month]:
-    """Lines for resolved tickets, grouped per customer, each against its quota."""
-    by_customer: dict[int, list[Ticket]] = defaultdict(list)
+def months(
+    session: Session, month: date, resolved: list[Ticket], entries: list[TimeEntry]
+) -> list[Month]:
+    """Lines for resolved tickets and time entries, grouped per customer, each customer
+    against the quota in force in `month`."""
+    zone = appointments.planning(session).zone
+    by_customer: dict[int, tuple[list[Ticket], list[TimeEntry]]] = defaultdict(lambda: ([], []))
     for ticket in resolved:
         if ticket.customer_id is not None:
-            by_customer[ticket.customer_id].append(ticket)
+            by_customer[ticket.customer_id][0].append(ticket)
+    for entry in entries:
+        by_customer[entry.customer_id][1].append(entry)
     result = []
-    for customer_id, group in sorted(by_customer.items()):
+    for customer_id, (group, work) in sorted(by_customer.items()):
         customer = session.get_one(Customer, customer_id)
-        contract_terms = terms(customer.contract)
+        contract_terms = terms(customer.contract, month)
         emergencies = [_emergency(session, t) for t in group]
-        lines = rule.month_lines(emergencies, contract_terms)
+        lines = rule.month_lines(emergencies, contract_terms, [_work(e, zone) for e in work])
         tickets_by_id = {t.id: t for t in group}
+        entries_by_id = {e.id: e for e in work}
         result.append(
-            Month(customer, contract_terms, [(tickets_by_id[x.ticket_id], x) for x in lines])
+            Month(
+                customer,
+                contract_terms,
+                [
+                    (
+                        tickets_by_id[x.ticket_id]
+                        if x.ticket_id is not None
+                        else entries_by_id[x.entry_id or 0],
+                        x,
+                    )
+                    for x in lines
+                ],
+            )
         )
     return result
 
 
-def month_lines(
-    session: Session, customer: Customer, month: date, now: datetime
-) -> list[tuple[int, Line]]:
-    """A customer's lines of `month` by ticket id: the closed run's, else those resolved so far."""
+def month_lines(session: Session, customer: Customer, month: date, now: datetime) -> list[Line]:
+    """A customer's lines of `month`: the closed run's, else those resolved and entered so far."""
     run = session.scalar(select(BillingRun).where(BillingRun.month == month))
     if run is not None:
-        return [(x.ticket_id, as_line(x)) for x in run.lines if x.customer_id == customer.id]
+        return [as_line(x) for x in run.lines if x.customer_id == customer.id]
     since = month_start(month, appointments.planning(session).zone)
     mine = [t for t in unbilled(session, since, now) if t.customer_id == customer.id]
-    return [(t.id, line) for m in months(session, mine) for t, line in m.lines]
+    work = [e for e in unbilled_entries(session, next_month(month)) if e.day >= month]
+    work = [e for e in work if e.customer_id == customer.id]
+    return [line for m in months(session, month, mine, work) for _, line in m.lines]
 
 
 def as_line(x: BillingLine) -> Line:
@@ -163,8 +195,17 @@ def as_line(x: BillingLine) -> Line:
     return Line(
         x.ticket_id, x.raw_minutes, x.billed_minutes, x.quota_minutes, x.extra_minutes, x.amount,
         x.extra_amount, x.surcharge, tuple(d["id"] for d in x.displaced),
-        x.surcharge_waived_reason,
+        x.surcharge_waived_reason, x.time_entry_id,
     )  # fmt: skip
+
+
+def _work(entry: TimeEntry, zone: ZoneInfo) -> rule.Work:
+    return rule.Work(entry.id, day_start(entry.day, zone), entry.minutes, entry.billable)
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The instant a day begins in the provider's zone: where a time entry stands in its month."""
+    return wallclock.on(day, time(), zone)
 
 
 def _emergency(session: Session, ticket: Ticket) -> Emergency:
@@ -210,33 +251,72 @@ def unbilled(session: Session, since: datetime | None, before: datetime) -> list
     return list(session.scalars(query.order_by(Ticket.accepted_at, Ticket.id)))
 
 
+def unbilled_entries(session: Session, before: date) -> list[TimeEntry]:
+    """Time entries of days before `before` that no run has billed yet, billable or not (a
+    run's figures leave the others out, but they are the month's too)."""
+    query = select(TimeEntry).where(
+        TimeEntry.day < before,
+        ~select(BillingLine.id).where(BillingLine.time_entry_id == TimeEntry.id).exists(),
+    )
+    return list(session.scalars(query.order_by(TimeEntry.day, TimeEntry.id)))
+
+
+def last_closed(session: Session) -> date | None:
+    """The latest closed month: it and every month before it take no more time entries
+    (hotline/hours.py)."""
+    return session.scalar(select(func.max(BillingRun.month)))
+
+
 # --- the month-end run ---------------------------------------------------------------------
 
 
 def run_month_end(session: Session, now: datetime) -> BillingRun:
-    """The scheduler's job: bill the month that just ended (in the provider's zone)."""
+    """The scheduler's job: bill the month that just ended (in the provider's zone), and first
+    any month before it that no run closed since the last one (the worker was down)."""
     zone = appointments.planning(session).zone
     this_month = month_of(now, zone)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
+    closed = last_closed(session)
+    month = last_month if closed is None or closed >= last_month else next_month(closed)
+    while month < last_month:
+        close(session, month, now)
+        month = next_month(month)
     return close(session, last_month, now)
 
 
 def close(session: Session, month: date, now: datetime, *, again: bool = True) -> BillingRun:
-    """Bill `month` and close it; a month already closed is returned unchanged. Commits."""
+    """Bill `month` and close it; a month already closed is returned unchanged. Months close
+    in order, each once: after the first run, only the month after the last closed one. The
+    run bills what no run billed yet (emergencies resolved, time entered before its end), and
+    tells a project lead of a customer beyond the quota three months in a row. Commits."""
     month = month.replace(day=1)
     found = session.scalar(select(BillingRun).where(BillingRun.month == month))
     if found is not None:
         return found
+    closed = last_closed(session)
+    if closed is not None and month < closed:
+        raise BillingError(
+            f"{month:%Y-%m} cannot be closed: months are closed in order and {closed:%Y-%m} "
+            "already is (what was not billed in time is billed in the next open month)"
+        )
+    if closed is not None and month > next_month(closed):
+        raise BillingError(
+            f"{month:%Y-%m} cannot be closed before {next_month(closed):%Y-%m}: months are "
+            f"closed in order (billing-run --month {next_month(closed):%Y-%m} first)"
+        )
     zone = appointments.planning(session).zone
     end = month_start(next_month(month), zone)
     if now < end:
         raise BillingError(f"{month:%Y-%m} has not ended yet")
     run = BillingRun(month=month, closed_at=now)
-    for figures in months(session, unbilled(session, None, end)):
-        for ticket, line in figures.lines:
-            run.lines.append(_stored(session, figures, ticket, line, zone))
+    entries = unbilled_entries(session, next_month(month))
+    for figures in months(session, month, unbilled(session, None, end), entries):
+        for item, line in figures.lines:
+            run.lines.append(_stored(session, figures, item, line, zone))
     session.add(run)
     try:
+        session.flush()
+        overquota.tell(session, run)
         session.commit()
     except IntegrityError:
         # Another process committed first: this month's run (returned as it is), or another
@@ -249,15 +329,10 @@ def close(session: Session, month: date, now: datetime, *, again: bool = True) -
 
 
 def _stored(
-    session: Session, figures: Month, ticket: Ticket, line: Line, zone: ZoneInfo
+    session: Session, figures: Month, item: Ticket | TimeEntry, line: Line, zone: ZoneInfo
 ) -> BillingLine:
-    assert ticket.accepted_at is not None
-    return BillingLine(
+    common = dict(
         customer_id=figures.customer.id,
-        ticket_id=ticket.id,
-        accepted_at=ticket.accepted_at,
-        phone_seconds=phone_seconds(ticket),
-        work_minutes=ticket.work_minutes or 0,
         raw_minutes=line.raw_minutes,
         billed_minutes=line.billed_minutes,
         quota_minutes=line.quota_minutes,
@@ -267,8 +342,25 @@ def _stored(
         amount=line.amount,
         extra_amount=line.extra_amount,
         surcharge=line.surcharge,
-        displaced=[_named(session, i, ticket, zone) for i in line.displaced],
+    )
+    if isinstance(item, TimeEntry):
+        return BillingLine(
+            time_entry_id=item.id,
+            accepted_at=day_start(item.day, zone),
+            phone_seconds=0,
+            work_minutes=item.minutes,
+            displaced=[],
+            **common,
+        )
+    assert item.accepted_at is not None
+    return BillingLine(
+        ticket_id=item.id,
+        accepted_at=item.accepted_at,
+        phone_seconds=phone_seconds(item),
+        work_minutes=item.work_minutes or 0,
+        displaced=[_named(session, i, item, zone) for i in line.displaced],
         surcharge_waived_reason=line.waived,
+        **common,
     )
 
 
@@ -297,11 +389,12 @@ LINE_COLUMNS = [
     "month", "customer", "customer_name", "ticket", "accepted", "phone_minutes", "work_minutes",
     "raw_minutes", "billed_minutes", "billed_hours", "quota_hours", "extra_hours",
     "monthly_hours", "hourly_rate", "amount", "extra_amount", "surcharge", "displaced", "waived",
+    "kind", "date", "engineer", "reference", "topic",
 ]  # fmt: skip
 TOTAL_COLUMNS = [
     "month", "customer", "customer_name", "tickets", "billed_minutes", "billed_hours",
     "quota_hours", "extra_hours", "monthly_hours", "hourly_rate", "amount", "extra_amount",
-    "surcharge",
+    "surcharge", "entries",
 ]  # fmt: skip
 
 
@@ -320,7 +413,10 @@ def export(run: BillingRun, zone: ZoneInfo, semicolon: bool = False, totals: boo
     `totals` one row per customer with the month's sums. Never both in one file: a SUM over a
     column of either counts every emergency once. `semicolon`: `;` and decimal commas."""
     variant = spreadsheet.GERMAN if semicolon else spreadsheet.INTERNATIONAL
-    lines = sorted(run.lines, key=lambda x: (x.customer.number, x.accepted_at, x.ticket_id))
+    lines = sorted(
+        run.lines,
+        key=lambda x: (x.customer.number, x.accepted_at, x.ticket_id or 0, x.time_entry_id or 0),
+    )
     month = f"{run.month:%Y-%m}"
     if totals:
         by_customer: dict[str, list[BillingLine]] = defaultdict(list)
@@ -332,30 +428,40 @@ def export(run: BillingRun, zone: ZoneInfo, semicolon: bool = False, totals: boo
 
 
 def _line(month: str, x: BillingLine, zone: ZoneInfo) -> list[spreadsheet.Cell]:
+    """An emergency's row, or a time entry's: then ticket and accepted stay empty, and kind,
+    engineer, reference and topic say what the work was."""
     displaced = ", ".join(
         f"#{d['id']} {d['customer']} {d['starts_at'][:16]} {d['title']} ({d['outcome']})"
         for d in x.displaced
     )
+    entry = x.time_entry
+    local = x.accepted_at.astimezone(zone)
     return [
-        month, x.customer.number, x.customer.name, x.ticket_id,
-        x.accepted_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), -(-x.phone_seconds // 60),
+        month, x.customer.number, x.customer.name, x.ticket_id if entry is None else "",
+        local.strftime("%Y-%m-%d %H:%M") if entry is None else "", -(-x.phone_seconds // 60),
         x.work_minutes, x.raw_minutes, x.billed_minutes, rule.hours(x.billed_minutes),
         rule.hours(x.quota_minutes), rule.hours(x.extra_minutes), x.monthly_hours, x.hourly_rate,
         x.amount, x.extra_amount, x.surcharge, displaced, x.surcharge_waived_reason or "",
+        "emergency" if entry is None else "support",
+        (entry.day if entry else local.date()).isoformat(),
+        entry.engineer.key if entry else "", (entry.reference or "") if entry else "",
+        entry.topic if entry else "",
     ]  # fmt: skip
 
 
 def _total(month: str, lines: list[BillingLine]) -> list[spreadsheet.Cell]:
+    """One customer's month; `tickets` counts emergencies, `entries` time entries."""
     first = lines[0]
 
     def money(values: Iterable[Decimal]) -> Decimal:
         return sum(values, Decimal("0.00"))
 
     return [
-        month, first.customer.number, first.customer.name, len(lines),
+        month, first.customer.number, first.customer.name,
+        sum(1 for x in lines if x.ticket_id is not None),
         sum(x.billed_minutes for x in lines), rule.hours(sum(x.billed_minutes for x in lines)),
         rule.hours(sum(x.quota_minutes for x in lines)),
         rule.hours(sum(x.extra_minutes for x in lines)), first.monthly_hours, first.hourly_rate,
         money(x.amount for x in lines), money(x.extra_amount for x in lines),
-        money(x.surcharge for x in lines),
+        money(x.surcharge for x in lines), sum(1 for x in lines if x.time_entry_id is not None),
     ]  # fmt: skip

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from escalation import callflow
 from escalation.callflow import Customer as Change
 from escalation.callflow import Effect, Kind, Outcome, State, Step
-from hotline import db, roster, tickets
+from hotline import db, logs, roster, tickets
 from hotline.models import Attempt, Customer, Engineer, Ticket
 
 # Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
@@ -46,7 +46,9 @@ def lock(session: Session, call_sid: str) -> None:
 
 
 def by_call_sid(session: Session, call_sid: str) -> Ticket | None:
-    return session.scalar(select(Ticket).where(Ticket.call_sid == call_sid))
+    ticket = session.scalar(select(Ticket).where(Ticket.call_sid == call_sid))
+    logs.bind(ticket=ticket.id if ticket else None)  # every log line of the call names it
+    return ticket
 
 
 def load(session: Session, ticket_id: str | None, call_sid: str | None) -> Ticket:
@@ -54,6 +56,7 @@ def load(session: Session, ticket_id: str | None, call_sid: str | None) -> Ticke
     ticket = session.get(Ticket, int(ticket_id or ""))
     if ticket is None or (call_sid and ticket.call_sid != call_sid):
         raise LookupError(f"ticket {ticket_id} is not the ticket of call {call_sid}")
+    logs.bind(ticket=ticket.id)
     return ticket
 
 
@@ -112,6 +115,7 @@ def open_ticket(
         found = by_call_sid(session, ticket.call_sid)
         assert found is not None
         return found
+    logs.bind(ticket=ticket.id)
     return ticket
 
 

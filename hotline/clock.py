@@ -7,6 +7,7 @@ clock and instants convert only in escalation/wallclock.py, in the zone read her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,16 @@ from hotline.models import Provider
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def running_from(start: str, zone_name: str | None = None) -> Callable[[], datetime]:
+    """A clock that starts at `start` (ISO; without an offset, a wall-clock time of `zone_name`,
+    default Europe/Berlin) and runs on: a served demo or a browser test lives in the demo week."""
+    begin = datetime.fromisoformat(start)
+    if begin.tzinfo is None:
+        begin = wallclock.instant(begin, wallclock.zone(zone_name))
+    offset = begin - datetime.now(UTC)
+    return lambda: datetime.now(UTC) + offset
 
 
 def now() -> datetime:

@@ -21,7 +21,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "PORT": (5000, int, "port of the web server (`flask --app hotline serve`, `bin/serve`)"),
     "HOTLINE_WEB_THREADS": (48, int, "threads of the web server answering requests"),
     "HOTLINE_CONNECTIONS_PER_CLIENT": (64, int, "connections one address may hold (0: any)"),
-    "HOTLINE_DEVELOPMENT": (False, bool, "a demo or development run: allows demo accounts"),
+    "HOTLINE_DEVELOPMENT": (False, bool, "a demo run: demo accounts, generated secrets, http://"),
+    "HOTLINE_CLOCK_START": (None, str, "development only: the clock starts at this ISO time"),
     "SECRET_KEY": (None, str, "Flask secret; generated into instance/secrets.json if unset"),
     "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID; without it SMS are logged, not sent"),
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: signs every webhook (generated if unset)"),
@@ -47,6 +48,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "HOTLINE_LINK_DAYS": (3, int, "days a ticket link in an SMS or e-mail opens its ticket"),
     "HOTLINE_SESSION_IDLE_MINUTES": (120, int, "a login ends after this long without a request"),
     "HOTLINE_SESSION_HOURS": (12, int, "a login ends this long after it began"),
+    "HOTLINE_METRICS_TOKEN": (None, str, "bearer token for /metrics; unset: loopback only"),
 }
 
 
@@ -102,7 +104,10 @@ def _generated_secret(instance_path: Path, name: str) -> str:
     return stored[name]
 
 
-SECRET = ("SECRET_KEY", "TWILIO_AUTH_TOKEN", "HOTLINE_SMTP_PASSWORD", "DATABASE_URL")
+SECRET = (
+    "SECRET_KEY", "TWILIO_AUTH_TOKEN", "HOTLINE_SMTP_PASSWORD", "DATABASE_URL",
+    "HOTLINE_METRICS_TOKEN",
+)  # fmt: skip
 
 
 def describe(config: dict[str, Any] | None = None) -> str:

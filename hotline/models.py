@@ -203,6 +203,9 @@ class Contract(Base):
     surcharge_flat: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     # Expected emergency duration for displacement checks; None: the provider default.
     emergency_minutes: Mapped[int | None] = mapped_column(Integer)
+    # How the quota changed: [{"since": "2026-01", "hours": "30"}, ...], oldest first; a month
+    # before the first step is billed with `monthly_hours` (escalation.billing.quota_in_force).
+    quota_history: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
     customer: Mapped[Customer] = relationship(back_populates="contract")
 
@@ -299,7 +302,8 @@ class Ticket(Base):
     from_number: Mapped[str | None] = mapped_column(String(32))
     to_number: Mapped[str | None] = mapped_column(String(32))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
-    identified_by: Mapped[str | None] = mapped_column(String(16))  # number|block|keypad|pin
+    # number | block | keypad | pin | assigned (an unidentified caller's customer, found later)
+    identified_by: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8), default="de")
     # escalation.callflow.State; `question`/`question_try`: the keypad question now open.
     state: Mapped[str] = mapped_column(String(24), default="identifying", index=True)
@@ -472,15 +476,18 @@ class BillingRun(Base):
 
 
 class BillingLine(Base):
-    """One emergency as billed, with the minutes and appointments behind every figure."""
+    """One emergency or time entry as billed, with the minutes (and for an emergency the
+    appointments) behind every figure."""
 
     __tablename__ = "billing_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("billing_runs.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)  # billed once
-    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Exactly one of the two, each billed once.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    time_entry_id: Mapped[int | None] = mapped_column(ForeignKey("time_entries.id"), unique=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)  # an entry: its day's start
     phone_seconds: Mapped[int] = mapped_column(Integer)
     work_minutes: Mapped[int] = mapped_column(Integer)
     raw_minutes: Mapped[int] = mapped_column(Integer)
@@ -498,7 +505,35 @@ class BillingLine(Base):
 
     run: Mapped[BillingRun] = relationship(back_populates="lines")
     customer: Mapped[Customer] = relationship()
-    ticket: Mapped[Ticket] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+    time_entry: Mapped[TimeEntry | None] = relationship()
+
+
+class TimeEntry(Base):
+    """Regular support or project work for a customer (not an emergency: those are tickets).
+
+    Entered on the web (/hours) or imported from a ticket system's CSV; an import finds its
+    earlier rows again by ticket reference, day and engineer (unique), so it never counts
+    twice. Billed in the month of its `day` (provider's zone), once (`BillingLine`).
+    """
+
+    __tablename__ = "time_entries"
+    __table_args__ = (UniqueConstraint("reference", "day", "engineer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[str | None] = mapped_column(String(64))  # the ticket system's ticket
+    billable: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(16), default="web")  # web | import
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))  # the account, or "import FILE"
+
+    customer: Mapped[Customer] = relationship()
+    engineer: Mapped[Engineer] = relationship()
 
 
 # --- messages out --------------------------------------------------------------------------
@@ -623,3 +658,40 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(100))  # e.g. "ticket 12"
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- the hotline watching itself -----------------------------------------------------------
+
+
+class Heartbeat(Base):
+    """The last sign of life of a kind of process ("worker", "web"): each writes its row every
+    half minute, and each checks the other's (the dead-man's switch, hotline/watch.py)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))  # host:pid of the process that wrote last
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Alarm(Base):
+    """One alarm's state, so that it is sent once when it starts and once when it ends: the
+    raise and the recovery are each one conditional UPDATE (two processes never both send)."""
+
+    __tablename__ = "alarms"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # escalation.alarms.Key
+    raised: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)  # when it was raised or cleared
+    detail: Mapped[str | None] = mapped_column(Text)  # what the raising message said
+
+
+class Tally(Base):
+    """Events counted per minute that no other table records (a webhook refused for its
+    signature): counted in the database so every web process adds to the same figure."""
+
+    __tablename__ = "tallies"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

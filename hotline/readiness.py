@@ -134,3 +134,42 @@ def directory_findings(session: Session, provider: Provider) -> Iterator[tuple[s
     for who, region in stored:
         if region not in regions.REGIONS:
             yield FAIL, f"{who}: holiday region {region!r} is unknown (import the directory again)"
+
+
+def twilio(app: Flask, session: Session) -> list[Finding]:
+    """The central number's live configuration at Twilio, read back and compared with what
+    `twilio-setup` sets (a REST call: only `check` asks, never a health probe)."""
+    from twilio.base.exceptions import TwilioException
+
+    from hotline import notify, twilio_setup
+
+    provider = Provider.one(session)
+    number = fallback.number(app)
+    if provider is None or number is None or not app.config["TWILIO_ACCOUNT_SID"]:
+        return []  # reported above
+    try:
+        client = notify.twilio_client()
+        assert client is not None
+        problems = twilio_setup.inspect(client, app, number, provider.central_number)
+    except (TwilioException, OSError, RuntimeError) as exc:
+        status = _status(exc)
+        if status in (401, 403):
+            text = (
+                f"Twilio refuses TWILIO_ACCOUNT_SID with this TWILIO_AUTH_TOKEN ({status}): "
+                "every webhook's signature check would fail"
+            )
+            return [Finding(FAIL, text)]
+        return [Finding(WARN, f"could not read the number's configuration at Twilio: {exc}")]
+    if not problems:
+        return [Finding(OK, f"Twilio: {provider.central_number} points here, the fallback "
+                        "Twilio serves dials the fallback number")]  # fmt: skip
+    return [Finding(FAIL, f"Twilio: {problem}") for problem in problems]
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status of a Twilio error: a REST error carries it, a list page's error carries
+    the response."""
+    status = getattr(exc, "status", None)
+    if status is None and len(exc.args) > 1:
+        status = getattr(exc.args[1], "status_code", None)
+    return int(status) if status is not None else None

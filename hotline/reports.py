@@ -38,9 +38,10 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
     zone = appointments.planning(session).zone
     month = billing.month_of(now, zone)
     since = billing.month_start(month, zone)
-    lines = dict(billing.month_lines(session, customer, month, now))
-    terms = billing.terms(customer.contract)
-    used = sum(line.billed_minutes for line in lines.values())
+    every = billing.month_lines(session, customer, month, now)  # emergencies and time entries
+    lines = {x.ticket_id: x for x in every if x.ticket_id is not None}
+    terms = billing.terms(customer.contract, month)
+    used = sum(line.billed_minutes for line in every)
     share = quota_share(used, terms)
     # The month's emergencies so far, and any earlier one whose hours count in this month.
     emergencies = session.scalars(
@@ -72,7 +73,7 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         "quota": cents(terms.monthly_hours),
         "n": decimal_comma if language == "de" else str,
         "used": hours(used),
-        "extra": hours(sum(line.extra_minutes for line in lines.values())),
+        "extra": hours(sum(line.extra_minutes for line in every)),
         "percent": percent(share),
         "notice": notice(share),
         "emergencies": [(t, lines.get(t.id)) for t in emergencies],

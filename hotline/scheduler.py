@@ -38,7 +38,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hotline import clock, db
+from hotline import clock, db, heartbeat
 from hotline.models import Lease
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,12 @@ DAY = timedelta(days=1)
 def table(zone: tzinfo) -> dict[str, Job]:
     """The production jobs; the calendar ones at wall-clock times of `zone`, the provider's."""
     return {
+        # The worker's sign of life for /healthz and the web process's dead-man's switch
+        # (hotline/watch.py): a run every 30 s, so a heartbeat 2 minutes old means it is dead.
+        "heartbeat": Job(
+            "hotline.heartbeat:worker", IntervalTrigger(seconds=30), timedelta(seconds=30),
+            lease=timedelta(minutes=1),
+        ),
         # Two lanes, two jobs with leases of their own: APScheduler runs them in separate
         # threads, so an SMS never waits behind an e-mail to a hung mail server. Their lease is
         # the outbox's claim (5 minutes): a run may take its whole budget plus one slow send.
@@ -241,6 +247,7 @@ def serve(app: Flask) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     with app.app_context(), db.new_session() as session:
+        heartbeat.worker(session, clock.now())  # alive from the first second, not after 30 s
         zone = clock.zone(session).key
         log.info("worker %s started, jobs: %s; daily jobs in %s", WORKER, ", ".join(jobs()), zone)
     try:

@@ -24,6 +24,8 @@ from hotline import create_app, db
 from hotline.db import make_engine
 from hotline.models import Base
 
+pytest_plugins = ["browser"]  # site, page_as: the product in Chromium (tests/browser.py)
+
 PG_ADMIN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://hotline.example.de"

@@ -26,6 +26,8 @@ from twilio.request_validator import RequestValidator
 
 TOKEN = "real-server-token-0123456789abcdef"
 TESTS = Path(__file__).parent
+# The checkout under test first: the venv's editable install may point at another checkout.
+PYTHONPATH = os.pathsep.join([str(TESTS.parent), str(TESTS)])
 
 
 def free_port() -> int:
@@ -54,7 +56,7 @@ def serving(folder: Path, env: dict[str, str], app: str = "hotline") -> Iterator
     environment = {
         **os.environ,
         "FLASK_APP": app,
-        "PYTHONPATH": str(TESTS),
+        "PYTHONPATH": PYTHONPATH,
         "TWILIO_AUTH_TOKEN": TOKEN,
         "SECRET_KEY": "real-server",
         "HOTLINE_DEVELOPMENT": "1",

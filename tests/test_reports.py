@@ -60,7 +60,10 @@ def test_status_shows_hours_against_quota_with_the_80_percent_notice(
     mail = reports.status(session, world.caller, at("2026-12-03 12:00"))
 
     assert mail.subject == "Statusbericht 12/2026: Bäckerei Brot"
-    assert "Geleistete Stunden (Notfälle) in diesem Monat: 1,75 Std. von 2,00 Std." in mail.text
+    assert (
+        "Geleistete Stunden (Support, Projekte und Notfälle) in diesem Monat: 1,75 Std. von "
+        "2,00 Std." in mail.text
+    )
     assert "(88 %)" in mail.text
     assert "zu 88 % verbraucht" in mail.text
     assert "1 verdrängte Termine, Aufschlag (Servicevertrag §2): 105,00 EUR" in mail.text

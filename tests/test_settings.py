@@ -27,3 +27,17 @@ def test_settings_show_value_and_source_with_secrets_masked(
     assert "x" * 10 not in lines["SECRET_KEY"]
     assert "generated" in lines["TWILIO_AUTH_TOKEN"]
     assert "default" in lines["HOTLINE_VOICEMAIL_MAX"]
+
+
+def test_a_served_demo_lives_in_the_demo_week_only_in_development(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    start = {"INSTANCE_PATH": str(tmp_path), "HOTLINE_CLOCK_START": "2026-03-29T03:30"}
+    with pytest.raises(RuntimeError, match="HOTLINE_DEVELOPMENT"):
+        create_app(start)
+    app = create_app({**start, "HOTLINE_DEVELOPMENT": True})
+    shown = app.config["CLOCK"]()
+    # 03:30 Berlin on the day summer time begins is 01:30 UTC; the clock runs on from there
+    assert (
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC) <= shown < datetime(2026, 3, 29, 1, 31, tzinfo=UTC)
+    )

@@ -25,12 +25,29 @@ def listed(app: Flask, clock: Clock) -> dict[str, int]:
         made = {
             "mueller": ticket(session, now - timedelta(days=3)),
             "resolved": ticket(session, now - timedelta(days=1), resolved_at=now),
-            "lena": ticket(session, now - timedelta(hours=5), customer="20077", chain_of=("lena",),
-                           accepted_by="lena", caller="+442071234567"),  # fmt: skip
-            "voicemail": ticket(session, now - timedelta(hours=1), state="callback_pending",
-                                accepted_by=None, customer=None, caller="+491709998877"),  # fmt: skip
-            "unconfirmed": ticket(session, now - timedelta(minutes=5), state="abandoned",
-                                  accepted_by=None, chain_of=()),  # fmt: skip
+            "lena": ticket(
+                session,
+                now - timedelta(hours=5),
+                customer="20077",
+                chain_of=("lena",),
+                accepted_by="lena",
+                caller="+442071234567",
+            ),  # fmt: skip
+            "voicemail": ticket(
+                session,
+                now - timedelta(hours=1),
+                state="callback_pending",
+                accepted_by=None,
+                customer=None,
+                caller="+491709998877",
+            ),  # fmt: skip
+            "unconfirmed": ticket(
+                session,
+                now - timedelta(minutes=5),
+                state="abandoned",
+                accepted_by=None,
+                chain_of=(),
+            ),  # fmt: skip
         }
         return {k: t.id for k, t in made.items()}
 

@@ -3,7 +3,8 @@ wording test compares them with tests/texts.json, the hostile test with hostile 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from builders import FALLBACK, MOBILES, MUELLER_PHONE, small_provider
@@ -11,8 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation.displacement import AT_RISK, CANCELLED, RESCHEDULED
-from hotline import appointments, reports, roster, tickets
-from hotline.models import Appointment, Attempt, Displacement, Message, Rotation, Ticket
+from hotline import appointments, overquota, reports, roster, tickets
+from hotline.models import (
+    Appointment,
+    Attempt,
+    BillingLine,
+    BillingRun,
+    Displacement,
+    Message,
+    Rotation,
+    Ticket,
+)
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 03:00 in Berlin, the `clock` fixture's time
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE0"
@@ -95,6 +105,18 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
         appointment.status = outcome
         session.add(Displacement(appointment=appointment, ticket=known, created_at=AT,
                                  outcome=outcome, decided_at=decided))  # fmt: skip
+    engineers["anna"].email = "anna@example.de"  # Müller's project lead: three months over
+    for month in (9, 10, 11):
+        run = BillingRun(month=date(2026, month, 1), closed_at=AT)
+        run.lines.append(BillingLine(
+            customer=mueller, accepted_at=AT, phone_seconds=0, work_minutes=700, raw_minutes=700,
+            billed_minutes=705, quota_minutes=600, extra_minutes=105, monthly_hours=Decimal(10),
+            hourly_rate=Decimal(120), amount=Decimal(1410), extra_amount=Decimal(210),
+            surcharge=Decimal(0), displaced=[],
+        ))  # fmt: skip
+        session.add(run)
+        session.flush()
+    overquota.tell(session, run)
     mueller.language, acme.language = "de", "en"
     statuses = [reports.status(session, c, AT + timedelta(hours=2)) for c in (mueller, acme)]
     for rotation in session.scalars(select(Rotation)):  # nobody on call: the support mailbox

@@ -16,9 +16,11 @@ MODULES = [
     "rota",
     "appointments",
     "billing",
+    "hours",
     "worker",
     "check",
     "users",
+    "twilio",
 ]
 
 

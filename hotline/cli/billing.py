@@ -21,7 +21,7 @@ def _ticket(ticket_id: int) -> Ticket:
     return ticket
 
 
-def _month(value: str | None) -> date | None:
+def month_arg(value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -76,7 +76,7 @@ def billing_run(month: str | None) -> None:
     """
     session = db.session()
     now = clock.now()
-    chosen = _month(month)
+    chosen = month_arg(month)
     try:
         run = billing.close(session, chosen, now) if chosen else billing.run_month_end(session, now)
     except BillingError as exc:
@@ -85,15 +85,16 @@ def billing_run(month: str | None) -> None:
     click.echo(f"{run.month:%Y-%m} closed at {run.closed_at.astimezone(zone):%d.%m.%Y %H:%M}")
     for line in run.lines:
         displaced = ", ".join(f"#{d['id']} {d['customer']}" for d in line.displaced)
+        what = f"ticket {line.ticket_id}" if line.ticket_id else f"entry {line.time_entry_id}"
         click.echo(
-            f"  {line.customer.number} ticket {line.ticket_id}: {line.billed_minutes} min "
+            f"  {line.customer.number} {what}: {line.billed_minutes} min "
             f"(quota {line.quota_minutes}, extra {line.extra_minutes}), "
             f"surcharge {line.surcharge} EUR"
             + (f" for {displaced}" if displaced else "")
             + (f" waived: {line.surcharge_waived_reason}" if line.surcharge_waived_reason else "")
         )
     if not run.lines:
-        click.echo("  no emergencies to bill")
+        click.echo("  nothing to bill")
 
 
 @click.command("billing-export")
@@ -104,7 +105,7 @@ def billing_run(month: str | None) -> None:
 def billing_export(month: str, semicolon: bool, totals: bool, output: Path | None) -> None:
     """Export a closed month as CSV (UTF-8 with BOM), one row per emergency, or with --totals
     one row per customer; a column's sum counts each emergency once in either."""
-    chosen = _month(month)
+    chosen = month_arg(month)
     assert chosen is not None
     try:
         data = billing.export_csv(db.session(), chosen, semicolon, totals)

@@ -15,6 +15,7 @@ def check(days: int) -> None:
     """Check settings, directory and rota; exit 1 when a call could fail."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     findings = readiness.check(app, db.session(), now(), days)
+    findings += readiness.twilio(app, db.session())
     for finding in findings:
         click.echo(f"{finding.level:<5} {finding.text}")
     base = app.config["HOTLINE_PUBLIC_URL"]
@@ -22,7 +23,9 @@ def check(days: int) -> None:
         "\nIn the Twilio console, on the central number (all HTTP POST):\n"
         f"  A call comes in         {base}/voice/incoming\n"
         f"  Primary handler fails   {base}/voice/fallback\n"
-        f"  Call status changes     {base}/voice/status"
+        f"  Call status changes     {base}/voice/status\n"
+        f"  A message comes in      {base}/sms/incoming\n"
+        "or let `flask --app hotline twilio-setup` set them, with a fallback Twilio serves itself."
     )
     if any(f.level == readiness.FAIL for f in findings):
         raise SystemExit(1)

@@ -27,18 +27,13 @@ def settings(defaults: bool) -> None:
 @click.option("--port", type=int, help="Default: the PORT setting.")
 def serve(host: str, port: int | None) -> None:
     """Serve the app for Twilio and people (the Procfile's `web`), with waitress."""
-    from hotline import accounts, db, server
+    from hotline import production, server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config["HOTLINE_DEVELOPMENT"]:
-        demo = accounts.insecure(db.session())
-        db.session().close()
-        if demo:
-            raise click.ClickException(
-                f"refusing to serve: demo accounts with their published passwords exist "
-                f"({', '.join(demo)}). Disable them (flask --app hotline users disable EMAIL), "
-                "or set HOTLINE_DEVELOPMENT=1 for a demo."
-            )
+    try:
+        production.refuse(app)
+    except production.Refused as exc:
+        raise click.ClickException(str(exc)) from None
     server.serve(app, host, port or int(app.config["PORT"]))
 
 

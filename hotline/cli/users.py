@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from escalation.access import Role
 from hotline import accounts, clock, db, links
-from hotline.models import ApiToken, User
+from hotline.models import ApiToken, Engineer, User
 
 ROLES = click.Choice([r.value for r in Role])
 
@@ -114,14 +114,23 @@ def create_token(role: str, name: str, engineer: str | None) -> None:
 
 @api_token.command("list")
 def list_tokens() -> None:
-    for token in db.session().scalars(select(ApiToken).order_by(ApiToken.id)):
+    """Every token: id, name, role, engineer, active or revoked, last used (never the token)."""
+    session = db.session()
+    where = clock.zone(session)
+    engineers = dict(session.execute(select(Engineer.id, Engineer.key)).tuples().all())
+    for token in session.scalars(select(ApiToken).order_by(ApiToken.id)):
         state = "revoked" if token.revoked_at else "active"
-        click.echo(f"#{token.id:<4} {token.name:30} {token.role:13} {state}")
+        used = token.last_used_at
+        last = clock.local(used, where).strftime("%Y-%m-%d %H:%M") if used else "-"
+        engineer = engineers.get(token.engineer_id or 0, "-")
+        click.echo(f"#{token.id:<4} {token.name:30} {token.role:13} {engineer:10} {state:8} "
+                   f"last used {last}")  # fmt: skip
 
 
 @api_token.command("revoke")
 @click.argument("token_id", type=int)
 def revoke(token_id: int) -> None:
+    """Revoke a token (its id from `api-token list`): the next request with it gets 401."""
     session = db.session()
     token = session.get(ApiToken, token_id)
     if token is None:

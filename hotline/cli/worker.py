@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from hotline import clock, db, notify, scheduler
+from hotline import clock, db, notify, production, scheduler
 from hotline.cli.at import at_option
 from hotline.models import Message
 
@@ -17,7 +17,12 @@ from hotline.models import Message
 @click.command("worker")
 def worker() -> None:
     """Run the scheduler process: sends messages, runs the periodic jobs (Procfile `worker`)."""
-    scheduler.serve(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        production.refuse(app)  # its SMS carry links signed with the secret key
+    except production.Refused as exc:
+        raise click.ClickException(str(exc)) from None
+    scheduler.serve(app)
 
 
 @click.command("send-pending")

@@ -23,19 +23,21 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, abort, copy_current_request_context, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import HTTPException
 
-from hotline import calls, db
+from hotline import calls, db, logs, metrics, tallies
 from hotline.clock import now
 from hotline.models import Answer
 
 log = logging.getLogger("hotline.voice")
+T = TypeVar("T")
 
 # Handler threads that may be stuck at once (a hanging database): beyond these, requests get the
 # fallback at once instead of piling up threads.
@@ -130,56 +132,103 @@ def webhook(
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            if not signed():
-                # Twilio signs the URL it calls: if this is every request, HOTLINE_PUBLIC_URL
-                # or TWILIO_AUTH_TOKEN is wrong (`flask --app hotline check`).
-                log.error(
-                    "403: bad or missing X-Twilio-Signature for %s (checked against %s; the "
-                    "request came to %s)", request.path, public_url(), request.host_url,
-                )  # fmt: skip
-                abort(403)
-            try:
-                if not database:
-                    return handler(*args, **kwargs)
-                if breaker.open(time.monotonic()):
-                    log.error("voice %s for CallSid=%s: the database is failing; answering with "
-                              "the fallback at once", request.path, caller_call_sid())  # fmt: skip
-                    return on_failure()
-                seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
-                response = within(seconds, functools.partial(_answer, handler, *args, **kwargs))
-                breaker.succeeded()
-                return response
-            except Late:
-                breaker.failed(time.monotonic())
-                log.error(
-                    "voice %s for CallSid=%s: no answer within %.1f s (database hanging or "
-                    "locked?); answering with the fallback", request.path, caller_call_sid(),
-                    float(current_app.config["HOTLINE_VOICE_DEADLINE"]),
-                )  # fmt: skip
-            except Exception as exc:
-                if isinstance(exc, DBAPIError | SQLAlchemyTimeout):
-                    breaker.failed(time.monotonic())
-                log.exception(
-                    "voice %s failed for CallSid=%s; answering with the fallback",
-                    request.path, caller_call_sid(),
-                )  # fmt: skip
-            return on_failure()
+            started = time.perf_counter()
+            with logs.call(caller_call_sid()):
+                status, outcome = 500, "error"
+                try:
+                    response, outcome = _serve(handler, on_failure, database, args, kwargs)
+                    status = response.status_code
+                    return response
+                except HTTPException as exc:
+                    status, outcome = exc.code or 500, "refused"
+                    raise
+                finally:
+                    seconds = time.perf_counter() - started
+                    endpoint = request.endpoint or request.path
+                    metrics.webhook_seconds.labels(endpoint).observe(seconds)
+                    log.info("webhook %s", logs.pairs(endpoint=endpoint, status=status,
+                                                      ms=round(seconds * 1000, 1),
+                                                      outcome=outcome))  # fmt: skip
 
         return wrapper
 
     return decorate
 
 
-def within(seconds: float, work: Callable[[], Response]) -> Response:
+def _serve(
+    handler: Callable[..., Response],
+    on_failure: Callable[[], Response],
+    database: bool,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> tuple[Response, str]:
+    """The answer and how it came about: answered, fallback (the handler failed or was late),
+    breaker (the database is failing); a bad signature aborts with 403."""
+    if not signed():
+        # Twilio signs the URL it calls: if this is every request, HOTLINE_PUBLIC_URL
+        # or TWILIO_AUTH_TOKEN is wrong (`flask --app hotline check`).
+        log.error(
+            "403: bad or missing X-Twilio-Signature for %s (checked against %s; the "
+            "request came to %s)", request.path, public_url(), request.host_url,
+        )  # fmt: skip
+        _count_signature_failure()
+        abort(403)
+    try:
+        if not database:
+            return handler(*args, **kwargs), "answered"
+        if breaker.open(time.monotonic()):
+            log.error("voice %s for CallSid=%s: the database is failing; answering with "
+                      "the fallback at once", request.path, caller_call_sid())  # fmt: skip
+            return on_failure(), "breaker"
+        seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
+        response = within(seconds, functools.partial(_answer, handler, *args, **kwargs))
+        breaker.succeeded()
+        return response, "answered"
+    except Late:
+        breaker.failed(time.monotonic())
+        log.error(
+            "voice %s for CallSid=%s: no answer within %.1f s (database hanging or "
+            "locked?); answering with the fallback", request.path, caller_call_sid(),
+            float(current_app.config["HOTLINE_VOICE_DEADLINE"]),
+        )  # fmt: skip
+        return on_failure(), "late"
+    except Exception as exc:
+        if isinstance(exc, DBAPIError | SQLAlchemyTimeout):
+            breaker.failed(time.monotonic())
+        log.exception(
+            "voice %s failed for CallSid=%s; answering with the fallback",
+            request.path, caller_call_sid(),
+        )  # fmt: skip
+    return on_failure(), "fallback"
+
+
+def _count_signature_failure() -> None:
+    """Counted in the database (every web process adds to one figure: /metrics, the alarm on a
+    sudden rise); a database that cannot count it must not change the 403."""
+    if breaker.open(time.monotonic()):
+        return
+    try:
+        with db.new_session() as session:
+            tallies.count(session, tallies.SIGNATURE_FAILURES, now())
+    except Exception:  # noqa: BLE001 - the count is worth less than the answer
+        log.warning("a signature failure could not be counted", exc_info=True)
+
+
+def within(seconds: float, work: Callable[[], T], slots: threading.BoundedSemaphore = _slots) -> T:
     """Run `work` in a thread with a copy of this request's context; raise `Late` if it has not
-    answered after `seconds`. The thread is told (`g.late`) so it never commits afterwards."""
-    if not _slots.acquire(blocking=False):
-        raise Late(f"{SLOTS} voice requests are still waiting for the database")
+    answered after `seconds`. The thread is told (`g.late`) so it never commits afterwards.
+    `slots` bounds how many such threads may be stuck at once (the voice requests' own by
+    default; `/healthz` has its own, so polling never takes a caller's)."""
+    if not slots.acquire(blocking=False):
+        raise Late("too many requests are still waiting for the database")
     done, late = threading.Event(), threading.Event()
     result: dict[str, Any] = {}
 
+    fields = logs.current()  # the log's call fields (hotline/logs.py) go along
+
     @copy_current_request_context
     def run() -> None:
+        logs.adopt(fields)
         g.late = late
         try:
             result["response"] = work()
@@ -190,7 +239,7 @@ def within(seconds: float, work: Callable[[], Response]) -> Response:
         try:
             run()
         finally:
-            _slots.release()
+            slots.release()
             done.set()
 
     threading.Thread(target=thread, name=f"voice {request.path}", daemon=True).start()

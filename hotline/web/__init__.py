@@ -19,7 +19,7 @@ from hotline.web.words import WORDS, translate
 web = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/static/web")  # fmt: skip
 # The modules holding the routes, registered in this order.
-PAGES = ["auth", "home", "ticket", "board", "tickets"]
+PAGES = ["auth", "home", "ticket", "directory", "board", "tickets"]
 # The navigation: (endpoint, German label, permission); a page shows when its route exists.
 NAV = [
     ("web.board", "Lagebild", Permission.BOARD),
@@ -73,6 +73,12 @@ def when(shown: str | None) -> str:
     if not shown:
         return ""
     return f"{shown[8:10]}.{shown[5:7]}.{shown[:4]} {shown[11:16]}"
+
+
+@web.app_template_filter("number")
+def number(value: object) -> str:
+    """A Decimal or int as Germans write it: `1234.50` as `1234,50`."""
+    return str(value).replace(".", ",")
 
 
 def problem(status: int, title: str, text: str) -> tuple[str, int]:
