@@ -23,7 +23,7 @@ from escalation import displacement as rule
 from escalation import regions, wallclock
 from escalation.displacement import AT_RISK, CANCELLED, PLANNED, Window
 from escalation.slots import Interval, WorkingHours, free_slots, overlaps
-from hotline import texts, tickets
+from hotline import links, texts, tickets
 from hotline.models import (
     Absence,
     Appointment,
@@ -321,6 +321,39 @@ def as_dict(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """An appointment at risk and how long its decision has waited."""
+
+    appointment: Appointment
+    since: datetime  # when the first emergency still waiting on it put it at risk
+    tickets: tuple[Ticket, ...]  # the emergencies that put it at risk
+
+
+def queue(session: Session) -> list[Waiting]:
+    """The appointments waiting for the dispatcher, the decision that has waited longest first
+    (then by start): the page's queue, so nothing sits at the bottom for days."""
+    rows = session.execute(
+        select(Displacement, Appointment)
+        .join(Appointment, Appointment.id == Displacement.appointment_id)
+        .where(
+            Appointment.status == AT_RISK,
+            Displacement.outcome.is_(None),
+            Displacement.released_at.is_(None),
+        )
+        .order_by(Displacement.created_at, Displacement.id)
+    ).tuples()
+    found: dict[int, Waiting] = {}
+    for displacement, appointment in rows:
+        known = found.get(appointment.id)
+        since = known.since if known else displacement.created_at
+        tickets = (*known.tickets, displacement.ticket) if known else (displacement.ticket,)
+        found[appointment.id] = Waiting(appointment, since, tickets)
+    return sorted(
+        found.values(), key=lambda w: (w.since, w.appointment.starts_at, w.appointment.id)
+    )
+
+
 # --- displacement --------------------------------------------------------------------------
 
 
@@ -460,8 +493,9 @@ def _tell_dispatcher(
     if not settings.dispatcher:
         return
     mail = texts.email(
-        "displaced", ticket=ticket, added=added, released=released, zone=settings.zone
-    )
+        "displaced", ticket=ticket, added=added, released=released, zone=settings.zone,
+        page=links.public("web.appointments"),
+    )  # fmt: skip
     notify.enqueue_email(
         session, settings.dispatcher, mail.subject, mail.text, key, ticket_id=ticket.id
     )
@@ -617,7 +651,59 @@ def _candidates(session: Session, appointment: Appointment) -> list[Engineer]:
     return [appointment.engineer, *others]
 
 
+def free_to_take(session: Session, appointment: Appointment, now: datetime) -> list[Engineer]:
+    """The customer's team's other consultants free at the appointment's time: whom it can be
+    reassigned to without a clash (`reassign` checks again)."""
+    slot = (appointment.starts_at, appointment.ends_at)
+    return [
+        engineer
+        for engineer in _candidates(session, appointment)[1:]
+        if not any(overlaps(b, slot) for b in busy(session, engineer, now, appointment))
+    ]
+
+
 # --- the customer --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a customer is told of a decision, composed but not sent: the page shows it before
+    the dispatcher confirms, and `tell_customer` sends exactly this."""
+
+    email_to: str | None
+    email: texts.Email | None
+    sms_to: str | None
+    sms: str | None
+
+
+def notice(
+    session: Session,
+    appointment: Appointment,
+    outcome: str,
+    start: datetime | None = None,
+    engineer: Engineer | None = None,
+) -> Notice:
+    """The customer's notice of `outcome`, the appointment (as it stands, or moved to `start`
+    with `engineer`, same length) in the customer's language; nothing for no customer."""
+    customer = appointment.customer
+    if customer is None:
+        return Notice(None, None, None, None)
+    zone = planning(session).zone
+    start = start or appointment.starts_at
+    lang = language(customer)
+    context = {
+        "a": appointment,
+        "engineer": engineer or appointment.engineer,
+        "customer": customer,
+        "outcome": outcome,
+        "start": start.astimezone(zone),
+        "end": (start + (appointment.ends_at - appointment.starts_at)).astimezone(zone),
+        "was": (appointment.original_starts_at or appointment.starts_at).astimezone(zone),
+        "provider": provider(session).name,
+    }
+    mail = texts.email(f"appointment.{lang}", **context) if customer.email else None
+    sms = texts.sms(f"appointment.{lang}", **context) if customer.sms_number else None
+    return Notice(customer.email, mail, customer.sms_number, sms)
 
 
 def tell_customer(session: Session, appointment: Appointment, outcome: str, now: datetime) -> None:
@@ -628,25 +714,11 @@ def tell_customer(session: Session, appointment: Appointment, outcome: str, now:
     """
     from hotline import notify
 
-    customer = appointment.customer
-    if customer is None:
-        return
-    zone = planning(session).zone
-    lang = language(customer)
-    context = {
-        "a": appointment,
-        "customer": customer,
-        "outcome": outcome,
-        "start": appointment.starts_at.astimezone(zone),
-        "end": appointment.ends_at.astimezone(zone),
-        "was": (appointment.original_starts_at or appointment.starts_at).astimezone(zone),
-        "provider": provider(session).name,
-    }
+    told = notice(session, appointment, outcome)
     moved_to = appointment.starts_at.isoformat()
     key = f"appointment:{appointment.id}:{outcome}:{now.isoformat()}:{moved_to}"
-    if customer.email:
-        mail = texts.email(f"appointment.{lang}", **context)
-        notify.enqueue_email(session, customer.email, mail.subject, mail.text, f"{key}:email")
-    if customer.sms_number:
-        body = texts.sms(f"appointment.{lang}", **context)
-        notify.enqueue_sms(session, customer.sms_number, body, f"{key}:sms")
+    if told.email_to and told.email:
+        notify.enqueue_email(session, told.email_to, told.email.subject, told.email.text,
+                             f"{key}:email")  # fmt: skip
+    if told.sms_to and told.sms:
+        notify.enqueue_sms(session, told.sms_to, told.sms, f"{key}:sms")

@@ -84,6 +84,45 @@ ENGLISH: dict[str, str] = {
     "Notdienst": "Emergency line",
     "Link abgelaufen": "Link expired",
     "Link ungültig": "Link not valid",
+    # displaced appointments
+    "Gefährdete Termine": "Appointments at risk",
+    "Kein Termin wartet auf eine Entscheidung.": "No appointment is waiting for a decision.",
+    "Die am längsten wartende Entscheidung zuerst. Verschieben und Absagen zeigen vorher die "
+    "Nachricht an den Kunden.": (
+        "The decision that has waited longest first. Rescheduling and cancelling show the "
+        "customer's message first."
+    ),
+    "Kundennr.": "Customer no.",
+    "vor Ort": "on site",
+    "gefährdet seit": "at risk since",
+    "durch": "by",
+    "Notfall": "Emergency",
+    "hat schon begonnen": "has already begun",
+    "Behalten": "Keep",
+    "Absagen …": "Cancel …",
+    "Verschieben auf": "Reschedule to",
+    "Keine freie Zeit in den nächsten 30 Tagen.": "No free time in the next 30 days.",
+    "andere Zeit": "another time",
+    "Vorschau …": "Preview …",
+    "Umbesetzen (gleiche Zeit)": "Reassign (same time)",
+    "an": "to",
+    "Niemand aus dem Team ist zu dieser Zeit frei.": "Nobody in the team is free then.",
+    "Verschieben": "Reschedule",
+    "Absagen": "Cancel",
+    "Termin verschieben": "Reschedule appointment",
+    "Termin absagen": "Cancel appointment",
+    "Bisher": "Until now",
+    "Stand": "State",
+    "Neu": "New",
+    "Nachricht an den Kunden": "The customer's message",
+    "E-Mail an": "E-mail to",
+    "SMS an": "SMS to",
+    "Der Kunde hat weder E-Mail noch SMS-Nummer: er wird nicht benachrichtigt.": (
+        "The customer has neither e-mail nor SMS number: they are not told."
+    ),
+    "Verschieben und Kunden benachrichtigen": "Reschedule and tell the customer",
+    "Absagen und Kunden benachrichtigen": "Cancel and tell the customer",
+    "Zurück": "Back",
     # the office pages: directory, billing, accounts
     "Kunden": "Customers",
     "Teams": "Teams",

@@ -1,7 +1,7 @@
 """watch: heartbeats of the worker and the web process, alarm states, per-minute tallies
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import hotline.models
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
