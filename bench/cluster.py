@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import re
 import select
+import signal
 import socket
 import statistics
 import subprocess
@@ -144,6 +145,8 @@ class HttpCall(Simulator):
         self.port, self.timings, self.engineers = port, timings, engineers
         self.validator = RequestValidator(TOKEN)
         self.ringing: tuple[str, float, str] | None = None
+        self.sid = ""
+        self.finished = False
 
     def post(self, url: str, form: dict[str, str]) -> ET.Element | None:
         path = url.removeprefix(self.base)
@@ -208,16 +211,20 @@ def script_for(index: int) -> Script:
     return Script(presses=["1"], default="accept", talk=300)
 
 
-def play_calls(app: Any, port: int, count: int, engineers: dict[str, str]) -> tuple[Timings, list]:
+def play_calls(
+    app: Any, port: int, count: int, engineers: dict[str, str]
+) -> tuple[Timings, list[HttpCall]]:
+    """The calls, all started at once; each call's `finished` says whether it ran to its end."""
     timings = Timings()
-    results: list[Any] = [None] * count
+    results = [HttpCall(app, port, script_for(i), timings, engineers) for i in range(count)]
     gate = threading.Barrier(count)
 
     def one(index: int) -> None:
-        call = HttpCall(app, port, script_for(index), timings, engineers)
+        call = results[index]
         gate.wait()
         try:
-            results[index] = call.run(CALLERS[index % len(CALLERS)], CENTRAL)
+            call.run(CALLERS[index % len(CALLERS)], CENTRAL)
+            call.finished = True
         except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
             timings.error(f"call {index}: {type(exc).__name__}: {exc}")
 
@@ -291,6 +298,7 @@ def main() -> int:
     parser.add_argument("--slots", help="experiment: voice handler slots per web instance")
     parser.add_argument("--pool", help="experiment: database connections per web instance")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
 
     name = f"hotline_cluster_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG.replace("postgresql://", "postgresql+psycopg://", 1),
@@ -364,7 +372,7 @@ def main() -> int:
 
                 problems = timings.errors + floors.errors
                 problems += overlapping_rings(timings.rings)
-                problems += drain_and_check(app, folder, args.calls, results, warmed)
+                problems += drain_and_check(app, folder, results, warmed)
                 if problems:  # what the servers said, while their logs still exist
                     errors: Counter[str] = Counter()
                     for log in sorted(folder.glob("*.log")):
@@ -402,33 +410,36 @@ def main() -> int:
 
 
 def drain_and_check(
-    app: Any, folder: Path, calls: int, results: list[Any], warmed: list[str]
+    app: Any, folder: Path, results: list[HttpCall], warmed: list[str]
 ) -> list[str]:
     """Wait until the workers have sent everything, then check tickets and messages."""
     problems = []
     deadline = time.monotonic() + 180
+    clock = app.config["CLOCK"]  # the servers' clock (the same start, the same pace)
+    due = (Message.status == "pending") & (Message.next_try_at <= clock())
     with app.app_context():
         while True:
             with db.new_session() as session:
-                pending = session.scalar(
-                    sql_select(func.count()).select_from(Message).where(Message.status == "pending")
-                )
+                pending = session.scalar(sql_select(func.count()).select_from(Message).where(due))
             if not pending or time.monotonic() > deadline:
                 break
             time.sleep(2)
+            due = (Message.status == "pending") & (Message.next_try_at <= clock())
         with db.new_session() as session:
             sids = [s for s in session.scalars(sql_select(Ticket.call_sid)) if s not in warmed]
-            statuses = Counter(session.scalars(sql_select(Message.status)).all())
-            ids = set(session.scalars(sql_select(Message.id)).all())
-    played = [r for r in results if r is not None]
+            later = (Message.status == "pending") & (Message.next_try_at > clock())
+            statuses = Counter(session.scalars(sql_select(Message.status).where(~later)).all())
+            ids = set(session.scalars(sql_select(Message.id).where(~later)).all())
+            scheduled = session.scalar(sql_select(func.count()).select_from(Message).where(later))
     if len(sids) != len(set(sids)):
         problems.append(f"duplicate tickets: {len(sids)} tickets, {len(set(sids))} calls")
-    if len(played) != calls:
-        problems.append(f"{calls - len(played)} calls did not finish")
-    missing = {r.call_sid for r in played} - set(sids)
+    unfinished = sum(not call.finished for call in results)
+    if unfinished:
+        problems.append(f"{unfinished} calls did not run to their end")
+    missing = {call.sid for call in results} - set(sids)
     if missing:
         problems.append(f"{len(missing)} calls have no ticket")
-    if set(sids) - {r.call_sid for r in played}:
+    if set(sids) - {call.sid for call in results}:
         problems.append("tickets of calls that were not played")
     if set(statuses) - {"sent"}:
         problems.append(f"messages not all sent: {dict(statuses)}")
@@ -440,8 +451,9 @@ def drain_and_check(
         problems.append(f"messages sent more than once: {twice}")
     if set(sent) != ids:
         problems.append(f"{len(ids - set(sent))} messages never delivered by a worker")
-    print(f"{len(sids)} tickets, {len(ids)} messages ({dict(statuses)}), "
-          f"{sum(sent.values())} deliveries by the two workers")  # fmt: skip
+    print(f"{len(sids)} tickets, {len(ids)} messages due ({dict(statuses)}), "
+          f"{sum(sent.values())} deliveries by the two workers; {scheduled} scheduled for "
+          "later (re-announcements)")  # fmt: skip
     return problems
 
 
