@@ -27,6 +27,8 @@ class Permission(StrEnum):
     APPOINTMENTS = "appointments"  # decide on displaced appointments
     WAIVE = "waive"  # waive a surcharge (with a reason, under one's own name)
     BILLING = "billing"  # the month per customer, the month-end run, the export, status e-mails
+    HOURS = "hours"  # enter and see one's own time entries (support and project work)
+    ALL_HOURS = "all-hours"  # enter and see every engineer's time entries
     ROTA = "rota"  # see the rota
     EDIT_ROTA = "edit-rota"  # overrides and absences
     DIRECTORY = "directory"  # see customers, teams, engineers
@@ -45,6 +47,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.APPOINTMENTS: _OFFICE,
     Permission.WAIVE: frozenset({Role.PROJECT_LEAD}),
     Permission.BILLING: frozenset({Role.PROJECT_LEAD}),
+    Permission.HOURS: frozenset({Role.PROJECT_LEAD, Role.ENGINEER}),
+    Permission.ALL_HOURS: frozenset({Role.PROJECT_LEAD}),
     Permission.ROTA: _ALL,
     Permission.EDIT_ROTA: frozenset({Role.DISPATCHER, Role.PROJECT_LEAD, Role.ADMIN}),
     Permission.DIRECTORY: _ALL,

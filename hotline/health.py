@@ -20,9 +20,9 @@ from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from escalation import health
+from escalation import alarms, health
 from escalation.gaps import Gap
-from hotline import db, heartbeat, migrate, roster
+from hotline import db, heartbeat, migrate, roster, watch
 from hotline.clock import now
 from hotline.models import Answer, Message
 from hotline.voice.guard import Late, within
@@ -108,6 +108,8 @@ def check() -> tuple[dict[str, Any], int]:
     except DBAPIError as exc:
         return _down(at, type(exc.orig).__name__ if exc.orig else type(exc).__name__), 503
     verdict = health.verdict(found)
+    if alarms.dead(found.beats.get(health.WORKER), at, watch.watchman(current_app).started):
+        watch.watchman(current_app).poke()  # the dead-man's switch: stand in for the worker
     return document(found, verdict), 200 if verdict.ok else 503
 
 

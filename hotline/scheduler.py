@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -38,7 +39,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hotline import clock, db, heartbeat
+from hotline import clock, db, heartbeat, logs
 from hotline.models import Lease
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,12 @@ def table(zone: tzinfo) -> dict[str, Job]:
         # (hotline/watch.py): a run every 30 s, so a heartbeat 2 minutes old means it is dead.
         "heartbeat": Job(
             "hotline.heartbeat:worker", IntervalTrigger(seconds=30), timedelta(seconds=30),
+            lease=timedelta(minutes=1),
+        ),
+        # The alarms (hotline/watch.py); shares its lease with a web process standing in for a
+        # dead worker, so the two never check at once.
+        "watch": Job(
+            "hotline.watch:job", IntervalTrigger(seconds=30), timedelta(seconds=30),
             lease=timedelta(minutes=1),
         ),
         # Two lanes, two jobs with leases of their own: APScheduler runs them in separate
@@ -143,16 +150,22 @@ def run(job_id: str, holder: str = WORKER) -> bool:
         if not claim(session, job_id, holder, now, job.every / 2, job.lease):
             log.debug("job %s: this run belongs to another worker", job_id)
             return False
+        started, result = time.perf_counter(), "ok"
         try:
             function = resolve(job.target)
-            if function is not None:
+            if function is None:
+                result = "missing"
+            else:
                 function(session, now)
                 session.commit()
         except Exception:
+            result = "failed"
             session.rollback()
             log.exception("job %s (%s) failed", job_id, job.target)
         finally:
             release(session, job_id, holder)
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            log.info("job %s", logs.pairs(name=job_id, ms=ms, result=result))
     return True
 
 

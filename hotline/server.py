@@ -119,7 +119,10 @@ def build(app: Flask, host: str, port: int, **override: Any) -> Server:
 
 
 def serve(app: Flask, host: str, port: int) -> None:
+    from hotline import watch
+
     server = build(app, host, port)
+    watch.watchman(app).start()  # the web heartbeat and the dead-man's switch (hotline/watch.py)
     log.info("serving on http://%s:%s with %s threads, up to %s connections", host, port,
              server.adj.threads, server.adj.connection_limit)  # fmt: skip
     server.run()

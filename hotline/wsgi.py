@@ -7,8 +7,9 @@ this entry is for a platform that insists on its own WSGI server.
 
 from __future__ import annotations
 
-from hotline import create_app, production
+from hotline import create_app, production, watch
 
 app = create_app()
 with app.app_context():
     production.refuse(app)
+watch.watchman(app).start()  # the web heartbeat and the dead-man's switch (hotline/watch.py)

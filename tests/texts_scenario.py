@@ -11,8 +11,9 @@ from builders import FALLBACK, MOBILES, MUELLER_PHONE, small_provider
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from escalation.alarms import Condition, Key
 from escalation.displacement import AT_RISK, CANCELLED, RESCHEDULED
-from hotline import appointments, overquota, reports, roster, tickets
+from hotline import appointments, overquota, reports, roster, tickets, watch
 from hotline.models import (
     Appointment,
     Attempt,
@@ -24,7 +25,12 @@ from hotline.models import (
     Ticket,
 )
 
-AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 03:00 in Berlin, the `clock` fixture's time
+AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+ALARMS: list[tuple[Key, dict[str, Any]]] = [
+    (Key.WORKER, {"minutes": 3}), (Key.WEB, {"minutes": None}), (Key.FALLBACK, {"tickets": [702]}),
+    (Key.MESSAGES, {"count": 4}), (Key.SIGNATURES, {"count": 17}),
+    (Key.ROTA, {"team": "gruen", "count": 1, "starts_at": "2026-12-01T17:00:00+00:00"}),
+]  # fmt: skip  # 03:00 in Berlin, the `clock` fixture's time
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE0"
 
 
@@ -124,6 +130,10 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
     session.flush()
     tickets.tell_missed(session, withheld)
     tickets.announce_voicemail(session, withheld)
+    engineers["anna"].email = "anna@example.de"  # a project lead: the alarms' e-mail
+    for key, detail in ALARMS:
+        watch.tell(session, Condition(key, detail), True, AT)
+        watch.tell(session, Condition(key, {}), False, AT + timedelta(minutes=20))
     outbox = session.scalars(select(Message).order_by(Message.id)).all()
     return [
         *([m.channel, m.to, m.subject, m.body, m.html] for m in outbox),

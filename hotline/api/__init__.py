@@ -16,7 +16,7 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 # The modules holding the routes, in the order the document lists them.
-RESOURCES = ["tickets", "oncall"]
+RESOURCES = ["tickets", "appointments", "oncall", "rota", "customers"]
 
 
 def register() -> Blueprint:

@@ -19,7 +19,7 @@ from hotline.web.words import WORDS, translate
 web = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/static/web")  # fmt: skip
 # The modules holding the routes, registered in this order.
-PAGES = ["auth", "home", "ticket", "directory", "appointments", "rota"]
+PAGES = ["auth", "home", "ticket", "directory", "appointments", "hours", "rota"]
 # The navigation: (endpoint, German label, permission); a page shows when its route exists.
 NAV = [
     ("web.board", "Lagebild", Permission.BOARD),
@@ -27,6 +27,7 @@ NAV = [
     ("web.appointments", "Termine", Permission.APPOINTMENTS),
     ("web.rota", "Bereitschaft", Permission.ROTA),
     ("web.directory", "Verzeichnis", Permission.DIRECTORY),
+    ("web.hours", "Stunden", Permission.HOURS),
     ("web.billing", "Abrechnung", Permission.BILLING),
     ("web.accounts", "Konten", Permission.ACCOUNTS),
 ]

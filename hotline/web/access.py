@@ -98,6 +98,7 @@ def needs(permission: Permission | None = None) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.needs = permission  # type: ignore[attr-defined]  # read by the matrix test
         return wrapper  # type: ignore[return-value]
 
     return decorate

@@ -75,8 +75,11 @@ def acknowledge(ticket_id: int) -> Redirect:
     found, who = _open(ticket_id)
     session = db.session()
     engineer = session.scalar(select(Engineer).where(Engineer.key == (who.engineer or "")))
-    if engineer is None or not _can_acknowledge(found, who):
+    if engineer is None or not (who.kind == "link" or who.may(Permission.WORK_TICKET)):
         abort(403)
+    if not _can_acknowledge(found, who):  # nothing (more) to call back: say so, not "forbidden"
+        abort(Response(*problem(409, "Kein Rückruf offen",
+                                "Für dieses Ticket ist kein Rückruf (mehr) offen.")))  # fmt: skip
     tickets.acknowledge(session, found, engineer, now())
     access.audit("acknowledge call-back", f"ticket {ticket_id}")
     session.commit()
