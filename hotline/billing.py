@@ -287,8 +287,9 @@ def run_month_end(session: Session, now: datetime) -> BillingRun:
 def close(session: Session, month: date, now: datetime, *, again: bool = True) -> BillingRun:
     """Bill `month` and close it; a month already closed is returned unchanged. Months close
     in order, each once: after the first run, only the month after the last closed one. The
-    run bills what no run billed yet (emergencies resolved, time entered before its end), and
-    tells a project lead of a customer beyond the quota three months in a row. Commits."""
+    run bills what no run billed yet (emergencies resolved, time entered before its end; the
+    first run only its own month's time), and tells a project lead of a customer beyond the
+    quota three months in a row. Commits."""
     month = month.replace(day=1)
     found = session.scalar(select(BillingRun).where(BillingRun.month == month))
     if found is not None:
@@ -310,6 +311,8 @@ def close(session: Session, month: date, now: datetime, *, again: bool = True) -
         raise BillingError(f"{month:%Y-%m} has not ended yet")
     run = BillingRun(month=month, closed_at=now)
     entries = unbilled_entries(session, next_month(month))
+    if closed is None:  # the first run: time before it was billed before the hotline billed
+        entries = [e for e in entries if e.day >= month]
     for figures in months(session, month, unbilled(session, None, end), entries):
         for item, line in figures.lines:
             run.lines.append(_stored(session, figures, item, line, zone))

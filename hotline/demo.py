@@ -63,7 +63,9 @@ CUSTOMERS: list[dict[str, Any]] = [
             {"number": "030 1234567", "label": "Empfang"},
             {"block": "+49 30 123456", "label": "Telefonanlage"},
         ],
-        "contract": _contract(10, "120.00"),
+        # the seed: a higher quota while the IT was moved over, then the agreed one
+        "contract": _contract(10, "120.00")
+        | {"quota_history": [{"since": "2026-06", "hours": 16}, {"since": "2026-10", "hours": 10}]},
     },
     {
         "number": "10043",
@@ -169,6 +171,42 @@ SLOTS = [
 ]
 
 
+# Regular support and project work of the weeks before the demo week (hotline/hours.py):
+# (days after the demo week's Monday, engineer, customer, minutes, topic, ticket, billable)
+HOURS = [
+    (-21, "jonas", "10042", 90, "Drucker Empfang tauscht Papierfach", "T-2026-1101", True),
+    (-20, "jonas", "10042", 45, "Neuer Benutzer Buchhaltung", "T-2026-1107", True),
+    (-17, "anna", "10042", 120, "JourFixe: Planung Server-Migration", "T-2026-1110", True),
+    (-14, "lena", "10043", 60, "Kassensystem Update", "T-2026-1121", True),
+    (-13, "tobias", "10044", 75, "Scanner-Profile Sekretariat", "T-2026-1125", True),
+    (-10, "jonas", "10045", 30, "Kulanz: Passwort zurückgesetzt", "T-2026-1130", False),
+    (-7, "julia", "10050", 240, "Projekt WLAN Halle 3", "P-2026-017", True),
+    (-6, "felix", "10051", 50, "Praxissoftware Backup geprüft", "T-2026-1141", True),
+    (-3, "jonas", "10042", 150, "Firewall-Regeln Außendienst", "T-2026-1150", True),
+    (0, "anna", "10042", 60, "Angebot Server-Migration abgestimmt", "T-2026-1150", True),
+]
+
+
+def _hours(session: Session, monday: date, at: datetime) -> None:
+    """The demo's regular hours, each entered once (again after a second seed: none)."""
+    from sqlalchemy import select
+
+    from hotline import hours
+    from hotline.models import Customer, Engineer
+
+    engineers = {e.key: e for e in session.scalars(select(Engineer))}
+    customers = {c.number: c for c in session.scalars(select(Customer))}
+    for offset, key, number, minutes, topic, ticket, billable in HOURS:
+        day = monday + timedelta(days=offset)
+        if hours.find(session, ticket, day, engineers[key]) is not None:
+            continue
+        work = hours.Work(customers[number], engineers[key], day, minutes, topic, ticket, billable)
+        try:
+            hours.add(session, work, "seed-demo", at, source="import")
+        except hours.HoursError:
+            continue  # a closed month or a day still to come: the demo leaves it out
+
+
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -266,4 +304,6 @@ def seed(session: Session, week: date | None = None) -> Summary:
     if week is not None:
         at = wallclock.instant(datetime.combine(week, time(12)), wallclock.zone(ZONE))
     # the shared reception of 10045 and 10051 is ambiguous on purpose: a warning, confirmed
-    return import_directory(session, directory(at), accept_warnings=True)
+    summary = import_directory(session, directory(at), accept_warnings=True)
+    _hours(session, _monday(clock.local(at, wallclock.zone(ZONE)).date()), at)
+    return summary

@@ -38,6 +38,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     WrapValidator,
+    field_serializer,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -274,6 +275,18 @@ def _date(value: Any) -> date:
         raise ValueError(f"{shown(value)} is not a date (YYYY-MM-DD)") from None
 
 
+def _month(value: Any) -> str:
+    """A month as `"2026-01"`; YAML's date `2026-01-01` (the first of a month) is taken too."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        if value.day != 1:
+            raise ValueError(f"{shown(str(value))} is not a month (YYYY-MM)")
+        return f"{value:%Y-%m}"
+    text = _string(value, "a month (YYYY-MM)").strip()
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", text):
+        raise ValueError(f"{shown(value)} is not a month (YYYY-MM)")
+    return text
+
+
 def _zone_of(info: ValidationInfo | SerializationInfo) -> ZoneInfo:
     context = info.context if isinstance(info.context, Context) else None
     return context.zone if context else ZoneInfo(DEFAULT_ZONE)
@@ -433,6 +446,7 @@ Instant = Annotated[
     datetime, BeforeValidator(_instant), PlainSerializer(_wall_clock, when_used=JSON)
 ]
 Day = Annotated[date, BeforeValidator(_date)]
+Month = Annotated[str, BeforeValidator(_month)]
 Layer = Annotated[str, BeforeValidator(_choice(LAYERS))]
 TeamRef = Annotated[str, BeforeValidator(_ref("team"))]
 EngineerRef = Annotated[str, BeforeValidator(_ref("engineer"))]
@@ -666,6 +680,13 @@ class PhoneEntry(Entry):
         return "number" if self.number is not None else "block"
 
 
+class QuotaStep(Entry):
+    since: Month = Field(description='the first month of this quota, `"2026-01"` (quote it)')
+    hours: Number(m.Contract.monthly_hours) = Field(
+        description="hour quota per month from that month on"
+    )
+
+
 class ContractEntry(Entry):
     monthly_hours: Number(m.Contract.monthly_hours) = Field(
         Decimal(0), description="hour quota (Stundenkontingent) per month"
@@ -690,6 +711,30 @@ class ContractEntry(Entry):
         "displacement check and the chain's `fewest-displaced` order; default the provider's "
         "`settings.emergency_minutes`",
     )
+    quota_history: list[QuotaStep] = Field(
+        [],
+        description='how the quota changed: `[{since: "2026-01", hours: 30}, {since: '
+        '"2026-07", hours: 20}]`, oldest first; each month is billed with the latest step '
+        "begun by then, a month before the first step with `monthly_hours`",
+    )
+
+    @model_validator(mode="after")
+    def _steps_in_order(self) -> ContractEntry:
+        months = [step.since for step in self.quota_history]
+        if months != sorted(set(months)):
+            raise ValueError("quota_history: the months must be in order, each once")
+        return self
+
+    @field_serializer("quota_history")
+    def _steps(self, steps: list[Any]) -> list[dict[str, Any]]:
+        """As the database keeps it and the file writes it: `{since: "2026-01", hours: 30}`
+        (an export builds the entry from the stored dicts, an import from QuotaSteps)."""
+        return [
+            {"since": s["since"], "hours": s["hours"]}
+            if isinstance(s, Mapping)
+            else {"since": s.since, "hours": _number_json(s.hours)}
+            for s in steps
+        ]
 
 
 def _section(*identity: str, name: str | None = None) -> WrapValidator:
