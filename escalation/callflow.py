@@ -159,6 +159,8 @@ class Kind(StrEnum):
     PERSONAL_DATA_DELETED = "personal data deleted"
     SILENT = "pressed nothing"
     BLOCKED = "blocked number"
+    CALLED_AGAIN = "called again"  # the same number while its emergency is open (repeat.py)
+    MESSAGE_AGAIN = "message left on a repeat call"
     NOTE_ADDED = "note added"  # after the call, by the people who work the ticket
     CUSTOMER_ASSIGNED = "customer assigned"  # an unidentified caller's customer, found later
 
@@ -182,6 +184,9 @@ class Effect(StrEnum):
     QUEUE_URGENT = "queue-urgent"  # the team's e-mail, sent when its working hours begin
     KEEP_MESSAGE = "keep-message"  # an urgent request's message, on its ticket
     RELEASE = "release"  # the engineers this ticket holds are free again
+    TAKE_OVER = "take-over"  # a repeat call becomes the ticket's call (the earlier one is over)
+    REANNOUNCE = "reannounce"  # the waiting voicemail is announced again, now
+    KEEP_MESSAGE = "keep-message"  # a message left on a repeat call is kept on the ticket
 
 
 class Customer(StrEnum):
@@ -265,9 +270,19 @@ class Silent:
     """A status callback: Twilio wants an empty answer."""
 
 
+@dataclass(frozen=True)
+class InHand:
+    """A repeat call while the emergency is being handled: say so, offer another message.
+
+    `waiting`: a voicemail of theirs waits for a call-back (and the engineers are told again).
+    """
+
+    waiting: bool
+
+
 Action = (
     Ask | Refer | TakeMessage | Walk | Ring | Voicemail | Goodbye | Hangup | Screen | Bridge
-    | Taken | Silent
+    | Taken | Silent | InHand
 )  # fmt: skip
 
 
@@ -316,6 +331,7 @@ class Call:
     ended: bool = False  # Twilio told us the caller's call ended
     recorded: bool = False  # a voicemail or message is stored
     typed: bool = False  # the caller pressed a key at some question
+    first: int | None = None  # a repeat call rings this chain entry first (who accepted before)
 
     def attempt_(self, seq: int) -> Attempt | None:
         return next((a for a in self.attempts if a.seq == seq), None)
@@ -514,15 +530,21 @@ def walk(
     """The entries still worth trying, or voicemail.
 
     `numbers` is the frozen chain's numbers in order. The walk goes forward only, skips every
-    number already dialled for this ticket, and stops when the caller has waited `max_hold`.
+    number already dialled for this call, and stops when the caller has waited `max_hold`.
+    A repeat call (`call.first`) rings the engineer who accepted before first, then the chain
+    from its top as usual.
     """
     left = max_hold - (now - (call.confirmed_at or now))
     if left.total_seconds() < MIN_RING:
         return Voicemail("maximum hold time")
-    start = max((a.entry for a in call.attempts), default=-1) + 1
+    order = list(range(len(numbers)))
+    if call.first is not None and 0 <= call.first < len(numbers):
+        order = [call.first, *(i for i in order if i != call.first)]
+    tried = {a.entry for a in call.attempts}
+    start = max((place for place, index in enumerate(order) if index in tried), default=-1) + 1
     seen = {a.number for a in call.attempts}
     candidates: list[int] = []
-    for index in range(start, len(numbers)):
+    for index in order[start:]:
         if numbers[index] not in seen:
             seen.add(numbers[index])
             candidates.append(index)

@@ -57,6 +57,8 @@ WORDS: dict[str, str] = {
     "personal data deleted": "personenbezogene Daten gelöscht",
     "pressed nothing": "keine Taste gedrückt",
     "blocked number": "gesperrte Nummer",
+    "called again": "erneut angerufen",
+    "message left on a repeat call": "Nachricht beim erneuten Anruf",
     "note added": "Notiz hinzugefügt",
     "customer assigned": "Kunde zugeordnet",
 }
