@@ -182,11 +182,10 @@ class Effect(StrEnum):
     ANNOUNCE_VOICEMAIL = "announce-voicemail"  # SMS to the chain and the project lead
     FORWARD_MESSAGE = "forward-message"  # a not-an-emergency message to the support mailbox
     QUEUE_URGENT = "queue-urgent"  # the team's e-mail, sent when its working hours begin
-    KEEP_MESSAGE = "keep-message"  # an urgent request's message, on its ticket
     RELEASE = "release"  # the engineers this ticket holds are free again
     TAKE_OVER = "take-over"  # a repeat call becomes the ticket's call (the earlier one is over)
     REANNOUNCE = "reannounce"  # the waiting voicemail is announced again, now
-    KEEP_MESSAGE = "keep-message"  # a message left on a repeat call is kept on the ticket
+    KEEP_MESSAGE = "keep-message"  # a message kept on the ticket (a repeat call, urgent)
 
 
 class Customer(StrEnum):
