@@ -42,7 +42,7 @@ from escalation.chain import Chain, Entry
 WINDOW = timedelta(hours=12)
 
 # Tickets that were never an emergency, or that ended without one, are never joined.
-_NEVER = frozenset({State.NOT_EMERGENCY, State.REFERRED, State.BLOCKED})
+_NEVER = frozenset({State.NOT_EMERGENCY, State.URGENT, State.REFERRED, State.BLOCKED})
 # Over, and nobody has the customer now: the new call walks the chain again on the same ticket.
 _WALK_AGAIN = frozenset({State.CONNECTED, State.VOICEMAIL, State.ABANDONED, State.LOST})
 
@@ -127,5 +127,5 @@ def message(kept: bool, call_sid: str, seconds: int | None, url: str | None) -> 
     return Step(
         Goodbye("thanks"),
         notes=(Note(Kind.MESSAGE_AGAIN, {"call_sid": call_sid, "seconds": seconds}),),
-        effects=(Effect.KEEP_MESSAGE,),
+        effects=(Effect.KEEP_REPEAT_MESSAGE,),
     )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from escalation import callflow, repeat
 from escalation.callflow import Customer as Change
 from escalation.callflow import Effect, Kind, Outcome, State, Step
-from hotline import db, logs, roster, tickets
+from hotline import db, logs, roster, tickets, urgent
 from hotline.models import Attempt, Customer, Engineer, RepeatCall, Ticket
 
 # Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
@@ -193,9 +193,9 @@ def _reannounce(session: Session, ticket: Ticket, now: datetime, call_sid: str =
     tickets.announce_voicemail(session, ticket, again=call_sid)
 
 
-def _keep_message(session: Session, ticket: Ticket, now: datetime, call_sid: str = "",
-                  recording_url: str = "", recording_seconds: int | None = None,
-                  **_: Any) -> None:  # fmt: skip
+def _keep_repeat_message(session: Session, ticket: Ticket, now: datetime, call_sid: str = "",
+                         recording_url: str = "", recording_seconds: int | None = None,
+                         **_: Any) -> None:  # fmt: skip
     again = next(r for r in ticket.repeat_calls if r.call_sid == call_sid)
     again.recording_url, again.recording_seconds = recording_url, recording_seconds
 
@@ -324,6 +324,17 @@ def _forward_message(
     tickets.forward_message(session, ticket)
 
 
+def _queue_urgent(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    urgent.queue(session, ticket, now)
+
+
+def _keep_message(
+    session: Session, ticket: Ticket, now: datetime, recording_url: str = "",
+    recording_seconds: int | None = None, **_: Any,
+) -> None:  # fmt: skip
+    ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
+
+
 EFFECTS = {
     Effect.FREEZE_CHAIN: _freeze_chain,
     Effect.RELEASE: _release,
@@ -331,9 +342,11 @@ EFFECTS = {
     Effect.TELL_MISSED: _tell_missed,
     Effect.ANNOUNCE_VOICEMAIL: _announce_voicemail,
     Effect.FORWARD_MESSAGE: _forward_message,
+    Effect.QUEUE_URGENT: _queue_urgent,
+    Effect.KEEP_MESSAGE: _keep_message,
     Effect.TAKE_OVER: _take_over,
     Effect.REANNOUNCE: _reannounce,
-    Effect.KEEP_MESSAGE: _keep_message,
+    Effect.KEEP_REPEAT_MESSAGE: _keep_repeat_message,
 }
 
 

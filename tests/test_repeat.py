@@ -42,6 +42,7 @@ def earlier(state: State, ended: bool, confirmed: bool = True, **more: object) -
         (State.ABANDONED, True, False, None),  # hung up at the question
         (State.NOT_EMERGENCY, False, False, None),
         (State.NOT_EMERGENCY, True, False, None),
+        (State.URGENT, False, False, None),  # urgent, not an emergency: the next working day
         (State.REFERRED, True, False, None),
         (State.BLOCKED, True, False, None),
     ],
@@ -78,11 +79,11 @@ def test_joining_a_waiting_voicemail_tells_the_engineers_again_and_changes_no_st
 
 def test_a_message_on_a_repeat_call_is_kept_once() -> None:
     kept = repeat.message(False, "CA2", 12, "https://api.twilio.com/R9")
-    assert (kept.action, kept.effects) == (cf.Goodbye("thanks"), (Effect.KEEP_MESSAGE,))
+    assert (kept.action, kept.effects) == (cf.Goodbye("thanks"), (Effect.KEEP_REPEAT_MESSAGE,))
     assert kept.notes[0].kind is Kind.MESSAGE_AGAIN
     assert kept.notes[0].detail == {"call_sid": "CA2", "seconds": 12}
     unknown_length = repeat.message(False, "CA2", None, "https://api.twilio.com/R9")
-    assert unknown_length.effects == (Effect.KEEP_MESSAGE,)
+    assert unknown_length.effects == (Effect.KEEP_REPEAT_MESSAGE,)
     again = repeat.message(True, "CA2", 12, "https://api.twilio.com/R9")
     assert (again.action, again.effects, again.notes) == (cf.Goodbye("thanks"), (), ())
     for seconds, url in ((0, "https://api.twilio.com/R9"), (5, None)):

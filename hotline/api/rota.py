@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -13,7 +13,7 @@ from escalation.access import Permission
 from hotline import clock, db, rota_changes
 from hotline.api.operation import operation
 from hotline.api.problems import FieldError, Refused
-from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Query, Text
+from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Query, Text, shown
 from hotline.models import Absence, Engineer, Override, Team
 from hotline.web import access
 from hotline.web.access import Who
@@ -90,8 +90,8 @@ def _override(o: Override, zone: ZoneInfo) -> OverrideAnswer:
         layer=o.layer,  # type: ignore[arg-type]
         engineer=o.engineer.key,
         replaces=o.replaces.key if o.replaces else None,
-        starts_at=clock.local(o.starts_at, zone),
-        ends_at=clock.local(o.ends_at, zone),
+        starts_at=shown(o.starts_at, zone),
+        ends_at=shown(o.ends_at, zone),
     )
 
 
@@ -99,15 +99,18 @@ def _absence(a: Absence, zone: ZoneInfo) -> AbsenceAnswer:
     return AbsenceAnswer(
         id=a.id,
         engineer=a.engineer.key,
-        starts_at=clock.local(a.starts_at, zone),
-        ends_at=clock.local(a.ends_at, zone),
+        starts_at=shown(a.starts_at, zone),
+        ends_at=shown(a.ends_at, zone),
         reason=a.reason,
     )
 
 
-def _found(model: type, key: str, field: str) -> Team | Engineer:
+Row = TypeVar("Row", Team, Engineer)
+
+
+def _found(model: type[Row], key: str, field: str) -> Row:
     """A team or engineer named in the body, or 422 naming the field."""
-    row = db.session().scalar(select(model).where(model.key == key))  # type: ignore[attr-defined]
+    row = db.session().scalar(select(model).where(model.key == key))
     if row is None:
         what = "team" if model is Team else "engineer"
         raise Refused(
@@ -115,7 +118,7 @@ def _found(model: type, key: str, field: str) -> Team | Engineer:
             f"There is no {what} {key!r}.",
             [FieldError(loc=["body", field], msg=f"no such {what}")],
         )
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 def _refused(exc: rota_changes.RotaError) -> Refused:

@@ -4,7 +4,6 @@ caller). An engineer's token sees the tickets whose frozen chain held them, the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ from hotline import billing, clock, db
 from hotline.api.oncall import ChainEntry, ChainSkip, chain_answer
 from hotline.api.operation import operation
 from hotline.api.problems import FieldError, Refused
-from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Number, Query, Text
+from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Number, Query, Text, shown
 from hotline.models import Customer, Engineer, Ticket
 from hotline.tickets import work
 from hotline.web import access
@@ -124,7 +123,7 @@ class Assignment(Body):
 
 
 def _shown(at: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return clock.local(at, zone) if at else None
+    return shown(at, zone) if at else None
 
 
 def _party(key: str, name: str) -> Party:
@@ -137,7 +136,7 @@ def summary(ticket: Ticket, who: Who, zone: ZoneInfo) -> dict[str, Any]:
         "id": ticket.id,
         "state": ticket.state,
         "resolved": ticket.resolved_at is not None,
-        "arrived_at": clock.local(ticket.arrived_at, zone),
+        "arrived_at": shown(ticket.arrived_at, zone),
         "customer": _party(customer.number, customer.name) if customer else None,
         "accepted_by": _party(engineer.key, engineer.name) if engineer else None,
         "caller": ticket.from_number if who.may(Permission.CALLER_DATA) else None,
@@ -170,7 +169,7 @@ def detail(ticket: Ticket, who: Who, zone: ZoneInfo) -> TicketDetail:
                 engineer=a.engineer.key if a.engineer else None,
                 number=a.number,
                 outcome=a.outcome,
-                started_at=clock.local(a.started_at, zone),
+                started_at=shown(a.started_at, zone),
                 answered_at=_shown(a.answered_at, zone),
                 ended_at=_shown(a.ended_at, zone),
                 talk_seconds=a.talk_seconds,
@@ -178,7 +177,7 @@ def detail(ticket: Ticket, who: Who, zone: ZoneInfo) -> TicketDetail:
             for a in ticket.attempts
         ],
         timeline=[
-            Event(at=clock.local(e.at, zone), event=e.kind, detail=e.detail if private else None)
+            Event(at=shown(e.at, zone), event=e.kind, detail=e.detail if private else None)
             for e in ticket.events
         ],
     )
@@ -188,17 +187,21 @@ def _chain(ticket: Ticket) -> list[str | None]:
     return [e.engineer for e in ticket.frozen_chain().entries]
 
 
-def _visible(query: Select[tuple[Ticket]], who: Who, limit: int) -> Iterator[Ticket]:
+def _visible(query: Select[tuple[Ticket]], who: Who, limit: int) -> list[Ticket]:
     """The tickets of `query` (newest first) that `who` sees, at most `limit` + 1 (to know
     whether there is a next page). An engineer sees those whose frozen chain held them: the
     chain is JSON, so that is decided here, ticket by ticket, by escalation/access.py."""
-    found = 0
-    for ticket in db.session().scalars(query.execution_options(yield_per=100)):
-        if who.sees(ticket.id, _chain(ticket)):
-            yield ticket
-            found += 1
-            if found > limit:
-                return
+    found: list[Ticket] = []
+    result = db.session().scalars(query.execution_options(yield_per=100))
+    try:
+        for ticket in result:
+            if who.sees(ticket.id, _chain(ticket)):
+                found.append(ticket)
+                if len(found) > limit:
+                    break
+    finally:
+        result.close()
+    return found
 
 
 def _ticket(ticket_id: int, who: Who) -> Ticket:
@@ -239,7 +242,7 @@ def tickets(who: Who, query: TicketQuery) -> TicketList:
         chosen = chosen.where(Ticket.arrived_at < query.until)
     if query.before is not None:
         chosen = chosen.where(Ticket.id < query.before)
-    found = list(_visible(chosen, who, query.limit))
+    found = _visible(chosen, who, query.limit)
     page = found[: query.limit]
     return TicketList(
         tickets=[TicketSummary(**summary(t, who, zone)) for t in page],
