@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from escalation.alarms import Condition, Key
 from escalation.displacement import AT_RISK, CANCELLED, RESCHEDULED
-from hotline import appointments, overquota, reports, roster, tickets, watch
+from hotline import accounts, appointments, overquota, reports, roster, tickets, urgent, watch
 from hotline.models import (
     Appointment,
     Attempt,
@@ -123,6 +123,7 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
         session.add(run)
         session.flush()
     overquota.tell(session, run)
+    urgent.queue(session, known, AT)  # pressed 3 at 03:00: the team hears at 08:00
     mueller.language, acme.language = "de", "en"
     statuses = [reports.status(session, c, AT + timedelta(hours=2)) for c in (mueller, acme)]
     for rotation in session.scalars(select(Rotation)):  # nobody on call: the support mailbox
@@ -134,6 +135,9 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
     for key, detail in ALARMS:
         watch.tell(session, Condition(key, detail), True, AT)
         watch.tell(session, Condition(key, {}), False, AT + timedelta(minutes=20))
+    invited = accounts.create(session, "jonas@example.de", "engineer", AT, engineer="jonas")
+    accounts.send_invite(session, invited, "sms", AT)  # the one-time link of a new account
+    accounts.send_invite(session, invited, "email", AT)
     outbox = session.scalars(select(Message).order_by(Message.id)).all()
     return [
         *([m.channel, m.to, m.subject, m.body, m.html] for m in outbox),

@@ -15,6 +15,7 @@ WORDS: dict[str, str] = {
     "connected": "verbunden",
     "callback_pending": "Rückruf offen",
     "not_emergency": "kein Notfall",
+    "urgent": "dringend (nächste Arbeitszeit)",
     "referred": "ans Büro verwiesen",
     "abandoned": "aufgelegt",
     "lost": "ohne Rückmeldung beendet",
@@ -38,6 +39,7 @@ WORDS: dict[str, str] = {
     "confirmation answered": "Notfallfrage beantwortet",
     "emergency confirmed": "Notfall bestätigt",
     "not an emergency": "kein Notfall",
+    "urgent, not an emergency": "dringend, kein Notfall: 3 gedrückt",
     "skipped": "übersprungen",
     "answered": "abgehoben",
     "attempt ended": "Versuch beendet",
@@ -59,6 +61,14 @@ WORDS: dict[str, str] = {
     "message left on a repeat call": "Nachricht beim erneuten Anruf",
     "note added": "Notiz hinzugefügt",
     "customer assigned": "Kunde zugeordnet",
+}
+
+# The roles of escalation/access.py as the pages name them.
+ROLES: dict[str, str] = {
+    "admin": "Administration",
+    "dispatcher": "Disposition",
+    "project_lead": "Projektleitung",
+    "engineer": "Techniker",
 }
 
 ENGLISH: dict[str, str] = {
