@@ -4,6 +4,8 @@ tickets: list, one, note, resolve, assign a customer."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from api_client import Api, tokens
 from builders import MUELLER_PHONE, small_provider
@@ -245,3 +247,57 @@ def test_a_ticket_never_accepted_cannot_be_resolved(app: Flask, api: Api) -> Non
     missed = simulate(app, "--from", MUELLER_PHONE, "--others", "no-answer")
     answer = api.post(f"/tickets/{missed}/resolve", {"work_minutes": 5})
     assert answer.status_code == 409 and "never accepted" in answer.json["detail"]
+
+
+def test_a_client_knowing_only_the_document_lists_the_tickets_and_who_is_on_call(
+    app: Flask, api: Api
+) -> None:
+    """What docs/api.md shows: a token from `flask api-token create`, then nothing but the
+    document's servers, paths and operationIds."""
+    simulate(app, "--from", MUELLER_PHONE)
+    made = app.test_cli_runner().invoke(
+        args=["api-token", "create", "--role", "dispatcher", "--name", "Leitstand"]
+    )
+    assert made.exit_code == 0, made.output
+    token = made.output.split()[-1]
+    client = app.test_client()
+    document = client.get("/api/v1/openapi.json").get_json()
+    base = document["servers"][0]["url"]
+    named = {
+        operation["operationId"]: (method.upper(), base + path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.open(named["tickets"][1], method=named["tickets"][0], headers=headers)
+    assert listed.status_code == 200 and listed.json["tickets"][0]["customer"]["key"] == "10042"
+    on_call = client.open(named["oncall"][1], method=named["oncall"][0], headers=headers)
+    assert [p["engineer"] for p in on_call.json["teams"][0]["on_call"]] == ["jonas", "mia"]
+
+
+def test_the_permissions_in_docs_api_md_are_those_of_escalation_access() -> None:
+    from pathlib import Path
+
+    from escalation.access import GRANTS, Permission
+
+    text = (Path(__file__).parent.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| [^|]+ \| `([\w-]+)` \| ([^|]+) \|$", text, re.MULTILINE)
+    assert len(rows) == 5
+    for permission, roles in rows:
+        named = set(re.findall(r"admin|dispatcher|project_lead|engineer", roles.split("(")[0]))
+        assert named == {str(r) for r in GRANTS[Permission(permission)]}, permission
+
+
+def test_every_curl_in_docs_api_md_names_a_documented_operation(app: Flask) -> None:
+    from pathlib import Path
+
+    from api_client import operation
+
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    text = (Path(__file__).parent.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    every = r"curl -s ((?:(?!curl).)*?)(?:\$API|localhost:5000/api/v1)(/[\w/{}]*)"
+    calls = [(o, p) for o, p in re.findall(every, text, re.DOTALL) if p != "/openapi"]
+    assert len(calls) == 17
+    for options, path in calls:
+        method = "DELETE" if "-X DELETE" in options else "POST" if "-d " in options else "GET"
+        assert operation(document, method, path) is not None, (method, path)

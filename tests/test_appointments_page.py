@@ -64,7 +64,7 @@ def token(page: str) -> str:
 def html(answer: Any) -> ElementTree.Element:
     """The page read by a strict XML parser (void tags closed): a stray tag fails here."""
     text = answer.get_data(as_text=True).replace("<!doctype html>", "")
-    text = re.sub(r"<(meta|link|input)([^>]*?)/?>", r"<\1\2/>", text)
+    text = re.sub(r"<(meta|link|input|br)([^>]*?)/?>", r"<\1\2/>", text)
     return ElementTree.fromstring(text)
 
 

@@ -15,7 +15,7 @@ from escalation.access import Permission
 from hotline import appointments, clock, db
 from hotline.api.operation import operation
 from hotline.api.problems import FieldError, Refused
-from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Query
+from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Query, shown
 from hotline.models import Appointment, Engineer
 from hotline.web import access
 from hotline.web.access import Who
@@ -99,14 +99,12 @@ def as_answer(a: Appointment, zone: ZoneInfo) -> dict[str, object]:
         "engineer": a.engineer.key,
         "customer": a.customer.number if a.customer else None,
         "customer_name": a.customer.name if a.customer else None,
-        "starts_at": clock.local(a.starts_at, zone),
-        "ends_at": clock.local(a.ends_at, zone),
+        "starts_at": shown(a.starts_at, zone),
+        "ends_at": shown(a.ends_at, zone),
         "title": a.title,
         "onsite": a.onsite,
         "status": a.status,
-        "original_starts_at": clock.local(a.original_starts_at, zone)
-        if a.original_starts_at
-        else None,
+        "original_starts_at": shown(a.original_starts_at, zone) if a.original_starts_at else None,
     }
 
 
@@ -138,8 +136,8 @@ def _detail(appointment: Appointment) -> AppointmentDetail:
             Slot(
                 suggestion=n,
                 engineer=s.engineer.key,
-                starts_at=clock.local(s.starts_at, zone),
-                ends_at=clock.local(s.ends_at, zone),
+                starts_at=shown(s.starts_at, zone),
+                ends_at=shown(s.ends_at, zone),
             )
             for n, s in enumerate(found, start=1)
         ],

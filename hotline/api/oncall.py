@@ -12,7 +12,7 @@ from escalation.access import Permission
 from hotline import clock, db, roster
 from hotline.api.operation import operation
 from hotline.api.problems import FieldError, Refused
-from hotline.api.types import TIME_HELP, Answer, Instant, Key, Number, Query
+from hotline.api.types import TIME_HELP, Answer, Instant, Key, Number, Query, shown
 from hotline.models import Customer, Team
 from hotline.web.access import Who
 
@@ -102,7 +102,7 @@ def oncall(who: Who, query: OnCallQuery) -> OnCallAnswer:
     people = roster.people(session)
     found = roster.on_call(session, at, query.team)
     return OnCallAnswer(
-        at=clock.local(at, zone),
+        at=shown(at, zone),
         zone=zone.key,
         teams=[
             TeamOnCall(
@@ -146,7 +146,7 @@ def chain_at(who: Who, query: ChainQuery) -> ChainAnswer:
     at = query.at or clock.now()
     entries, skipped = chain_answer(roster.chain_for(session, customer, at))
     return ChainAnswer(
-        at=clock.local(at, clock.zone(session)),
+        at=shown(at, clock.zone(session)),
         customer=query.customer,
         entries=entries,
         skipped=skipped,

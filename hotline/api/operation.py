@@ -102,7 +102,9 @@ def operation(
                 return Response(status=204)
             return Response(result.model_dump_json(), status=status, mimetype=JSON)
 
-        api.add_url_rule(rule, view.__name__, run, methods=[method.upper()])
+        api.add_url_rule(
+            rule, view.__name__, run, methods=[method.upper()], provide_automatic_options=False
+        )  # OPTIONS: 405, as any other
         return run
 
     return decorate

@@ -13,7 +13,7 @@ from escalation.access import Permission
 from hotline import clock, db, rota_changes
 from hotline.api.operation import operation
 from hotline.api.problems import FieldError, Refused
-from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Query, Text
+from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Query, Text, shown
 from hotline.models import Absence, Engineer, Override, Team
 from hotline.web import access
 from hotline.web.access import Who
@@ -90,8 +90,8 @@ def _override(o: Override, zone: ZoneInfo) -> OverrideAnswer:
         layer=o.layer,  # type: ignore[arg-type]
         engineer=o.engineer.key,
         replaces=o.replaces.key if o.replaces else None,
-        starts_at=clock.local(o.starts_at, zone),
-        ends_at=clock.local(o.ends_at, zone),
+        starts_at=shown(o.starts_at, zone),
+        ends_at=shown(o.ends_at, zone),
     )
 
 
@@ -99,8 +99,8 @@ def _absence(a: Absence, zone: ZoneInfo) -> AbsenceAnswer:
     return AbsenceAnswer(
         id=a.id,
         engineer=a.engineer.key,
-        starts_at=clock.local(a.starts_at, zone),
-        ends_at=clock.local(a.ends_at, zone),
+        starts_at=shown(a.starts_at, zone),
+        ends_at=shown(a.ends_at, zone),
         reason=a.reason,
     )
 

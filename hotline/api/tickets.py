@@ -18,7 +18,7 @@ from hotline import billing, clock, db
 from hotline.api.oncall import ChainEntry, ChainSkip, chain_answer
 from hotline.api.operation import operation
 from hotline.api.problems import FieldError, Refused
-from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Number, Query, Text
+from hotline.api.types import TIME_HELP, Answer, Body, Instant, Key, Number, Query, Text, shown
 from hotline.models import Customer, Engineer, Ticket
 from hotline.tickets import work
 from hotline.web import access
@@ -124,7 +124,7 @@ class Assignment(Body):
 
 
 def _shown(at: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return clock.local(at, zone) if at else None
+    return shown(at, zone) if at else None
 
 
 def _party(key: str, name: str) -> Party:
@@ -137,7 +137,7 @@ def summary(ticket: Ticket, who: Who, zone: ZoneInfo) -> dict[str, Any]:
         "id": ticket.id,
         "state": ticket.state,
         "resolved": ticket.resolved_at is not None,
-        "arrived_at": clock.local(ticket.arrived_at, zone),
+        "arrived_at": shown(ticket.arrived_at, zone),
         "customer": _party(customer.number, customer.name) if customer else None,
         "accepted_by": _party(engineer.key, engineer.name) if engineer else None,
         "caller": ticket.from_number if who.may(Permission.CALLER_DATA) else None,
@@ -170,7 +170,7 @@ def detail(ticket: Ticket, who: Who, zone: ZoneInfo) -> TicketDetail:
                 engineer=a.engineer.key if a.engineer else None,
                 number=a.number,
                 outcome=a.outcome,
-                started_at=clock.local(a.started_at, zone),
+                started_at=shown(a.started_at, zone),
                 answered_at=_shown(a.answered_at, zone),
                 ended_at=_shown(a.ended_at, zone),
                 talk_seconds=a.talk_seconds,
@@ -178,7 +178,7 @@ def detail(ticket: Ticket, who: Who, zone: ZoneInfo) -> TicketDetail:
             for a in ticket.attempts
         ],
         timeline=[
-            Event(at=clock.local(e.at, zone), event=e.kind, detail=e.detail if private else None)
+            Event(at=shown(e.at, zone), event=e.kind, detail=e.detail if private else None)
             for e in ticket.events
         ],
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema
 
@@ -37,6 +38,11 @@ class Body(BaseModel):
 
 class Answer(BaseModel):
     """A response body."""
+
+
+def shown(at: datetime, zone: ZoneInfo) -> datetime:
+    """An instant as the API writes it: the provider's wall clock with its offset, to the second."""
+    return wallclock.local(at, zone).replace(microsecond=0)
 
 
 def _instant(value: Any, info: ValidationInfo) -> datetime:

@@ -20,6 +20,7 @@ MODULES = [
     "worker",
     "check",
     "users",
+    "report",
     "twilio",
 ]
 

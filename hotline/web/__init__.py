@@ -19,7 +19,10 @@ from hotline.web.words import WORDS, translate
 web = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/static/web")  # fmt: skip
 # The modules holding the routes, registered in this order.
-PAGES = ["auth", "home", "ticket", "directory", "appointments", "hours", "board", "tickets"]
+PAGES = [
+    "auth", "home", "ticket", "directory", "appointments", "hours", "board", "tickets", "report",
+    "rota",
+]  # fmt: skip
 # The navigation: (endpoint, German label, permission); a page shows when its route exists.
 NAV = [
     ("web.board", "Lagebild", Permission.BOARD),
@@ -29,6 +32,7 @@ NAV = [
     ("web.directory", "Verzeichnis", Permission.DIRECTORY),
     ("web.hours", "Stunden", Permission.HOURS),
     ("web.billing", "Abrechnung", Permission.BILLING),
+    ("web.report", "Bericht", Permission.BILLING),
     ("web.accounts", "Konten", Permission.ACCOUNTS),
 ]
 
