@@ -33,6 +33,7 @@ class State(StrEnum):
     CONNECTED = "connected"
     CALLBACK_PENDING = "callback_pending"
     NOT_EMERGENCY = "not_emergency"
+    URGENT = "urgent"  # urgent, not an emergency: a priority ticket for the next working hours
     REFERRED = "referred"
     ABANDONED = "abandoned"
     LOST = "lost"  # closed by the sweeper: Twilio never told us how the call ended
@@ -48,6 +49,7 @@ FINAL = frozenset(
         State.CONNECTED,
         State.CALLBACK_PENDING,
         State.NOT_EMERGENCY,
+        State.URGENT,
         State.REFERRED,
         State.ABANDONED,
         State.LOST,
@@ -134,6 +136,7 @@ class Kind(StrEnum):
     CONFIRMATION = "confirmation answered"
     CONFIRMED = "emergency confirmed"
     NOT_EMERGENCY = "not an emergency"
+    URGENT = "urgent, not an emergency"
     SKIPPED = "skipped"
     RINGING = "ringing"
     ANSWERED = "answered"
@@ -178,10 +181,11 @@ class Effect(StrEnum):
     TELL_MISSED = "tell-missed"  # the on-call engineer hears the caller hung up
     ANNOUNCE_VOICEMAIL = "announce-voicemail"  # SMS to the chain and the project lead
     FORWARD_MESSAGE = "forward-message"  # a not-an-emergency message to the support mailbox
+    QUEUE_URGENT = "queue-urgent"  # the team's e-mail, sent when its working hours begin
     RELEASE = "release"  # the engineers this ticket holds are free again
     TAKE_OVER = "take-over"  # a repeat call becomes the ticket's call (the earlier one is over)
     REANNOUNCE = "reannounce"  # the waiting voicemail is announced again, now
-    KEEP_MESSAGE = "keep-message"  # a message left on a repeat call is kept on the ticket
+    KEEP_MESSAGE = "keep-message"  # a message kept on the ticket (a repeat call, urgent)
 
 
 class Customer(StrEnum):
@@ -210,7 +214,10 @@ class Refer:
 
 @dataclass(frozen=True)
 class TakeMessage:
-    """Not an emergency: explain the normal way and take a short message."""
+    """Not an emergency: explain the normal way and take a short message; `urgent`: say when
+    the team takes it up, and take the message for the priority ticket."""
+
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -473,7 +480,8 @@ def pin(call: Call, try_: int, typed: str, expected: str | None, customer: str |
 
 def confirmation(call: Call, try_: int, digits: str, silent_to_voicemail: bool = True) -> Step:
     """1 or silence: an emergency, at once (a stressed caller who just waits is rung through:
-    fail toward a human). 2: not. Another key: asked once more, then an emergency.
+    fail toward a human). 2: not. 3: urgent, not an emergency (the team's next working hours,
+    nobody is rung). Another key: asked once more, then an emergency.
 
     A caller nobody recognised who has pressed no key at all (a robocall, a pocket dial) is not
     rung through to the whole cross-team pool: they may leave a voicemail, which is announced
@@ -486,6 +494,11 @@ def confirmation(call: Call, try_: int, digits: str, silent_to_voicemail: bool =
     if digits == "2":
         return Step(TakeMessage(), state=State.NOT_EMERGENCY, question=None, typed=True,
                     notes=(answered, Note(Kind.NOT_EMERGENCY)))  # fmt: skip
+    if digits == "3":  # urgent, not an emergency: nobody's phone rings
+        return Step(
+            TakeMessage(urgent=True), state=State.URGENT, question=None, typed=True,
+            notes=(answered, Note(Kind.URGENT)), effects=(Effect.QUEUE_URGENT,),
+        )  # fmt: skip
     if not digits and not call.customer and not call.typed and silent_to_voicemail:
         why = {"reason": "pressed nothing"}
         return Step(Voicemail("pressed nothing"), state=State.VOICEMAIL, question=None,
@@ -668,11 +681,17 @@ def voicemail(call: Call, seconds: int | None, url: str | None) -> Step:
 
 
 def message(call: Call, seconds: int | None, url: str | None) -> Step:
-    """A short message after "not an emergency": it goes to the support mailbox."""
+    """A short message after "not an emergency": it goes to the support mailbox; after
+    "urgent", it stays on the priority ticket the team's e-mail links to."""
     kept = url and (seconds is None or seconds > 0)
     if call.state is State.NOT_EMERGENCY and kept and not call.recorded:
         return Step(Goodbye("thanks"), notes=(Note(Kind.MESSAGE_LEFT, {"seconds": seconds}),),
                     effects=(Effect.FORWARD_MESSAGE,))  # fmt: skip
+    if call.state is State.URGENT and kept and not call.recorded:
+        return Step(Goodbye("urgent_thanks"), effects=(Effect.KEEP_MESSAGE,),
+                    notes=(Note(Kind.MESSAGE_LEFT, {"seconds": seconds}),))  # fmt: skip
+    if call.state is State.URGENT:
+        return Step(Goodbye("urgent_thanks"))
     return Step(Goodbye("thanks"))
 
 

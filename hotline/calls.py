@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from escalation import callflow
 from escalation.callflow import Customer as Change
 from escalation.callflow import Effect, Kind, Outcome, State, Step
-from hotline import db, logs, roster, tickets
+from hotline import db, logs, roster, tickets, urgent
 from hotline.models import Attempt, Customer, Engineer, Ticket
 
 # Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
@@ -238,6 +238,17 @@ def _forward_message(
     tickets.forward_message(session, ticket)
 
 
+def _queue_urgent(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    urgent.queue(session, ticket, now)
+
+
+def _keep_message(
+    session: Session, ticket: Ticket, now: datetime, recording_url: str = "",
+    recording_seconds: int | None = None, **_: Any,
+) -> None:  # fmt: skip
+    ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
+
+
 EFFECTS = {
     Effect.FREEZE_CHAIN: _freeze_chain,
     Effect.RELEASE: _release,
@@ -245,6 +256,8 @@ EFFECTS = {
     Effect.TELL_MISSED: _tell_missed,
     Effect.ANNOUNCE_VOICEMAIL: _announce_voicemail,
     Effect.FORWARD_MESSAGE: _forward_message,
+    Effect.QUEUE_URGENT: _queue_urgent,
+    Effect.KEEP_MESSAGE: _keep_message,
 }
 
 

@@ -72,23 +72,26 @@ def enqueue_email(
     key: str,
     html: str | None = None,
     ticket_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Queue an e-mail (text, and HTML as an alternative); False when `key` was queued before."""
+    """Queue an e-mail (text, and HTML as an alternative); False when `key` was queued before.
+    `not_before`: the worker sends it from then on (the morning, not at night)."""
     return _enqueue(
         session, key, channel="email", to=to, subject=subject, body=text, html=html,
-        ticket_id=ticket_id,
+        ticket_id=ticket_id, not_before=not_before,
     )  # fmt: skip
 
 
 def _enqueue(session: Session, key: str, **values: Any) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING in the caller's transaction: a retry inserts nothing."""
     now = clock.now()
+    due = values.pop("not_before", None) or now
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(Message.__table__)
         .values(
-            dedupe_key=key, status="pending", tries=0, next_try_at=now, created_at=now, **values
+            dedupe_key=key, status="pending", tries=0, next_try_at=due, created_at=now, **values
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(Message.__table__.c.id)

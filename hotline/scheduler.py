@@ -37,6 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from hotline import clock, db, heartbeat, logs
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+SYNC_TRIES = 3  # a worker that lost the race to store the jobs tries again
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,20 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1},
     )
+    for attempt in range(1, SYNC_TRIES + 1):
+        try:
+            _sync(scheduler, store, wanted)
+            break
+        except (IntegrityError, ProgrammingError):
+            # Two workers starting at once race to create the job table and to store the same
+            # jobs: the loser's statement fails. On the next try both are there.
+            if attempt == SYNC_TRIES:
+                raise
+            log.warning("worker %s: another worker was storing the jobs; trying again", WORKER)
+    return scheduler
+
+
+def _sync(scheduler: BaseScheduler, store: SQLAlchemyJobStore, wanted: dict[str, Job]) -> None:
     store.start(scheduler, "default")  # creates the table, so stored jobs can be compared
     for stored in store.get_all_jobs():
         if stored.id not in wanted:
@@ -239,7 +255,6 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
             run_job, job.trigger, args=[job_id], id=job_id, name=job.target,
             misfire_grace_time=job.grace, replace_existing=True,
         )  # fmt: skip
-    return scheduler
 
 
 def _same(stored: Any, job: Job) -> bool:

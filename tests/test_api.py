@@ -301,3 +301,11 @@ def test_every_curl_in_docs_api_md_names_a_documented_operation(app: Flask) -> N
     for options, path in calls:
         method = "DELETE" if "-X DELETE" in options else "POST" if "-d " in options else "GET"
         assert operation(document, method, path) is not None, (method, path)
+
+
+def test_a_body_too_large_is_413_and_head_asks_for_a_token_too(api: Api) -> None:
+    huge = api.call("POST", "/tickets/1/notes", "dispatcher", data="[" * (2 * 1024 * 1024),
+                    content_type="application/json")  # fmt: skip
+    assert huge.status_code == 413 and huge.mimetype == "application/problem+json"
+    assert api.client.head("/api/v1/tickets").status_code == 401
+    assert api.client.options("/api/v1/tickets").status_code == 405

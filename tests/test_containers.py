@@ -174,7 +174,7 @@ def test_the_compose_sequence_comes_up_healthy_on_this_host(database: str, tmp_p
     check = [sys.executable if part == "python" else part.replace("8000", str(port))
              for part in check]  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # two processes starting on a busy machine
         while True:
             probe = subprocess.run(check, capture_output=True, text=True, timeout=10)
             if probe.returncode == 0:

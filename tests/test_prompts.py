@@ -9,7 +9,8 @@ from hotline.voice.prompts import TEXTS, seconds_to_say
 
 DOC = (Path(__file__).parent.parent / "docs" / "prompts.md").read_text()
 QUOTED = ["greeting", "greeting_unknown", "ask_customer_number", "customer_number_unknown",
-          "confirm", "connecting", "next_engineer", "voicemail", "blocked"]  # fmt: skip
+          "confirm", "connecting", "next_engineer", "voicemail", "blocked", "urgent",
+          "urgent_thanks", "back_now", "back_today", "back_tomorrow", "back_day"]  # fmt: skip
 
 
 def test_the_script_quotes_the_texts_as_they_are() -> None:

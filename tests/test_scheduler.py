@@ -198,3 +198,60 @@ def test_production_jobs_resolve_or_name_a_function() -> None:
 )
 def test_calendar_jobs_follow_berlin_time(job: str, after: datetime, fires: datetime) -> None:
     assert scheduler.table(BERLIN)[job].trigger.get_next_fire_time(None, after) == fires
+
+
+def test_two_workers_starting_at_once_both_start(app: Flask, jobs: None) -> None:
+    """Both race to create the job table and to store the jobs (two workers of a deployment
+    started together: compose, bench/cluster.py); the loser tries again instead of dying."""
+    for _ in range(3):
+        with app.app_context(), db.engine().begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {scheduler.JOB_TABLE}")
+        failures, built = start_together(app, 2)
+        assert failures == []
+        assert len(built) == 2
+
+
+def start_together(app: Flask, count: int) -> tuple[list[Exception], list[Any]]:
+    gate, failures, built = threading.Barrier(count), [], []
+
+    def start() -> None:
+        gate.wait()
+        try:
+            worker = scheduler.build(app, BackgroundScheduler)
+            worker.start(paused=True)
+            built.append(worker)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for worker in built:
+        worker.shutdown(wait=False)
+    return failures, built
+
+
+def test_a_lost_race_for_the_job_table_is_tried_again(
+    app: Flask, jobs: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy.exc import ProgrammingError
+
+    original, calls = SQLAlchemyJobStore.start, []
+
+    def lose_once(self: Any, *args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ProgrammingError("CREATE TABLE apscheduler_jobs", {}, Exception("exists"))
+        original(self, *args)
+
+    monkeypatch.setattr(SQLAlchemyJobStore, "start", lose_once)
+    worker = scheduler.build(app, BackgroundScheduler)
+    worker.start(paused=True)
+    try:
+        assert {job.id for job in worker.get_jobs()} == set(TEST_JOBS)
+    finally:
+        worker.shutdown(wait=False)
+    assert len(calls) == 3  # lost, tried again, and once more when the scheduler starts
+    assert "another worker was storing the jobs; trying again" in caplog.text

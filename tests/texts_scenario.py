@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from escalation.alarms import Condition, Key
 from escalation.displacement import AT_RISK, CANCELLED, RESCHEDULED
-from hotline import appointments, overquota, reports, roster, tickets, watch
+from hotline import appointments, overquota, reports, roster, tickets, urgent, watch
 from hotline.models import (
     Appointment,
     Attempt,
@@ -123,6 +123,7 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
         session.add(run)
         session.flush()
     overquota.tell(session, run)
+    urgent.queue(session, known, AT)  # pressed 3 at 03:00: the team hears at 08:00
     mueller.language, acme.language = "de", "en"
     statuses = [reports.status(session, c, AT + timedelta(hours=2)) for c in (mueller, acme)]
     for rotation in session.scalars(select(Rotation)):  # nobody on call: the support mailbox

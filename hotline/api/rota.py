@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -105,9 +105,12 @@ def _absence(a: Absence, zone: ZoneInfo) -> AbsenceAnswer:
     )
 
 
-def _found(model: type, key: str, field: str) -> Team | Engineer:
+Row = TypeVar("Row", Team, Engineer)
+
+
+def _found(model: type[Row], key: str, field: str) -> Row:
     """A team or engineer named in the body, or 422 naming the field."""
-    row = db.session().scalar(select(model).where(model.key == key))  # type: ignore[attr-defined]
+    row = db.session().scalar(select(model).where(model.key == key))
     if row is None:
         what = "team" if model is Team else "engineer"
         raise Refused(
@@ -115,7 +118,7 @@ def _found(model: type, key: str, field: str) -> Team | Engineer:
             f"There is no {what} {key!r}.",
             [FieldError(loc=["body", field], msg=f"no such {what}")],
         )
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 def _refused(exc: rota_changes.RotaError) -> Refused:

@@ -4,7 +4,6 @@ caller). An engineer's token sees the tickets whose frozen chain held them, the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -188,17 +187,21 @@ def _chain(ticket: Ticket) -> list[str | None]:
     return [e.engineer for e in ticket.frozen_chain().entries]
 
 
-def _visible(query: Select[tuple[Ticket]], who: Who, limit: int) -> Iterator[Ticket]:
+def _visible(query: Select[tuple[Ticket]], who: Who, limit: int) -> list[Ticket]:
     """The tickets of `query` (newest first) that `who` sees, at most `limit` + 1 (to know
     whether there is a next page). An engineer sees those whose frozen chain held them: the
     chain is JSON, so that is decided here, ticket by ticket, by escalation/access.py."""
-    found = 0
-    for ticket in db.session().scalars(query.execution_options(yield_per=100)):
-        if who.sees(ticket.id, _chain(ticket)):
-            yield ticket
-            found += 1
-            if found > limit:
-                return
+    found: list[Ticket] = []
+    result = db.session().scalars(query.execution_options(yield_per=100))
+    try:
+        for ticket in result:
+            if who.sees(ticket.id, _chain(ticket)):
+                found.append(ticket)
+                if len(found) > limit:
+                    break
+    finally:
+        result.close()
+    return found
 
 
 def _ticket(ticket_id: int, who: Who) -> Ticket:
@@ -239,7 +242,7 @@ def tickets(who: Who, query: TicketQuery) -> TicketList:
         chosen = chosen.where(Ticket.arrived_at < query.until)
     if query.before is not None:
         chosen = chosen.where(Ticket.id < query.before)
-    found = list(_visible(chosen, who, query.limit))
+    found = _visible(chosen, who, query.limit)
     page = found[: query.limit]
     return TicketList(
         tickets=[TicketSummary(**summary(t, who, zone)) for t in page],

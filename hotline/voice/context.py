@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from escalation import callflow
 from escalation.callflow import Question
+from hotline import urgent
+from hotline.clock import now
 from hotline.models import Provider, Ticket
 from hotline.voice.twiml import Context, Dialled
 
@@ -34,4 +36,9 @@ def context(session: Session, ticket: Ticket, action: callflow.Action) -> Contex
         support=provider.support_email or "",
         documented=bool(ticket.customer and ticket.customer.documentation_url),
         attempts={a.seq: Dialled(a.number, a.timeout or ring) for a in ticket.attempts},
+        comes_back=(
+            urgent.spoken(session, ticket, now())
+            if isinstance(action, callflow.TakeMessage) and action.urgent
+            else ""
+        ),
     )

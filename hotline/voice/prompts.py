@@ -6,6 +6,8 @@ escapes them. Engineers always hear German (they are the provider's own staff).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
         "de": "Guten Tag, {customer}.",
@@ -43,11 +45,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Für alle anderen Anliegen legen Sie bitte ein Ticket in unserem Ticketsystem an "
         "oder schreiben an {support}. Wir bearbeiten es beim nächsten JourFixe. "
         "Ein Notfall, der geplante Termine anderer Kunden verdrängt, wird mit Aufschlag "
-        "berechnet. Sie können jetzt nach dem Ton eine kurze Nachricht hinterlassen.",
+        "berechnet. Ist es dringend, aber kein Notfall, rufen Sie erneut an und drücken nach "
+        "der Frage die 3. Sie können jetzt nach dem Ton eine kurze Nachricht hinterlassen.",
         "en": "For everything else, please open a ticket in our ticket system or write to "
         "{support}. We handle it at the next JourFixe. "
         "An emergency that displaces other customers' appointments is billed with a "
-        "surcharge. You can leave a short message after the tone.",
+        "surcharge. If it is urgent but not an emergency, call again and press 3 after the "
+        "question. You can leave a short message after the tone.",
+    },
+    "urgent": {
+        "de": "Dringend, aber kein Notfall: Wir haben es notiert, geweckt wird niemand. Ihr Team "
+        "meldet sich {when}. Bitte sagen Sie nach dem Ton kurz, worum es geht, und Ihre "
+        "Rückrufnummer.",
+        "en": "Urgent, not an emergency: we have noted it, nobody is woken. Your team will get "
+        "back to you {when}. After the tone, please say briefly what it is about and your "
+        "call-back number.",
+    },
+    "urgent_thanks": {
+        "de": "Vielen Dank. Ihr Team meldet sich in seiner nächsten Arbeitszeit. Auf Wiederhören.",
+        "en": "Thank you. Your team will get back to you in its next working hours. Goodbye.",
+    },
+    "back_now": {"de": "noch heute", "en": "later today"},
+    "back_today": {"de": "heute ab {time} Uhr", "en": "today from {time}"},
+    "back_tomorrow": {"de": "morgen ab {time} Uhr", "en": "tomorrow from {time}"},
+    "back_day": {
+        "de": "am {weekday}, dem {day}. {month}, ab {time} Uhr",
+        "en": "on {weekday}, {day} {month}, from {time}",
     },
     "refer": {
         "de": "Wir konnten Sie leider nicht zuordnen. Bitte rufen Sie unser Büro an: {office}.",
@@ -104,6 +127,32 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 LANGUAGES = {"de": "de-DE", "en": "en-GB"}
+WEEKDAYS = {
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTHS = {
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+           "Oktober", "November", "Dezember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}  # fmt: skip
+
+
+def when_back(back: datetime, now: datetime, at_work: bool, language: str) -> str:
+    """When the team takes an urgent request up, as the caller hears it: `back` and `now` are
+    wall-clock times of the provider's zone."""
+    language = language if language in WEEKDAYS else "de"
+    if at_work:
+        return text("back_now", language)
+    time = f"{back.hour}:{back.minute:02d}"
+    days = (back.date() - now.date()).days
+    if days == 0:
+        return text("back_today", language, time=time)
+    if days == 1:
+        return text("back_tomorrow", language, time=time)
+    return text("back_day", language, weekday=WEEKDAYS[language][back.weekday()],
+                day=str(back.day), month=MONTHS[language][back.month - 1], time=time)  # fmt: skip
 
 
 def text(name: str, language: str = "de", **values: str) -> str:

@@ -49,6 +49,7 @@ class Context:
     office: str | None = None
     support: str = ""
     documented: bool = False  # the customer has an IT documentation link (sent by SMS)
+    comes_back: str = ""  # urgent, not an emergency: when the team takes it up, as said
     attempts: dict[int, Dialled] = field(default_factory=dict)
 
 
@@ -91,6 +92,9 @@ def _document(action: callflow.Action, ctx: Context) -> VoiceResponse:
                 else text("refer_mail", lang, support=ctx.support)
             )
             return goodbye(words, lang)
+        case callflow.TakeMessage(urgent=True):
+            return record(text("urgent", lang, when=ctx.comes_back), lang,
+                          url("message", ticket=ctx.ticket), None, MESSAGE_MAX)  # fmt: skip
         case callflow.TakeMessage():
             return record(text("not_emergency", lang, support=ctx.support), lang,
                           url("message", ticket=ctx.ticket), None, MESSAGE_MAX)  # fmt: skip
