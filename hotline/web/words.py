@@ -78,6 +78,13 @@ LEVELS: dict[str, str] = {
     "project-lead": "Projektleitung",
     "fallback": "Ausfallnummer",
 }
+# The roles of escalation/access.py as the pages name them.
+ROLES: dict[str, str] = {
+    "admin": "Administration",
+    "dispatcher": "Disposition",
+    "project_lead": "Projektleitung",
+    "engineer": "Techniker",
+}
 
 ENGLISH: dict[str, str] = {
     "Anmelden": "Log in",
