@@ -297,6 +297,11 @@ def main() -> int:
     parser.add_argument("--deadline", help="HOTLINE_VOICE_DEADLINE for the run (default: 4 s)")
     parser.add_argument("--slots", help="experiment: voice handler slots per web instance")
     parser.add_argument("--pool", help="experiment: database connections per web instance")
+    parser.add_argument(
+        "--skip-locked",
+        action="store_true",
+        help="experiment: a claim skips an engineer row another call holds",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
 
@@ -326,6 +331,8 @@ def main() -> int:
                 env["BENCH_SLOTS"] = args.slots
             if args.pool:
                 env["BENCH_POOL"] = args.pool
+            if args.skip_locked:
+                env["BENCH_SKIP_LOCKED"] = "1"
             migrate.upgrade(url)
             app = create_app({"INSTANCE_PATH": folder / "instance", "DATABASE_URL": url,
                               "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "cluster-bench",

@@ -147,6 +147,75 @@ def redeem(session: Session, raw: str, password: str, now: datetime) -> User:
     return found.user
 
 
+def _last_admin(session: Session, user: User) -> bool:
+    """True when `user` is the only active admin: nobody could manage accounts without them."""
+    others = session.scalar(
+        select(func.count(User.id)).where(
+            User.role == Role.ADMIN, User.active.is_(True), User.id != user.id
+        )
+    )
+    return user.role == Role.ADMIN and user.active and not others
+
+
+def change_role(session: Session, user: User, role: Role | str, engineer: str | None) -> None:
+    """Give `user` another role (and engineer of the directory); the last admin stays one."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AccountError(f"Unbekannte Rolle {role!r}.") from None
+    linked = None
+    if engineer:
+        linked = session.scalar(select(Engineer).where(Engineer.key == engineer))
+        if linked is None:
+            raise AccountError(f"Im Verzeichnis gibt es keinen Techniker {engineer!r}.")
+    if role is Role.ENGINEER and linked is None:
+        raise AccountError("Ein Techniker-Konto braucht seinen Techniker aus dem Verzeichnis.")
+    if role is not Role.ADMIN and _last_admin(session, user):
+        raise AccountError("Das ist das letzte aktive Admin-Konto: es bleibt Admin.")
+    user.role, user.engineer = role, linked
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Disable an account (its sessions end with their next request) or enable it again."""
+    if not active and _last_admin(session, user):
+        raise AccountError("Das ist das letzte aktive Admin-Konto: es bleibt aktiv.")
+    user.active = active
+
+
+def send_invite(session: Session, user: User, channel: str, now: datetime,
+                mobile: str | None = None) -> str:  # fmt: skip
+    """A one-time link for `user`, queued by e-mail to the account's address or by SMS to
+    `mobile` (default: the engineer's); returns where it went. The link is never shown."""
+    from hotline import links, notify, phones, texts
+
+    if channel == "sms":
+        raw_number = mobile or (user.engineer.mobile if user.engineer else None)
+        if not raw_number:
+            raise AccountError("Für eine SMS fehlt die Mobilnummer.")
+        try:
+            to = phones.normalize(raw_number)
+        except ValueError:
+            raise AccountError(f"{raw_number!r} ist keine gültige Mobilnummer.") from None
+    elif channel == "email":
+        to = user.email
+    else:
+        raise AccountError("Einladen per E-Mail oder SMS.")
+    raw = invite(session, user, now)
+    context = {"link": links.public("web.invite", token=raw), "days": INVITE_DAYS,
+               "person": user.name, "email": user.email}  # fmt: skip
+    key = f"invite:{hash_token(raw)}"
+    if channel == "sms":
+        notify.enqueue_sms(session, to, texts.sms("invite", **context), key)
+    else:
+        mail = texts.email("invite", **context)
+        notify.enqueue_email(session, to, mail.subject, mail.text, key)
+    return to
+
+
+def revoke_token(token: ApiToken, now: datetime) -> None:
+    token.revoked_at = token.revoked_at or now
+
+
 def create_token(
     session: Session, name: str, role: Role | str, now: datetime, engineer: str | None = None
 ) -> tuple[ApiToken, str]:

@@ -267,6 +267,89 @@ def last_closed(session: Session) -> date | None:
     return session.scalar(select(func.max(BillingRun.month)))
 
 
+# --- a month per customer (the billing page) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerMonth:
+    """One customer's month as the billing page shows it: the lines against the quota."""
+
+    customer: Customer
+    monthly_hours: Decimal  # the quota: the closed run's, else the contract's today
+    lines: list[Line]
+
+    @property
+    def used_minutes(self) -> int:
+        return sum(x.billed_minutes for x in self.lines)
+
+    @property
+    def extra_minutes(self) -> int:
+        return sum(x.extra_minutes for x in self.lines)
+
+    @property
+    def extra_amount(self) -> Decimal:
+        return sum((x.extra_amount for x in self.lines), Decimal("0.00"))
+
+    @property
+    def surcharge(self) -> Decimal:
+        return sum((x.surcharge for x in self.lines), Decimal("0.00"))
+
+    @property
+    def share(self) -> Decimal | None:
+        return rule.quota_share(self.used_minutes, Terms(monthly_hours=self.monthly_hours))
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A month of every customer with a contract or something billed: closed (`run`) or so far."""
+
+    month: date
+    run: BillingRun | None
+    ended: bool  # the month is over
+    first_open: date | None  # months close in order: the one to close next (None: any)
+    customers: list[CustomerMonth]
+
+    @property
+    def closable(self) -> bool:
+        """The month-end run may close this month now."""
+        return self.run is None and self.ended and self.first_open in (None, self.month)
+
+
+def overview(session: Session, month: date, now: datetime) -> Overview:
+    """The month's figures per customer: a closed month as its run stored them, an ended one
+    as the run would bill it now, the running one as far as it is resolved and entered (as
+    the status e-mail counts it)."""
+    month = month.replace(day=1)
+    zone = appointments.planning(session).zone
+    end = month_start(next_month(month), zone)
+    ended = now >= end
+    run = session.scalar(select(BillingRun).where(BillingRun.month == month))
+    found: dict[int, CustomerMonth] = {}
+    if run is not None:
+        grouped: dict[int, list[BillingLine]] = defaultdict(list)
+        for x in sorted(run.lines, key=lambda x: (x.accepted_at, x.id)):
+            grouped[x.customer_id].append(x)
+        for stored in grouped.values():
+            found[stored[0].customer_id] = CustomerMonth(
+                stored[0].customer, stored[0].monthly_hours, [as_line(x) for x in stored]
+            )
+    else:  # an ended month: what the run would bill now; the running one: what is so far
+        resolved = unbilled(session, None if ended else month_start(month, zone), min(now, end))
+        entries = unbilled_entries(session, next_month(month))
+        entries = entries if ended else [e for e in entries if e.day >= month]
+        for figures in months(session, month, resolved, entries):
+            found[figures.customer.id] = CustomerMonth(
+                figures.customer, figures.terms.monthly_hours, [x for _, x in figures.lines]
+            )
+    for customer in session.scalars(select(Customer).join(Customer.contract)):
+        if customer.id not in found and customer.contract is not None:
+            quota = terms(customer.contract, month).monthly_hours
+            found[customer.id] = CustomerMonth(customer, quota, [])
+    ordered = sorted(found.values(), key=lambda c: c.customer.number)
+    closed = last_closed(session)
+    return Overview(month, run, ended, next_month(closed) if closed else None, ordered)
+
+
 # --- the month-end run ---------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ emergencies and their outcome, the customer's displaced appointments, and the qu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -83,6 +83,25 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
     return Status(mail.subject, mail.text, mail.html or "", context["notice"])
 
 
+def queue_status(session: Session, customer: Customer, now: datetime) -> bool:
+    """Queue one customer's status e-mail now (the billing page's button), at most once a day
+    like `status-emails`; False when it was queued today already or there is no address."""
+    from hotline import notify
+
+    if not customer.email:
+        return False
+    mail = status(session, customer, now)
+    day = now.astimezone(appointments.planning(session).zone).date()
+    return notify.enqueue_email(
+        session, customer.email, mail.subject, mail.text, _daily(customer, day), mail.html
+    )
+
+
+def _daily(customer: Customer, day: date) -> str:
+    """The outbox key of a status e-mail sent on request: one a day per customer."""
+    return f"status:{customer.number}:{day.isoformat()}"
+
+
 JOURFIXE = "jourfixe"  # an appointment whose title names it is a JourFixe (case ignored)
 AFTER_JOURFIXE = timedelta(days=1)
 
@@ -114,7 +133,7 @@ def queue_status_emails(session: Session, now: datetime, everyone: bool = False)
             continue
         mail = status(session, customer, now)
         if everyone or customer.id in met:
-            key = f"status:{customer.number}:{day.isoformat()}"
+            key = _daily(customer, day)
         elif mail.notice:
             key = f"status:{customer.number}:{billing.month_of(now, zone)}:{mail.notice}"
         else:

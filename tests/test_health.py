@@ -15,7 +15,7 @@ from conftest import Clock
 from flask import Flask
 from sqlalchemy import text
 
-from hotline import db, health, heartbeat, notify
+from hotline import db, health, heartbeat, notify, watch
 from hotline.models import Answer, Rotation
 
 
@@ -34,6 +34,16 @@ def migrated(app: Flask) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_rota() -> None:
     health._rota.clear()  # the per-process minute of rota gaps: every test has its own rota
+
+
+@pytest.fixture(autouse=True)
+def _watch_done(app: Flask) -> Iterator[None]:
+    """A 503 for a dead worker starts the web process's watch in the background
+    (test_watch.py): it must be done before the test's database is emptied."""
+    yield
+    thread = watch.watchman(app).thread
+    if thread is not None:
+        thread.join(10)
 
 
 @pytest.fixture

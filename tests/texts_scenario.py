@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from escalation.alarms import Condition, Key
 from escalation.displacement import AT_RISK, CANCELLED, RESCHEDULED
-from hotline import appointments, overquota, reports, roster, tickets, urgent, watch
+from hotline import accounts, appointments, overquota, reports, roster, tickets, urgent, watch
 from hotline.models import (
     Appointment,
     Attempt,
@@ -135,6 +135,9 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
     for key, detail in ALARMS:
         watch.tell(session, Condition(key, detail), True, AT)
         watch.tell(session, Condition(key, {}), False, AT + timedelta(minutes=20))
+    invited = accounts.create(session, "jonas@example.de", "engineer", AT, engineer="jonas")
+    accounts.send_invite(session, invited, "sms", AT)  # the one-time link of a new account
+    accounts.send_invite(session, invited, "email", AT)
     outbox = session.scalars(select(Message).order_by(Message.id)).all()
     return [
         *([m.channel, m.to, m.subject, m.body, m.html] for m in outbox),

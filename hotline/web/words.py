@@ -63,6 +63,14 @@ WORDS: dict[str, str] = {
     "customer assigned": "Kunde zugeordnet",
 }
 
+# The roles of escalation/access.py as the pages name them.
+ROLES: dict[str, str] = {
+    "admin": "Administration",
+    "dispatcher": "Disposition",
+    "project_lead": "Projektleitung",
+    "engineer": "Techniker",
+}
+
 ENGLISH: dict[str, str] = {
     "Anmelden": "Log in",
     "Abmelden": "Log out",
