@@ -12,9 +12,7 @@ from browser import Site, shot
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "hours.csv"
 
 
-def test_an_engineer_enters_time_on_a_phone_and_the_lead_sees_it(
-    site: Site, page_as: Any
-) -> None:
+def test_an_engineer_enters_time_on_a_phone_and_the_lead_sees_it(site: Site, page_as: Any) -> None:
     page = page_as("engineer", width=412)
     page.goto(f"{site.base}/hours")
     assert page.locator("h1").inner_text().startswith("Stunden")
