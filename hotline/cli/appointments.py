@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
+from escalation.displacement import DECISIONS
 from hotline import appointments, clock, db
 from hotline.appointments import AppointmentError, Suggestion
 from hotline.cli.at import at_option, wall_clock
@@ -20,7 +21,7 @@ ACTIONS = ("keep", "reassign", "reschedule", "cancel")
 
 @click.command("appointments")
 @click.option("--engineer", help="only this engineer's (key)")
-@click.option("--status", type=click.Choice(["planned", "at_risk", *appointments.rule.DECISIONS]))
+@click.option("--status", type=click.Choice(["planned", "at_risk", *DECISIONS]))
 @click.option("--past", is_flag=True, help="include appointments that have ended")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @at_option("List as if it were this wall-clock time of the provider's zone: what has ended by "
