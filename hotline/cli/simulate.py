@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -158,11 +159,18 @@ def simulate_call(
         with db.new_session() as session:
             notify.deliver_due(session, clock())
 
+    # The transcript tells every request: a log line per webhook would only interleave it
+    # (unless someone asked for those lines by setting the logger's level themselves).
+    requests_log = logging.getLogger("hotline.webhooks")
+    level = requests_log.level
+    if level == logging.NOTSET:
+        requests_log.setLevel(logging.WARNING)
     try:
         simulator = Simulator(app, clock, script, say, worker if dry_run else None)
         result = simulator.run(_as_twilio_sends(from_), to)
     finally:
         app.config["CLOCK"] = real_clock
+        requests_log.setLevel(level)
     session = db.session()
     session.expire_all()
     ticket = session.get(Ticket, result.ticket_id) if result.ticket_id else None
