@@ -63,6 +63,21 @@ WORDS: dict[str, str] = {
     "customer assigned": "Kunde zugeordnet",
 }
 
+# What a dispatcher decided on a displaced appointment (escalation/displacement.py DECISIONS).
+DECISIONS: dict[str, str] = {
+    "kept": "behalten",
+    "reassigned": "umbesetzt",
+    "rescheduled": "verschoben",
+    "cancelled": "abgesagt",
+}
+# The levels of an escalation chain (escalation/chain.py LEVELS).
+LEVELS: dict[str, str] = {
+    "own-primary": "eigenes Team",
+    "own-secondary": "eigenes Team, zweite Reihe",
+    "pool": "teamübergreifend",
+    "project-lead": "Projektleitung",
+    "fallback": "Ausfallnummer",
+}
 # The roles of escalation/access.py as the pages name them.
 ROLES: dict[str, str] = {
     "admin": "Administration",
