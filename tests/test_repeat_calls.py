@@ -3,6 +3,7 @@ emergency is open joins that ticket; nobody is rung twice for it (escalation/rep
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from test_voice import Call, messages, path, walk_to_first_dial
 from test_voice_concurrency import together
+from test_web import Media, sms_link
 
 from hotline import db
 from hotline.models import RepeatCall, Ticket
@@ -142,6 +144,19 @@ def test_a_waiting_voicemail_is_announced_again_and_another_message_is_kept(
     )  # fmt: skip
     assert kinds(ticket).count("message left on a repeat call") == 1
     assert len(messages(app)) == told + len(reannounced)  # nothing told twice
+    # the ticket page (the SMS link) plays both: the voicemail and the message of the repeat call
+    app.config["TWILIO_MEDIA_SESSION"] = media = Media()
+    client = app.test_client()
+    page = client.get(sms_link(app, MOBILES["mia"])).get_data(as_text=True)
+    assert "Weitere Nachricht beim erneuten Anruf" in page
+    sources = [src.replace("&amp;", "&") for src in re.findall(r'<audio[^>]* src="([^"]+)"', page)]
+    assert len(sources) == 2 and "again=" in sources[1]
+    assert all(client.get(src).status_code == 200 for src in sources)
+    assert [fetched for fetched, _ in media.calls] == [
+        RECORDING.format("0" * 32, 1) + ".mp3", url + ".mp3",
+    ]  # fmt: skip
+    other = sources[1].replace(f"again={repeat.id}", f"again={repeat.id + 1}")
+    assert client.get(other).status_code == 404  # another ticket's call: nothing to play
 
 
 def test_a_second_phone_while_engineers_ring_rings_nobody_else(

@@ -24,7 +24,7 @@ from twilio_recorder import RecordingHttpClient
 import escalation
 import hotline
 from hotline import billing, db, notify, phones, retention, scheduler
-from hotline.models import Answer, Base, Event, Message, Ticket
+from hotline.models import Answer, Base, Event, Message, RepeatCall, Ticket
 
 CALLER = "+4915112345678"
 # One emergency each: calls from one number while its emergency is open would join its ticket.
@@ -383,3 +383,18 @@ def test_stored_answers_are_deleted_after_a_day(session: Any, clock: Clock) -> N
     assert retention.purge_answers(session, clock.advance(hours=23)) == 0
     assert retention.purge_answers(session, clock.advance(hours=2)) == 1
     assert session.scalar(select(func.count(Answer.id))) == 0
+
+
+def test_a_message_left_on_a_repeat_call_is_deleted_at_twilio_too(
+    app: Flask, twilio: TwilioClient, provider: None, clock: Clock, recorder: RecordingHttpClient
+) -> None:
+    voicemail_call(twilio)  # recording 1
+    again = Call(twilio, from_=CALLER)  # the same number calls again: joins the ticket
+    record = again.incoming().find("Record").get("action")
+    sid, url = recording(3)
+    again.post(record, RecordingUrl=url, RecordingDuration="12")
+    purge(app, clock, DAYS + 1)
+    assert deletes(recorder) == [recording(1)[0], sid]
+    with app.app_context():
+        [repeat] = db.session().scalars(select(RepeatCall)).all()
+        assert repeat.recording_url is None

@@ -58,6 +58,18 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "ended_at": shown(ticket.ended_at, where),
         "call_seconds": ticket.call_seconds,
         "resolved_at": shown(ticket.resolved_at, where),
+        "repeat_calls": [  # the same number again while the ticket was open (docs/calls.md)
+            {
+                "id": r.id,
+                "call_sid": r.call_sid,
+                "arrived_at": shown(r.arrived_at, where),
+                "joins": r.joins,
+                "took_over_from": r.earlier_call_sid,
+                "message_url": r.recording_url,
+                "message_seconds": r.recording_seconds,
+            }
+            for r in ticket.repeat_calls
+        ],
         "chain": [asdict(e) for e in ticket.frozen_chain().entries],
         "chain_skipped": [asdict(s) for s in ticket.frozen_chain().skipped],
         "attempts": [

@@ -210,12 +210,13 @@ def acknowledge(ticket_id: int) -> Redirect:
 
 @web.get("/tickets/<int:ticket_id>/voicemail")
 def voicemail(ticket_id: int) -> Response:
-    """The voicemail, fetched from Twilio with the account's credentials: Twilio's media URLs
-    may demand them, and an engineer at 3 a.m. has none. Never cached (personal data)."""
+    """The voicemail (or, with `again`, the message left on that repeat call), fetched from
+    Twilio with the account's credentials: Twilio's media URLs may demand them, and an engineer
+    at 3 a.m. has none. Never cached (personal data)."""
     found, who = _open(ticket_id)
     if who.kind != "link" and not who.may(Permission.CALLER_DATA):
         abort(403)
-    url = found.voicemail_url or ""
+    url = _recording(found, request.args.get("again"))
     if not url.startswith(TWILIO_MEDIA):
         abort(404)
     config = current_app.config
@@ -238,6 +239,14 @@ def voicemail(ticket_id: int) -> Response:
     db.session().commit()
     return Response(answer.content, mimetype="audio/mpeg",
                     headers={"Cache-Control": "private, no-store"})  # fmt: skip
+
+
+def _recording(found: Ticket, again: str | None) -> str:
+    """The URL of the ticket's voicemail, or of the message left on one of its repeat calls."""
+    if again is None:
+        return found.voicemail_url or ""
+    call = next((r for r in found.repeat_calls if str(r.id) == again), None)
+    return (call.recording_url or "") if call else ""
 
 
 def _can_acknowledge(found: Ticket, who: access.Who) -> bool:
