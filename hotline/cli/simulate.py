@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -105,6 +106,11 @@ def start(text: str, zone: ZoneInfo) -> datetime:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only the resulting ticket as JSON.")
 @click.option(
+    "--webhook-log",
+    is_flag=True,
+    help="Also log each webhook's one-line record (INFO), as the server writes it.",
+)
+@click.option(
     "--live",
     is_flag=True,
     help="Play the call even though a Twilio account is configured (its SMS page real people).",
@@ -120,6 +126,7 @@ def simulate_call(
     hangup_after: float | None,
     at_text: str | None,
     as_json: bool,
+    webhook_log: bool,
     live: bool,
 ) -> None:
     """Play a call: print what the caller hears, which phones ring, and the resulting ticket.
@@ -158,11 +165,17 @@ def simulate_call(
         with db.new_session() as session:
             notify.deliver_due(session, clock())
 
+    # The transcript tells every step; the webhooks' one-line records (INFO) would say each again.
+    voice_log = logging.getLogger("hotline.webhooks")  # hotline/voice/guard.py
+    level = voice_log.level
+    if not webhook_log:
+        voice_log.setLevel(max(level, logging.WARNING))
     try:
         simulator = Simulator(app, clock, script, say, worker if dry_run else None)
         result = simulator.run(_as_twilio_sends(from_), to)
     finally:
         app.config["CLOCK"] = real_clock
+        voice_log.setLevel(level)
     session = db.session()
     session.expire_all()
     ticket = session.get(Ticket, result.ticket_id) if result.ticket_id else None
