@@ -185,7 +185,8 @@ class Effect(StrEnum):
     RELEASE = "release"  # the engineers this ticket holds are free again
     TAKE_OVER = "take-over"  # a repeat call becomes the ticket's call (the earlier one is over)
     REANNOUNCE = "reannounce"  # the waiting voicemail is announced again, now
-    KEEP_MESSAGE = "keep-message"  # a message kept on the ticket (a repeat call, urgent)
+    KEEP_MESSAGE = "keep-message"  # a message kept on the ticket (urgent)
+    KEEP_REPEAT_MESSAGE = "keep-repeat-message"  # a message left on a repeat call (repeat.py)
 
 
 class Customer(StrEnum):
@@ -330,7 +331,6 @@ class Call:
     ended: bool = False  # Twilio told us the caller's call ended
     recorded: bool = False  # a voicemail or message is stored
     typed: bool = False  # the caller pressed a key at some question
-    first: int | None = None  # a repeat call rings this chain entry first (who accepted before)
 
     def attempt_(self, seq: int) -> Attempt | None:
         return next((a for a in self.attempts if a.seq == seq), None)
@@ -530,20 +530,14 @@ def walk(
 
     `numbers` is the frozen chain's numbers in order. The walk goes forward only, skips every
     number already dialled for this call, and stops when the caller has waited `max_hold`.
-    A repeat call (`call.first`) rings the engineer who accepted before first, then the chain
-    from its top as usual.
     """
     left = max_hold - (now - (call.confirmed_at or now))
     if left.total_seconds() < MIN_RING:
         return Voicemail("maximum hold time")
-    order = list(range(len(numbers)))
-    if call.first is not None and 0 <= call.first < len(numbers):
-        order = [call.first, *(i for i in order if i != call.first)]
-    tried = {a.entry for a in call.attempts}
-    start = max((place for place, index in enumerate(order) if index in tried), default=-1) + 1
+    start = max((a.entry for a in call.attempts), default=-1) + 1
     seen = {a.number for a in call.attempts}
     candidates: list[int] = []
-    for index in order[start:]:
+    for index in range(start, len(numbers)):
         if numbers[index] not in seen:
             seen.add(numbers[index])
             candidates.append(index)

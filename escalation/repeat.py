@@ -11,14 +11,16 @@ What the new call gets depends on where the earlier call is:
   is rung; the caller hears their emergency is being handled and may leave a message;
 - over, with a voicemail waiting for a call-back: the caller hears their message is there,
   the engineers are told again at once, and may leave another message;
-- over, after an engineer took it (a dropped call) or after nobody did (hung up while it rang,
-  closed by the sweeper): the new call takes the ticket over and walks the chain again, the
-  engineer who accepted before first (reconnect to the same person), then the chain as usual.
+- over, after an engineer took it (a dropped call) or after nobody did (hung up while it rang
+  or at the voicemail's tone, closed by the sweeper): the new call takes the ticket over and
+  walks the chain again: the chain as the rota stands now (`rechain`), with the engineer who
+  accepted before rung first (a dropped call is reconnected to the same person).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -34,14 +36,15 @@ from escalation.callflow import (
     Step,
     Walk,
 )
+from escalation.chain import Chain, Entry
 
 # A ticket opened longer ago than this is not joined: a call the next day is a new emergency.
 WINDOW = timedelta(hours=12)
 
 # Tickets that were never an emergency, or that ended without one, are never joined.
-_NEVER = frozenset({State.NOT_EMERGENCY, State.REFERRED, State.BLOCKED})
+_NEVER = frozenset({State.NOT_EMERGENCY, State.URGENT, State.REFERRED, State.BLOCKED})
 # Over, and nobody has the customer now: the new call walks the chain again on the same ticket.
-_WALK_AGAIN = frozenset({State.CONNECTED, State.ABANDONED, State.LOST})
+_WALK_AGAIN = frozenset({State.CONNECTED, State.VOICEMAIL, State.ABANDONED, State.LOST})
 
 
 class Joins(StrEnum):
@@ -77,9 +80,26 @@ def joins(ticket: Open, now: datetime) -> Joins | None:
         return Joins.IN_HAND
     if call.confirmed_at is None:
         return None
-    if call.state is State.VOICEMAIL:  # hung up at the end of the voicemail: its recording comes
-        return Joins.IN_HAND
     return Joins.WALK if call.state in _WALK_AGAIN else None
+
+
+def pick(tickets: Sequence[Open], now: datetime) -> tuple[int, Joins] | None:
+    """The newest of the caller's tickets (newest first) that a new call joins, and how."""
+    for index, ticket in enumerate(tickets):
+        how = joins(ticket, now)
+        if how is not None:
+            return index, how
+    return None
+
+
+def rechain(current: Chain, accepted: Entry | None) -> Chain:
+    """The chain a taken-over ticket walks: the one the rota gives now, with the engineer who
+    accepted the earlier call first (the caller reaches the same person again)."""
+    if accepted is None:
+        return current
+    first = replace(accepted, reason="accepted the earlier call")
+    rest = tuple(entry for entry in current.entries if entry.number != accepted.number)
+    return Chain((first, *rest), current.skipped)
 
 
 def join(how: Joins, call_sid: str, **sent: Any) -> Step:
@@ -92,6 +112,11 @@ def join(how: Joins, call_sid: str, **sent: Any) -> Step:
     return Step(InHand(waiting), notes=(note,), effects=(Effect.REANNOUNCE,) if waiting else ())
 
 
+def where(how: Joins) -> Step:
+    """Another request of a repeat call that did not take the ticket over: what it hears."""
+    return Step(InHand(how is Joins.MESSAGE_WAITING))
+
+
 def message(kept: bool, call_sid: str, seconds: int | None, url: str | None) -> Step:
     """The message a repeat caller left after `InHand`; `kept`: this call's message is stored
     already (Twilio sent the recording again). An empty recording is no message."""
@@ -102,5 +127,5 @@ def message(kept: bool, call_sid: str, seconds: int | None, url: str | None) -> 
     return Step(
         Goodbye("thanks"),
         notes=(Note(Kind.MESSAGE_AGAIN, {"call_sid": call_sid, "seconds": seconds}),),
-        effects=(Effect.KEEP_MESSAGE,),
+        effects=(Effect.KEEP_REPEAT_MESSAGE,),
     )

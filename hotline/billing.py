@@ -73,6 +73,72 @@ def waive(session: Session, ticket: Ticket, by: Engineer, reason: str, at: datet
     tickets.log(session, ticket, at, "surcharge waived", by=by.key)
 
 
+SECOND = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Surcharge:
+    """A ticket's §2 surcharge as it stands, with the appointments behind it (the ticket page).
+
+    `state`: "none" (nothing it displaced counts), "open" (appointments at risk still undecided:
+    it may come), "due", "waived" or "billed"; `amount` once it is known (the ticket resolved
+    with a customer, or billed).
+    """
+
+    state: str
+    amount: Decimal | None
+    links: list[Displacement]  # every appointment this emergency put at risk
+    counted: tuple[int, ...]  # the appointments that make the surcharge
+    waived_reason: str | None
+    waived_by: Engineer | None
+    billed_in: date | None  # the closed month it was billed in
+
+
+def surcharge(session: Session, ticket: Ticket, now: datetime) -> Surcharge:
+    """What the emergency's surcharge is now: the billed line's, else the rule's on the
+    decisions made so far (escalation.billing.displaced, .surcharge)."""
+    links = list(
+        session.scalars(
+            select(Displacement)
+            .where(Displacement.ticket_id == ticket.id)
+            .join(Appointment, Displacement.appointment_id == Appointment.id)
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
+    )
+    waived_by = (
+        session.get(Engineer, ticket.surcharge_waived_by_id)
+        if ticket.surcharge_waived_by_id
+        else None
+    )
+    line = session.scalar(select(BillingLine).where(BillingLine.ticket_id == ticket.id))
+    if line is not None:
+        counted = tuple(d["id"] for d in line.displaced)
+        state = "waived" if line.surcharge_waived_reason else "billed" if counted else "none"
+        return Surcharge(state, line.surcharge, links, counted, line.surcharge_waived_reason,
+                         waived_by, line.run.month)  # fmt: skip
+    counted = (
+        rule.displaced(ticket.id, ticket.customer_id, displacements(session, ticket))
+        if ticket.accepted_at
+        else ()
+    )
+    undecided = any(x.outcome is None and x.released_at is None for x in links)
+    if ticket.surcharge_waived_reason:
+        state = "waived"
+    elif counted:
+        state = "due"
+    else:
+        state = "open" if undecided else "none"
+    amount = None
+    if state == "due" and ticket.resolved_at and ticket.customer:
+        month = month_of(ticket.resolved_at, appointments.planning(session).zone)
+        until = max(now, ticket.resolved_at) + SECOND
+        for x in month_lines(session, ticket.customer, month, until):
+            if x.ticket_id == ticket.id:
+                amount = x.surcharge
+    return Surcharge(state, amount, links, counted, ticket.surcharge_waived_reason, waived_by,
+                     None)  # fmt: skip
+
+
 def _unbilled(session: Session, ticket: Ticket) -> None:
     line = session.scalar(select(BillingLine).where(BillingLine.ticket_id == ticket.id))
     if line is not None:

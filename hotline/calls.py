@@ -17,11 +17,11 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from escalation import callflow
+from escalation import callflow, repeat
 from escalation.callflow import Customer as Change
 from escalation.callflow import Effect, Kind, Outcome, State, Step
 from hotline import db, logs, roster, tickets, urgent
-from hotline.models import Attempt, Customer, Engineer, Ticket
+from hotline.models import Attempt, Customer, Engineer, RepeatCall, Ticket
 
 # Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
 LONGEST_CALL = timedelta(hours=4)
@@ -61,13 +61,16 @@ def load(session: Session, ticket_id: str | None, call_sid: str | None) -> Ticke
 
 
 def view(ticket: Ticket) -> callflow.Call:
-    """The ticket as the core's typed call."""
+    """The ticket as the core's typed call: the call it has now (a repeat call that took the
+    ticket over walks its own attempts, on hold since it came in)."""
+    now_on = taken_over(ticket)
+    first = (now_on.first_attempt if now_on else None) or 1
     return callflow.Call(
         state=State(ticket.state),
         question=callflow.Question(ticket.question) if ticket.question else None,
         try_=ticket.question_try,
         customer=ticket.customer_id is not None,
-        confirmed_at=ticket.confirmed_at,
+        confirmed_at=now_on.arrived_at if now_on else ticket.confirmed_at,
         attempts=tuple(
             callflow.Attempt(
                 a.seq,
@@ -78,12 +81,18 @@ def view(ticket: Ticket) -> callflow.Call:
                 a.dial_status is not None,
             )
             for a in ticket.attempts
+            if a.seq >= first
         ),  # fmt: skip
         accepted=next((a.seq for a in ticket.attempts if a.id == ticket.accepted_attempt_id), None),
         ended=ticket.ended_at is not None,
         recorded=ticket.voicemail_url is not None,
         typed=bool(ticket.typed),
     )
+
+
+def taken_over(ticket: Ticket) -> RepeatCall | None:
+    """The repeat call that is now the ticket's call, if one took it over."""
+    return next((r for r in ticket.repeat_calls if r.call_sid == ticket.call_sid), None)
 
 
 def silent_to_voicemail(session: Session) -> bool:
@@ -117,6 +126,78 @@ def open_ticket(
         return found
     logs.bind(ticket=ticket.id)
     return ticket
+
+
+# --- calls that repeat (escalation/repeat.py) -----------------------------------------------
+
+
+def open_tickets(session: Session, number: str | None, now: datetime) -> list[Ticket]:
+    """The caller's tickets a new call may join, newest first: not resolved, opened within
+    `repeat.WINDOW`. Takes the number's lock first, so two calls from one number at once are
+    decided one after the other (the second sees the first's ticket). None for a withheld
+    number: it joins nothing."""
+    if not number:
+        return []
+    lock(session, f"from:{number}")
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.from_number == number,
+                Ticket.resolved_at.is_(None),
+                Ticket.arrived_at >= now - repeat.WINDOW,
+            )
+            .order_by(Ticket.arrived_at.desc(), Ticket.id.desc())
+            .limit(5)
+        )
+    )
+
+
+def opened(ticket: Ticket) -> repeat.Open:
+    return repeat.Open(view(ticket), ticket.arrived_at, ticket.resolved_at is not None)
+
+
+def repeat_call(session: Session, call_sid: str) -> RepeatCall | None:
+    found = session.scalar(select(RepeatCall).where(RepeatCall.call_sid == call_sid))
+    logs.bind(ticket=found.ticket_id if found else None)
+    return found
+
+
+def join(
+    session: Session, ticket: Ticket, how: repeat.Joins, step: Step, call_sid: str, now: datetime
+) -> Step:
+    """Record a repeat call on the ticket it joins, then apply its first step."""
+    session.add(RepeatCall(ticket=ticket, call_sid=call_sid, joins=how, arrived_at=now))
+    session.flush()
+    logs.bind(ticket=ticket.id)
+    return apply(session, ticket, step, now, call_sid=call_sid)
+
+
+def _take_over(session: Session, ticket: Ticket, now: datetime, call_sid: str = "",
+               **_: Any) -> None:  # fmt: skip
+    """The repeat call becomes the ticket's call: its own attempts, the chain as the rota
+    stands now with the engineer who accepted before first, nobody's accept yet."""
+    again = next(r for r in ticket.repeat_calls if r.call_sid == call_sid)
+    won = next((a for a in ticket.attempts if a.id == ticket.accepted_attempt_id), None)
+    entries = ticket.frozen_chain().entries
+    accepted = entries[won.entry] if won and 0 <= won.entry < len(entries) else None
+    chain = repeat.rechain(roster.chain_for(session, ticket.customer, now), accepted)
+    again.earlier_call_sid, again.first_attempt = ticket.call_sid, len(ticket.attempts) + 1
+    ticket.call_sid, ticket.chain = call_sid, chain.to_json()
+    ticket.ended_at = ticket.accepted_attempt_id = None
+    tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries), again=True)
+
+
+def _reannounce(session: Session, ticket: Ticket, now: datetime, call_sid: str = "",
+                **_: Any) -> None:  # fmt: skip
+    tickets.announce_voicemail(session, ticket, again=call_sid)
+
+
+def _keep_repeat_message(session: Session, ticket: Ticket, now: datetime, call_sid: str = "",
+                         recording_url: str = "", recording_seconds: int | None = None,
+                         **_: Any) -> None:  # fmt: skip
+    again = next(r for r in ticket.repeat_calls if r.call_sid == call_sid)
+    again.recording_url, again.recording_seconds = recording_url, recording_seconds
 
 
 # --- apply ---------------------------------------------------------------------------------
@@ -184,7 +265,8 @@ def _end_attempt(ticket: Ticket, seq: int, outcome: Outcome, now: datetime, **fa
         found.child_call_sid = found.child_call_sid or facts.get("child_call_sid")
         found.ended_at = found.ended_at or now
         if outcome is Outcome.ACCEPTED:
-            found.talk_seconds = ticket.bridged_seconds = facts.get("talk_seconds", 0)
+            found.talk_seconds = facts.get("talk_seconds", 0)
+            ticket.bridged_seconds = _talked(ticket)
     elif outcome is Outcome.CANCELLED:
         found.ended_at = now
 
@@ -208,9 +290,13 @@ def _release(
     for a in ticket.attempts:  # the caller hung up a bridged call: talk time until now, which
         if a.outcome == Outcome.ACCEPTED and a.ended_at is None:  # the dial result may correct
             a.ended_at = now
-            a.talk_seconds = ticket.bridged_seconds = int(
-                (now - (ticket.accepted_at or now)).total_seconds()
-            )
+            a.talk_seconds = int((now - (ticket.accepted_at or now)).total_seconds())
+            ticket.bridged_seconds = _talked(ticket)
+
+
+def _talked(ticket: Ticket) -> int:
+    """Bridged seconds over all the ticket's calls (a dropped call and its reconnection)."""
+    return sum(a.talk_seconds or 0 for a in ticket.attempts if a.outcome == Outcome.ACCEPTED)
 
 
 def _tell_accepted(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
@@ -258,6 +344,9 @@ EFFECTS = {
     Effect.FORWARD_MESSAGE: _forward_message,
     Effect.QUEUE_URGENT: _queue_urgent,
     Effect.KEEP_MESSAGE: _keep_message,
+    Effect.TAKE_OVER: _take_over,
+    Effect.REANNOUNCE: _reannounce,
+    Effect.KEEP_REPEAT_MESSAGE: _keep_repeat_message,
 }
 
 

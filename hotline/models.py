@@ -299,7 +299,7 @@ class Ticket(Base):
     # The caller ID as sent (control characters removed, at most 256 characters: a SIP address
     # can be long), and its E.164 (None when withheld); `to_number` is the E.164 called.
     from_raw: Mapped[str | None] = mapped_column(String(256))
-    from_number: Mapped[str | None] = mapped_column(String(32))
+    from_number: Mapped[str | None] = mapped_column(String(32), index=True)  # repeat calls
     to_number: Mapped[str | None] = mapped_column(String(32))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     # number | block | keypad | pin | assigned (an unidentified caller's customer, found later)
@@ -342,6 +342,9 @@ class Ticket(Base):
     events: Mapped[list[Event]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="Event.id"
     )
+    repeat_calls: Mapped[list[RepeatCall]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="RepeatCall.id"
+    )
 
     def frozen_chain(self) -> Chain:
         """The chain this call walks (empty before the emergency was confirmed)."""
@@ -373,6 +376,28 @@ class Attempt(Base):
 
     ticket: Mapped[Ticket] = relationship(back_populates="attempts")
     engineer: Mapped[Engineer | None] = relationship()
+
+
+class RepeatCall(Base):
+    """A later call from the number of an open emergency, joined to its ticket instead of
+    opening a second one (escalation/repeat.py). One that takes the ticket over (`joins` walk)
+    becomes the ticket's call: `Ticket.call_sid` is its CallSid from then on."""
+
+    __tablename__ = "repeat_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    joins: Mapped[str] = mapped_column(String(16))  # escalation.repeat.Joins
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Taken over: the call it took over from, and the first attempt (seq) that is its own.
+    earlier_call_sid: Mapped[str | None] = mapped_column(String(64))
+    first_attempt: Mapped[int | None] = mapped_column(Integer)
+    # The message left on it (a call that did not take the ticket over may leave one).
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    recording_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="repeat_calls")
 
 
 class Answer(Base):

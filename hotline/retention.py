@@ -8,9 +8,9 @@ ticket older than `HOTLINE_RETENTION_DAYS` (the daily job `purge-personal-data`)
 - the timeline (`events.detail`): only the keys in `KEPT` stay; the caller ID as sent, the
   number called and the digits the caller typed go, and so does any key nobody has classified
   yet (privacy by default);
-- the voicemail or message: the recording is deleted at Twilio through the REST API, then the
-  link is erased. A deletion that fails keeps the link, and the next run tries again: the
-  link is the only record of what is still to be deleted;
+- the voicemail or message (and a message left on a repeat call): the recording is deleted at
+  Twilio through the REST API, then the link is erased. A deletion that fails keeps the link,
+  and the next run tries again: the link is the only record of what is still to be deleted;
 - the outbox (`messages`): SMS and e-mails about the ticket, or older than the retention
   themselves, are emptied (recipient, subject, text, HTML, last error); the envelope (channel,
   key, status, times) stays, so a repeated key still sends nothing;
@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 
 from hotline import notify, tickets
-from hotline.models import Answer, Event, Message, Ticket
+from hotline.models import Answer, Event, Message, RepeatCall, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,17 @@ SCOPE = "everywhere"  # the mark's scope; an earlier purge forgot the timeline a
 # Timeline detail keys that hold no personal data of the caller: engineers' keys, customer
 # numbers, outcomes, states, flags, counts, durations, webhook paths and Twilio error codes.
 # Any other key is erased. (Some are written by the call flow's fallback path on main.)
+# `joins` and `again`: how a repeat call joined its ticket (escalation/repeat.py).
 KEPT = frozenset(
     {
-        "appointment", "attempt", "bridged", "by", "chain", "correct", "customer",
-        "dial_status", "during", "engineer", "error", "found", "key", "last_heard", "late",
-        "level", "outcome", "reason", "retention_days", "scope", "seconds", "start", "status",
-        "timeout", "via", "was", "where", "work_minutes",
+        "again", "appointment", "attempt", "bridged", "by", "chain", "correct", "customer",
+        "dial_status", "during", "engineer", "error", "found", "joins", "key", "last_heard",
+        "late", "level", "outcome", "reason", "retention_days", "scope", "seconds", "start",
+        "status", "timeout", "via", "was", "where", "work_minutes",
     }
 )  # fmt: skip
 # Keys known to hold the caller's data (erased like every key not kept; named for the record).
-PERSONAL = frozenset({"caller_as_sent", "to", "digits"})
+PERSONAL = frozenset({"caller_as_sent", "to", "digits", "call_sid"})
 
 ANSWERS_KEPT = timedelta(days=1)
 
@@ -157,25 +158,38 @@ def recording_of(url: str) -> tuple[str | None, str] | None:
 
 
 def delete_recordings(session: Session, cutoff: datetime) -> tuple[int, int]:
-    """Delete at Twilio the recordings of tickets older than `cutoff`, then erase their links;
-    returns (deleted, left for the next run). Commits; no transaction is open while Twilio
-    is asked (on SQLite it would hold the write lock that every call's webhook needs)."""
-    pending = session.scalars(
-        select(Ticket)
-        .where(Ticket.arrived_at < cutoff, Ticket.voicemail_url.is_not(None))
-        .order_by(Ticket.id)
-    ).all()
+    """Delete at Twilio the recordings of tickets older than `cutoff` (their voicemails and the
+    messages left on their repeat calls), then erase their links; returns (deleted, left for
+    the next run). Commits; no transaction is open while Twilio is asked (on SQLite it would
+    hold the write lock that every call's webhook needs)."""
+    pending: list[tuple[Ticket | RepeatCall, str, int]] = [
+        (t, "voicemail_url", t.id)
+        for t in session.scalars(
+            select(Ticket)
+            .where(Ticket.arrived_at < cutoff, Ticket.voicemail_url.is_not(None))
+            .order_by(Ticket.id)
+        )
+    ]
+    pending += [
+        (r, "recording_url", r.ticket_id)
+        for r in session.scalars(
+            select(RepeatCall)
+            .join(Ticket, RepeatCall.ticket_id == Ticket.id)
+            .where(Ticket.arrived_at < cutoff, RepeatCall.recording_url.is_not(None))
+            .order_by(RepeatCall.id)
+        )
+    ]
     session.commit()
     ours = current_app.config.get("TWILIO_ACCOUNT_SID")
     deleted = 0
-    for ticket in pending:
-        recording = recording_of(ticket.voicemail_url or "")
+    for holder, field, ticket_id in pending:
+        recording = recording_of(getattr(holder, field) or "")
         if recording is None:  # the simulator's links: nothing to delete, only the link to forget
-            log.warning("ticket %s: the voicemail link names no Twilio recording", ticket.id)
+            log.warning("ticket %s: the recording link names no Twilio recording", ticket_id)
         elif not ours:
             log.error(
                 "ticket %s: its recording cannot be deleted without TWILIO_ACCOUNT_SID; the "
-                "link is kept until it can", ticket.id,
+                "link is kept until it can", ticket_id,
             )  # fmt: skip
             continue
         else:
@@ -185,9 +199,9 @@ def delete_recordings(session: Session, cutoff: datetime) -> tuple[int, int]:
             if outcome == "failed":
                 continue
             deleted += 1
-        ticket.voicemail_url = None
+        setattr(holder, field, None)
         session.commit()
-    return deleted, sum(ticket.voicemail_url is not None for ticket in pending)
+    return deleted, sum(getattr(holder, field) is not None for holder, field, _ in pending)
 
 
 def _delete(account: str, sid: str) -> str:

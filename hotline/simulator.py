@@ -29,7 +29,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from hotline import db
-from hotline.models import Engineer, Ticket
+from hotline.models import Engineer, RepeatCall, Ticket
 from hotline.voice.prompts import seconds_to_say
 
 BEHAVIOURS = ("accept", "decline", "no-answer", "busy", "failed", "voicemail")
@@ -162,7 +162,11 @@ class Simulator:
         )
         self.say(f"{self.stamp()} call ended")
         with self.app.app_context(), db.new_session() as session:
-            ticket_id = session.scalar(select(Ticket.id).where(Ticket.call_sid == self.sid))
+            ticket_id = session.scalar(
+                select(Ticket.id).where(Ticket.call_sid == self.sid)
+            ) or session.scalar(  # a repeat call that joined its open ticket without taking it
+                select(RepeatCall.ticket_id).where(RepeatCall.call_sid == self.sid)
+            )
         return Result(self.sid, self.first_ring, ticket_id)
 
     def play(self, document: ET.Element) -> ET.Element | None:

@@ -221,12 +221,14 @@ class Watchman:
             log.exception("the web process's watch failed")
 
     def run(self) -> None:
-        """The timer: a tick every `BEAT` until `stop()`."""
+        """The timer: a tick at once (the web heartbeat from the first second), then every
+        `BEAT` until `stop()`."""
+        self._safe_tick()
         while not self.stopped.wait(health.BEAT.total_seconds()):
             self._safe_tick()
 
     def start(self) -> None:
-        self._safe_tick()  # the web heartbeat at once, not after 30 s
+        """The timer thread (the server's start never waits for the database)."""
         threading.Thread(target=self.run, name="watchman-timer", daemon=True).start()
 
     def stop(self) -> None:

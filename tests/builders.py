@@ -25,6 +25,14 @@ from hotline.models import (
 CENTRAL = "+49309876540"
 FALLBACK = "+491715550000"
 MUELLER_PHONE = "+49301234567"
+
+
+def extension(n: int) -> str:
+    """Another phone of Müller's (in its number block): a second emergency of the customer, not
+    a repeat call of the first (a call from the same number would join the open ticket)."""
+    return f"+49301234568{n}"
+
+
 MOBILES = {
     "anna": "+491712345678",  # blau, project lead
     "jonas": "+491723456789",  # blau, primary on call

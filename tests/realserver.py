@@ -225,9 +225,16 @@ def trickle(server: Server, count: int) -> list[socket.socket]:
     return held
 
 
+_phones: dict[str, str] = {}  # CallSid -> the phone it calls from
+
+
 def form(sid: str, **extra: Any) -> dict[str, str]:
+    """A request of call `sid`. Each call comes from a phone of Müller's of its own (its number
+    block): every call here is an emergency of its own, where a second call from one number
+    would join the first's open ticket."""
     return {
-        "CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+49301234567",
+        "CallSid": sid, "AccountSid": "AC" + "0" * 32,
+        "From": _phones.setdefault(sid, f"+49301234568{len(_phones) % 10_000:04d}"),
         "To": "+49309876540", "CallStatus": "in-progress", "Direction": "inbound",
         **{k: str(v) for k, v in extra.items()},
     }  # fmt: skip

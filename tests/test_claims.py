@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from builders import MOBILES, MUELLER_PHONE, small_provider
+from builders import MOBILES, MUELLER_PHONE, extension, small_provider
 from conftest import Clock, TwilioClient
 from flask import Flask
 from sqlalchemy import select
@@ -36,10 +36,10 @@ def test_a_ring_claim_expires_with_the_ring_when_no_dial_result_comes(
     first = Call(twilio)
     assert first.engineer(walk_to_first_dial(first))[0] == MOBILES["jonas"]
     clock.advance(seconds=30)
-    second = Call(twilio)
+    second = Call(twilio, extension(1))
     assert second.engineer(walk_to_first_dial(second))[0] == MOBILES["mia"]  # still ringing
     clock.advance(seconds=60)  # 20 s ring + 5 + the whisper twice + a margin are over
-    third = Call(twilio)
+    third = Call(twilio, extension(2))
     assert third.engineer(walk_to_first_dial(third))[0] == MOBILES["jonas"]
 
 
@@ -50,7 +50,7 @@ def test_an_accepted_engineer_stays_claimed_for_the_call(
     _, whisper, _ = call.engineer(walk_to_first_dial(call))
     call.child(call.child(whisper).find("Gather").get("action"), Digits="1")
     clock.advance(minutes=30)
-    other = Call(twilio)
+    other = Call(twilio, extension(1))
     assert other.engineer(walk_to_first_dial(other))[0] == MOBILES["mia"]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import MUELLER_PHONE, small_provider
+from builders import MUELLER_PHONE, extension, small_provider
 from conftest import TwilioClient
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
@@ -26,10 +26,8 @@ def scrape(app: Flask, **kwargs: Any) -> dict[tuple[str, tuple[tuple[str, str], 
     return samples
 
 
-def simulate(app: Flask, *args: str) -> None:
-    result = app.test_cli_runner().invoke(
-        args=["simulate-call", "--live", "--from", MUELLER_PHONE, *args]
-    )
+def simulate(app: Flask, *args: str, from_: str = MUELLER_PHONE) -> None:
+    result = app.test_cli_runner().invoke(args=["simulate-call", "--live", "--from", from_, *args])
     assert result.exit_code == 0, result.output
 
 
@@ -38,7 +36,7 @@ def test_metrics_count_the_calls_a_simulated_call_made(app: Flask, twilio: Twili
         small_provider(db.session())
     before = scrape(app)
     simulate(app)  # Jonas accepts
-    simulate(app, "--others", "no-answer")  # nobody: voicemail
+    simulate(app, "--others", "no-answer", from_=extension(1))  # nobody: voicemail
     assert twilio.post("/voice/incoming", {"CallSid": "CAx"}, signed=False).status_code == 403
     with app.app_context():  # a call that fell to the fallback path, as the spool replays it
         session = db.session()

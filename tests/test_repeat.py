@@ -8,7 +8,8 @@ import pytest
 
 from escalation import callflow as cf
 from escalation import repeat
-from escalation.callflow import Call, Effect, Kind, Outcome, State
+from escalation.callflow import Call, Effect, Kind, State
+from escalation.chain import Chain, Entry
 from escalation.repeat import Joins, Open
 
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -29,18 +30,19 @@ def earlier(state: State, ended: bool, confirmed: bool = True, **more: object) -
         (State.RINGING, False, True, Joins.IN_HAND),
         (State.CONNECTED, False, True, Joins.IN_HAND),
         (State.VOICEMAIL, False, True, Joins.IN_HAND),
-        (State.VOICEMAIL, True, True, Joins.IN_HAND),  # its recording is on its way
         # a voicemail waits for a call-back
         (State.CALLBACK_PENDING, True, True, Joins.MESSAGE_WAITING),
         (State.CALLBACK_PENDING, False, True, Joins.MESSAGE_WAITING),
         # over: the new call rings again on the same ticket
         (State.CONNECTED, True, True, Joins.WALK),  # the call dropped
         (State.ABANDONED, True, True, Joins.WALK),  # hung up while it rang
+        (State.VOICEMAIL, True, True, Joins.WALK),  # hung up at the tone, said nothing
         (State.LOST, True, True, Joins.WALK),
         # never an emergency: a ticket of its own
         (State.ABANDONED, True, False, None),  # hung up at the question
         (State.NOT_EMERGENCY, False, False, None),
         (State.NOT_EMERGENCY, True, False, None),
+        (State.URGENT, False, False, None),  # urgent, not an emergency: the next working day
         (State.REFERRED, True, False, None),
         (State.BLOCKED, True, False, None),
     ],
@@ -77,11 +79,11 @@ def test_joining_a_waiting_voicemail_tells_the_engineers_again_and_changes_no_st
 
 def test_a_message_on_a_repeat_call_is_kept_once() -> None:
     kept = repeat.message(False, "CA2", 12, "https://api.twilio.com/R9")
-    assert (kept.action, kept.effects) == (cf.Goodbye("thanks"), (Effect.KEEP_MESSAGE,))
+    assert (kept.action, kept.effects) == (cf.Goodbye("thanks"), (Effect.KEEP_REPEAT_MESSAGE,))
     assert kept.notes[0].kind is Kind.MESSAGE_AGAIN
     assert kept.notes[0].detail == {"call_sid": "CA2", "seconds": 12}
     unknown_length = repeat.message(False, "CA2", None, "https://api.twilio.com/R9")
-    assert unknown_length.effects == (Effect.KEEP_MESSAGE,)
+    assert unknown_length.effects == (Effect.KEEP_REPEAT_MESSAGE,)
     again = repeat.message(True, "CA2", 12, "https://api.twilio.com/R9")
     assert (again.action, again.effects, again.notes) == (cf.Goodbye("thanks"), (), ())
     for seconds, url in ((0, "https://api.twilio.com/R9"), (5, None)):
@@ -89,29 +91,30 @@ def test_a_message_on_a_repeat_call_is_kept_once() -> None:
         assert (empty.action, empty.effects) == (cf.Goodbye("no_recording"), ())
 
 
-def attempts(*entries: tuple[int, Outcome]) -> tuple[cf.Attempt, ...]:
-    return tuple(
-        cf.Attempt(seq, entry, NUMBERS[entry], outcome)
-        for seq, (entry, outcome) in enumerate(entries, start=1)
-    )
+def entry(number: str, engineer: str | None, level: str = "own-primary") -> Entry:
+    return Entry(level, number, engineer, engineer or "Fallback", 20, "on call")
 
 
-def test_a_reconnect_rings_the_engineer_who_accepted_first_then_the_chain_from_the_top() -> None:
-    hold = timedelta(minutes=4)
-    call = Call(State.RINGING, confirmed_at=T0, first=2)
-    assert cf.walk(call, NUMBERS, T0, hold) == cf.Dial((2, 0, 1, 3), 240)
-    after_first = Call(State.RINGING, confirmed_at=T0, first=2,
-                       attempts=attempts((2, Outcome.NO_ANSWER)))  # fmt: skip
-    assert cf.walk(after_first, NUMBERS, T0, hold) == cf.Dial((0, 1, 3), 240)
-    after_two = Call(State.RINGING, confirmed_at=T0, first=2,
-                     attempts=attempts((2, Outcome.NO_ANSWER), (0, Outcome.BUSY)))  # fmt: skip
-    assert cf.walk(after_two, NUMBERS, T0, hold) == cf.Dial((1, 3), 240)
-    everyone = attempts(
-        (2, Outcome.NO_ANSWER), (0, Outcome.BUSY), (1, Outcome.DECLINED), (3, Outcome.FAILED)
-    )
-    done = Call(State.RINGING, confirmed_at=T0, first=2, attempts=everyone)
-    assert cf.walk(done, NUMBERS, T0, hold) == cf.Voicemail("chain exhausted")
-    # an entry the chain no longer has: the walk as usual
-    assert cf.walk(Call(State.RINGING, confirmed_at=T0, first=9), NUMBERS, T0, hold) == cf.Dial(
-        (0, 1, 2, 3), 240
-    )
+def test_the_newest_joinable_ticket_is_joined() -> None:
+    later = T0 + timedelta(minutes=5)
+    tickets = [earlier(State.NOT_EMERGENCY, True, False), earlier(State.CALLBACK_PENDING, True)]
+    assert repeat.pick(tickets, later) == (1, Joins.MESSAGE_WAITING)
+    assert repeat.pick(tickets[:1], later) is None
+    assert repeat.pick([], later) is None
+
+
+def test_a_taken_over_ticket_rings_the_engineer_who_accepted_first_then_todays_chain() -> None:
+    now = Chain((entry(NUMBERS[1], "mia"), entry(NUMBERS[2], "jonas", "pool"),
+                 entry(NUMBERS[3], None, "fallback")))  # fmt: skip
+    jonas = entry(NUMBERS[2], "jonas", "own-secondary")
+    chain = repeat.rechain(now, jonas)
+    assert [(e.engineer, e.level) for e in chain.entries] == [
+        ("jonas", "own-secondary"), ("mia", "own-primary"), (None, "fallback"),
+    ]  # fmt: skip
+    assert chain.entries[0].reason == "accepted the earlier call"
+    # nobody accepted before (hung up while it rang): the chain as the rota gives it now
+    assert repeat.rechain(now, None) == now
+    # the first engineer of the new chain is rung first: the walk from the top
+    call = Call(State.RINGING, confirmed_at=T0)
+    numbers = [e.number for e in chain.entries]
+    assert cf.walk(call, numbers, T0, timedelta(minutes=4)) == cf.Dial((0, 1, 2), 240)

@@ -24,9 +24,11 @@ from twilio_recorder import RecordingHttpClient
 import escalation
 import hotline
 from hotline import billing, db, notify, phones, retention, scheduler
-from hotline.models import Answer, Base, Event, Message, Ticket
+from hotline.models import Answer, Base, Event, Message, RepeatCall, Ticket
 
 CALLER = "+4915112345678"
+# One emergency each: calls from one number while its emergency is open would join its ticket.
+CALLERS = (CALLER, "+4915112345670", "+4915112345671", "+4915112345672")
 NATIONAL = "015112345678"  # what a caller types when asked for the customer number
 NAME = "Schmidt"  # the caller's name, as the engineer writes it into the notes
 NOTES = f"Herr {NAME} (0151 / 123 456 78): Server neu gestartet"
@@ -77,14 +79,14 @@ def voicemail_call(twilio: TwilioClient) -> Call:
 
 def message_call(twilio: TwilioClient) -> Call:
     """Not an emergency: the caller leaves a message for the support mailbox."""
-    call = Call(twilio, from_=CALLER)
+    call = Call(twilio, from_=CALLERS[1])
     record = call.answer(identify_by_keypad(call), "2").find("Record")
     call.post(record.get("action"), RecordingUrl=recording(2)[1], RecordingDuration="12")
     return call
 
 
 def abandoned_call(twilio: TwilioClient) -> Call:
-    call = Call(twilio, from_=CALLER)
+    call = Call(twilio, from_=CALLERS[2])
     call.answer(identify_by_keypad(call), "1")
     call.post("/voice/status", CallStatus="completed", CallDuration="40", SequenceNumber="3")
     return call
@@ -92,7 +94,7 @@ def abandoned_call(twilio: TwilioClient) -> Call:
 
 def accepted_call(app: Flask, twilio: TwilioClient, clock: Clock) -> Call:
     """Jonas takes it; afterwards his notes name the caller and the call-back number."""
-    call = Call(twilio, from_=CALLER)
+    call = Call(twilio, from_=CALLERS[3])
     _, whisper, _ = call.engineer(call.answer(identify_by_keypad(call), "1"))
     call.child(call.child(whisper).find("Gather").get("action"), Digits="1")
     call.post("/voice/status", CallStatus="completed", CallDuration="600", SequenceNumber="5")
@@ -113,7 +115,7 @@ def where_personal_data_is(app: Flask) -> dict[str, list[str]]:
             for row in connection.execute(table.select()).mappings():
                 for column, value in row.items():
                     text = "" if value is None else str(value)
-                    if holds_number(text, CALLER) or NAME in text:
+                    if any(holds_number(text, n) for n in CALLERS) or NAME in text:
                         found.setdefault(table.name, []).append(f"{column}={text[:120]}")
     return found
 
@@ -246,13 +248,13 @@ def test_tickets_within_the_retention_and_pending_messages_are_left_alone(
         db.session().commit()
     purge(app, clock, 11)
     old, new = all_tickets(app)
-    assert old.from_number is None and new.from_number == CALLER
+    assert old.from_number is None and new.from_number == CALLERS[2]
     assert deletes(recorder) == [recording(1)[0]]
     with app.app_context():
         outbox = list(db.session().scalars(select(Message).order_by(Message.id)))
     pending = [m for m in outbox if m.ticket_id == old.id]
     assert pending and all(m.status == "pending" and CALLER in m.body for m in pending)
-    assert all(CALLER in m.body for m in outbox if m.ticket_id == new.id)
+    assert all(CALLERS[2] in m.body for m in outbox if m.ticket_id == new.id)
     with app.app_context():
         notify.deliver_due(db.session(), clock.at)  # they go out, then the next run empties them
     purge(app, clock, 1)
@@ -381,3 +383,18 @@ def test_stored_answers_are_deleted_after_a_day(session: Any, clock: Clock) -> N
     assert retention.purge_answers(session, clock.advance(hours=23)) == 0
     assert retention.purge_answers(session, clock.advance(hours=2)) == 1
     assert session.scalar(select(func.count(Answer.id))) == 0
+
+
+def test_a_message_left_on_a_repeat_call_is_deleted_at_twilio_too(
+    app: Flask, twilio: TwilioClient, provider: None, clock: Clock, recorder: RecordingHttpClient
+) -> None:
+    voicemail_call(twilio)  # recording 1
+    again = Call(twilio, from_=CALLER)  # the same number calls again: joins the ticket
+    record = again.incoming().find("Record").get("action")
+    sid, url = recording(3)
+    again.post(record, RecordingUrl=url, RecordingDuration="12")
+    purge(app, clock, DAYS + 1)
+    assert deletes(recorder) == [recording(1)[0], sid]
+    with app.app_context():
+        [repeat] = db.session().scalars(select(RepeatCall)).all()
+        assert repeat.recording_url is None

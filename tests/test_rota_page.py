@@ -291,3 +291,14 @@ def test_the_own_page_needs_an_engineer(demo: Flask, role: str | None) -> None:
     assert answer.status_code == (404 if role else 302)
     if role:
         assert "Kein Techniker" in answer.get_data(as_text=True)
+
+
+def test_english_per_account(demo: Flask) -> None:
+    client = client_as(demo, "engineer")
+    switched = post(client, "/language", language="en", next="/rota")
+    assert switched.status_code == 302
+    page = client.get("/rota").get_data(as_text=True)
+    assert "On call now" in page and "Primary:" in page and "Jetzt in Bereitschaft" not in page
+    assert "Mon 07.12." in page  # the days' names too
+    mine = client.get("/rota/me").get_data(as_text=True)
+    assert "Calendar feed" in mine and "Copy" in mine

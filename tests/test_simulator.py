@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from builders import FALLBACK, MOBILES, small_provider
+from builders import FALLBACK, MOBILES, extension, small_provider
 from flask import Flask
 
 from hotline import db
@@ -178,9 +178,12 @@ def test_the_caller_hangs_up_at_the_stated_second(
 def test_a_caller_who_hangs_up_during_the_message_keeps_what_was_recorded(
     app: Flask, provider: None
 ) -> None:
-    nobody = ("--from", "+49301234567", "--others", "no-answer")
-    [tone] = stamps(simulate(app, *nobody, "--message", "0"), "caller says nothing after the tone")
-    out = simulate(app, *nobody, "--message", "60", "--hangup-after", str(second(tone) + 20))
+    nobody = ("--others", "no-answer")
+    # measured on another phone of the customer's: a second call from one number joins its ticket
+    measure = simulate(app, "--from", extension(1), *nobody, "--message", "0")
+    [tone] = stamps(measure, "caller says nothing after the tone")
+    out = simulate(app, "--from", "+49301234567", *nobody, "--message", "60",
+                   "--hangup-after", str(second(tone) + 20))  # fmt: skip
     assert "the caller hangs up after 20 s of message" in out
     ticket = ticket_of(app, newest=True)
     assert ticket["state"] == "callback_pending"
@@ -208,3 +211,21 @@ def test_the_dry_run_sms_goes_out_when_the_call_queued_it(app: Flask, provider: 
     sent = datetime.fromisoformat(sms["sent_at"])
     accepted = datetime.fromisoformat(ticket["accepted_at"])  # shown to the second
     assert accepted <= sent < accepted + timedelta(seconds=1)  # not 25 minutes later, at the end
+
+
+def test_a_second_call_from_the_same_number_joins_the_open_ticket(
+    app: Flask, provider: None
+) -> None:
+    simulate(app, "--from", "030 1234567", "--talk", "60")  # Jonas accepts; the call ends
+    again = simulate(app, "--from", "030 1234567")
+    assert "caller hears: Ich verbinde Sie wieder mit Ihrem Techniker." in again
+    assert f"rings jonas at {MOBILES['jonas']}" in again.split("caller hears: Ich verbinde")[1]
+    assert "Guten Tag" not in again  # no greeting, no question: straight to the same engineer
+    ticket = ticket_of(app)  # still one ticket
+    assert [e["event"] for e in ticket["timeline"]].count("called again") == 1
+    # its voicemail waiting: told so, and a message left on the repeat call is kept
+    simulate(app, "--from", extension(1), "--others", "no-answer", "--message", "20")
+    waiting = simulate(app, "--from", extension(1), "--message", "10")
+    assert "caller hears: Ihre Nachricht liegt vor; wir erinnern den Techniker." in waiting
+    assert "caller leaves a 10 s message" in waiting and "rings" not in waiting
+    assert "message left on a repeat call" in waiting

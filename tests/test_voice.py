@@ -12,6 +12,7 @@ from builders import (
     MOBILES,
     MUELLER_PHONE,
     call_sid,
+    extension,
     small_provider,
     verbs,
     xml,
@@ -524,7 +525,7 @@ def test_a_connected_call_ending_is_not_abandoned(
 def test_an_engineer_rung_for_one_emergency_is_skipped_by_another(
     app: Flask, twilio: TwilioClient, provider: Any
 ) -> None:
-    first, second = Call(twilio), Call(twilio)
+    first, second = Call(twilio), Call(twilio, extension(1))
     assert first.engineer(walk_to_first_dial(first))[0] == MOBILES["jonas"]
     assert second.engineer(walk_to_first_dial(second))[0] == MOBILES["mia"]
     ticket = ticket_of(app, second)

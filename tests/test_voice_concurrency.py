@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from builders import CENTRAL, MUELLER_PHONE, call_sid, small_provider, xml
+from builders import CENTRAL, call_sid, extension, small_provider, xml
 from conftest import PUBLIC_URL, TwilioClient
 from flask import Flask
 from sqlalchemy import select
@@ -41,7 +41,9 @@ def together(*jobs: Callable[[], Any]) -> list[Any]:
 
 
 def form(sid: str, **extra: str) -> dict[str, str]:
-    return {"CallSid": sid, "From": MUELLER_PHONE, "To": CENTRAL, **extra}
+    """A request of call `sid`, from a phone of Müller's of its own: every call here is an
+    emergency of its own (a second call from one number would join the first's ticket)."""
+    return {"CallSid": sid, "From": extension(int(sid[2:]) % 10_000), "To": CENTRAL, **extra}
 
 
 def confirmed_dial(app: Flask, sid: str) -> Callable[[], str]:

@@ -15,7 +15,7 @@ from realserver import Answer, Server, form, post, serving
 from sqlalchemy import create_engine, func, select, text
 from test_faults import _seed
 
-from hotline.models import Attempt, Event, Message, Ticket
+from hotline.models import Attempt, Event, Message, RepeatCall, Ticket
 
 PUBLIC = "https://hotline.example.de"
 ROUNDS = 5
@@ -132,3 +132,39 @@ def _looks_once(url: str, sid: str, attempts: int, state: str, sms: int) -> None
             assert conn.scalar(select(func.count()).where(Message.ticket_id == ticket)) == sms
     finally:
         engine.dispose()
+
+
+def test_two_calls_from_one_number_at_once_open_one_ticket(
+    pair: tuple[Server, Server, str],
+) -> None:
+    """Two phones on one line (or a redial racing the first call): two CallSids from one number
+    at the same moment, one to each server. One opens the ticket, the other joins it."""
+    for round_ in range(ROUNDS):
+        number = f"+4930123456899{round_}"  # Müller's (its number block), one per round
+        sids = [call_sid(), call_sid()]
+        answers: list[Answer | BaseException] = [RuntimeError("no answer")] * 2
+        barrier = threading.Barrier(2)
+
+        def send(index: int, server: Server, sids: list[str] = sids, number: str = number,
+                 answers: list[Answer | BaseException] = answers,
+                 barrier: threading.Barrier = barrier) -> None:  # fmt: skip
+            barrier.wait()
+            answers[index] = post(server, "/voice/incoming", {**form(sids[index]), "From": number})
+
+        threads = [threading.Thread(target=send, args=(i, s)) for i, s in enumerate(pair[:2])]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        verbs = sorted(tuple(v.tag for v in a.xml) for a in answers if isinstance(a, Answer))
+        assert verbs == [("Gather", "Redirect"), ("Say", "Record", "Say", "Hangup")], answers
+        engine = create_engine(pair[2].replace("postgresql://", "postgresql+psycopg://", 1))
+        try:
+            with engine.connect() as conn:
+                opened = conn.scalars(select(Ticket.id).where(Ticket.from_number == number)).all()
+                joined = conn.scalars(
+                    select(RepeatCall.ticket_id).where(RepeatCall.call_sid.in_(sids))
+                ).all()
+        finally:
+            engine.dispose()
+        assert len(opened) == 1 and joined == opened

@@ -250,3 +250,15 @@ def test_alarm_texts_are_one_sms_line_each(app: Flask, provider: None, clock: Cl
     assert len(sms) == 12 and all("\n" not in b and len(b) < 320 for b in sms)
     assert "Bereitschaftslücke ab 01.12. 18:00 (alle Teams und 1 weitere)" in sms[10]
     assert "(Notfall #3, #4)" in sms[4]
+
+
+def test_the_web_process_timer_beats_at_once_and_stops_when_told(
+    app: Flask, provider: None, clock: Clock
+) -> None:
+    """`run` is the timer thread's body: a tick at once, then one every 30 s until stopped
+    (told before it starts, it ticks once and returns: no waiting in the test)."""
+    web = watch.Watchman(app)
+    web.stop()
+    web.run()
+    with app.app_context():
+        assert heartbeat.beats(db.session()) == {"web": clock()}

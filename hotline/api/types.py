@@ -8,6 +8,8 @@ like every `--at` of the command line.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -18,10 +20,16 @@ from escalation import wallclock
 from hotline.directory.schema import unprintable
 
 TIME_HELP = (
-    "RFC 3339 date-time; without an offset, wall-clock time of the provider's zone "
-    "(e.g. 2026-12-01T08:30); between the years 2000 and 2199"
+    "an ISO 8601 date-time (RFC 3339); without an offset, wall-clock time of the provider's "
+    "zone (e.g. 2026-12-01T08:30); a date alone is its 00:00; between the years 2000 and 2199"
 )
-YEARS = range(2000, 2200)  # beyond, the rota's arithmetic would leave datetime's range
+YEARS = range(2000, 2200)
+# What a time in a request may look like (ISO 8601's extended form): the document publishes it
+# and the validator holds to it, so what the one says the other accepts.
+TIME = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)  # beyond, the rota's arithmetic would leave datetime's range
 
 
 class Query(BaseModel):
@@ -53,10 +61,10 @@ def _instant(value: Any, info: ValidationInfo) -> datetime:
     else:
         raise ValueError("a time is written as text, e.g. 2026-12-01T08:30")
     zone = (info.context or {}).get("zone") or wallclock.zone(None)
-    try:
-        at = wallclock.parse(text, zone).astimezone(UTC)
-    except (ValueError, OverflowError):
-        at = None
+    at = None
+    if re.fullmatch(TIME, text):
+        with contextlib.suppress(ValueError, OverflowError):
+            at = wallclock.parse(text, zone).astimezone(UTC)
     if at is None or at.year not in YEARS:
         raise ValueError(f"{text[:40]!r} is no time; {TIME_HELP}")
     return at
@@ -65,7 +73,7 @@ def _instant(value: Any, info: ValidationInfo) -> datetime:
 Instant = Annotated[
     datetime,
     BeforeValidator(_instant),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
+    WithJsonSchema({"type": "string", "pattern": TIME}),
 ]
 
 

@@ -11,7 +11,7 @@ hotline/retention.py. Callers use the names below: `from hotline import tickets;
 
 from hotline.tickets.messages import forward_message, link, tell_accepted, tell_missed
 from hotline.tickets.store import find, get, log
-from hotline.tickets.view import as_dict, shown
+from hotline.tickets.view import as_dict, names, shown
 from hotline.tickets.voicemail import acknowledge, announce_voicemail, chain_people, reannounce
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "get",
     "link",
     "log",
+    "names",
     "reannounce",
     "shown",
     "tell_accepted",

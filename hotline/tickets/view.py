@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import object_session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from hotline import db
 from hotline.clock import local, zone
-from hotline.models import Customer, Ticket
+from hotline.models import Customer, Engineer, Ticket, User
 
 
 def shown(at: datetime | None, where: ZoneInfo | None = None) -> str | None:
@@ -23,9 +24,18 @@ def shown(at: datetime | None, where: ZoneInfo | None = None) -> str | None:
     return local(at, where or zone(db.session())).replace(microsecond=0).isoformat()
 
 
+def names(session: Session) -> dict[str, str]:
+    """Who the keys in a timeline are, for people: engineer keys and the accounts' e-mail
+    addresses (`by` of a change made on a page or through the API) to their names."""
+    people = {e: n or e for e, n in session.execute(select(User.email, User.name)).tuples()}
+    people.update(session.execute(select(Engineer.key, Engineer.name)).tuples().all())
+    return people
+
+
 def as_dict(ticket: Ticket) -> dict[str, Any]:
     """The whole ticket with its timeline, in the provider's time, for `flask ticket --json`."""
-    where = zone(object_session(ticket) or db.session())
+    session = object_session(ticket) or db.session()
+    where = zone(session)
     customer: Customer | None = ticket.customer
     return {
         "id": ticket.id,
@@ -44,9 +54,22 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "voicemail_url": ticket.voicemail_url,
         "voicemail_seconds": ticket.voicemail_seconds,
         "acknowledged_at": shown(ticket.acknowledged_at, where),
+        "acknowledged_by": _key(session, ticket.acknowledged_by_id),
         "ended_at": shown(ticket.ended_at, where),
         "call_seconds": ticket.call_seconds,
         "resolved_at": shown(ticket.resolved_at, where),
+        "repeat_calls": [  # the same number again while the ticket was open (docs/calls.md)
+            {
+                "id": r.id,
+                "call_sid": r.call_sid,
+                "arrived_at": shown(r.arrived_at, where),
+                "joins": r.joins,
+                "took_over_from": r.earlier_call_sid,
+                "message_url": r.recording_url,
+                "message_seconds": r.recording_seconds,
+            }
+            for r in ticket.repeat_calls
+        ],
         "chain": [asdict(e) for e in ticket.frozen_chain().entries],
         "chain_skipped": [asdict(s) for s in ticket.frozen_chain().skipped],
         "attempts": [
@@ -69,6 +92,11 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
             {"at": shown(e.at, where), "event": e.kind, **(e.detail or {})} for e in ticket.events
         ],
     }
+
+
+def _key(session: Session, engineer_id: int | None) -> str | None:
+    engineer = session.get(Engineer, engineer_id) if engineer_id else None
+    return engineer.key if engineer else None
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> int | None:

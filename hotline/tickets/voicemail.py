@@ -40,32 +40,43 @@ def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:
     return people
 
 
-def announce_voicemail(session: Session, ticket: Ticket, round_: int = 0) -> int:
-    """SMS to everyone in the chain and the project lead; `round_` > 0 re-announces.
+def announce_voicemail(
+    session: Session, ticket: Ticket, round_: int = 0, again: str | None = None
+) -> int:
+    """SMS to everyone in the chain and the project lead; `round_` > 0 re-announces; `again`
+    (the CallSid of a repeat call) says the caller has just called again. Once an engineer
+    has taken the call-back, only they are told that.
 
     A chain with nobody to text (an empty rota) must not swallow the voicemail: then the
     provider's support mailbox gets it, and the log says so loudly.
     """
     arrived = local(ticket.arrived_at, zone(session))
     people = chain_people(session, ticket)
+    taker = session.get(Engineer, ticket.acknowledged_by_id) if ticket.acknowledged_by_id else None
+    if again and taker is not None and taker.mobile:
+        people = {taker.mobile: taker.key}
+    which = f"again-{again}" if again else str(round_)
+    reminder = round_ > 0 or again is not None
     sent = 0
     for number, key in people.items():
         body = texts.sms(
-            "voicemail", ticket=ticket, arrived=arrived, reminder=round_ > 0, link=link(ticket, key)
-        )
+            "voicemail", ticket=ticket, arrived=arrived, reminder=reminder, again=bool(again),
+            link=link(ticket, key),
+        )  # fmt: skip
         sent += notify.enqueue_sms(
-            session, number, body, f"voicemail:{ticket.id}:{round_}:{number}", ticket.id
+            session, number, body, f"voicemail:{ticket.id}:{which}:{number}", ticket.id
         )
     if not people:
         logger.error("voicemail on ticket %s: nobody in the chain to tell", ticket.id)
         mailbox = Provider.one(session)
         if mailbox and mailbox.support_email:
             mail = texts.email(
-                "voicemail", ticket=ticket, arrived=arrived, reminder=round_ > 0, link=link(ticket)
-            )
+                "voicemail", ticket=ticket, arrived=arrived, reminder=reminder, again=bool(again),
+                link=link(ticket),
+            )  # fmt: skip
             sent += notify.enqueue_email(
                 session, mailbox.support_email, mail.subject, mail.text,
-                key=f"voicemail:{ticket.id}:{round_}:mailbox", ticket_id=ticket.id,
+                key=f"voicemail:{ticket.id}:{which}:mailbox", ticket_id=ticket.id,
             )  # fmt: skip
     return sent
 

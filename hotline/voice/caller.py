@@ -7,9 +7,11 @@ Twilio repeats gets the same answer and changes nothing twice.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Response, current_app, request
 
-from escalation import callflow
+from escalation import callflow, repeat
 from escalation.callflow import CallStatus
 from hotline import callers, calls, db, phones, replay
 from hotline.clock import now
@@ -48,10 +50,18 @@ def incoming() -> Response:
     ticket = calls.by_call_sid(session, sid)
     if ticket is not None:  # another request of a known call: where it is now
         return _answer(ticket, calls.apply(session, ticket, callflow.where(calls.view(ticket)), at))
+    again = calls.repeat_call(session, sid)
+    if again is not None:  # another request of a repeat call that joined a ticket
+        step = repeat.where(repeat.Joins(again.joins))
+        return _answer(again.ticket, calls.apply(session, again.ticket, step, at))
     raw, to = param("From"), param("To")
     found = callers.identify(session, raw)
     if callers.blocked(session, raw):
         step = callflow.refuse(caller_as_sent=raw, to=to)
+    elif joined := _joins(raw, at):  # the same number, its emergency still open: one ticket
+        ticket, how = joined
+        step = repeat.join(how, sid, caller_as_sent=raw, to=to)
+        return _answer(ticket, calls.join(session, ticket, how, step, sid, at))
     else:
         step = callflow.arrive(
             found.customer.number if found.customer else None, found.method, found.reason,
@@ -63,6 +73,28 @@ def incoming() -> Response:
     )  # fmt: skip
     ticket = calls.open_ticket(session, ticket, step, at, found.customer)
     return _answer(ticket, step)
+
+
+def _joins(raw: str, at: datetime) -> tuple[Ticket, repeat.Joins] | None:
+    """The open ticket a call from `raw` joins (under the number's lock), and how; or None."""
+    candidates = calls.open_tickets(db.session(), phones.caller_id(raw), at)
+    picked = repeat.pick([calls.opened(t) for t in candidates], at)
+    return (candidates[picked[0]], picked[1]) if picked else None
+
+
+@voice.post("/again")
+@webhook(kept_recording)
+def again() -> Response:
+    """The message a repeat caller left after hearing their emergency is being handled."""
+    sid, url = param("CallSid", 64), param("RecordingUrl", 500)
+    seconds = number("RecordingDuration")
+    found = calls.repeat_call(db.session(), sid)
+    if found is None or str(found.ticket_id) != request.args.get("ticket"):
+        raise LookupError(f"call {sid} joined no ticket {request.args.get('ticket')}")
+    step = repeat.message(found.recording_url is not None, sid, seconds, url or None)
+    step = calls.apply(db.session(), found.ticket, step, now(), call_sid=sid, recording_url=url,
+                       recording_seconds=seconds)  # fmt: skip
+    return _answer(found.ticket, step)
 
 
 @voice.post("/identify")

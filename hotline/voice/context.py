@@ -25,6 +25,9 @@ def context(session: Session, ticket: Ticket, action: callflow.Action) -> Contex
     )
     provider = (Provider.one(session) if needs_provider else None) or Provider(name="Notdienst")
     ring = current_app.config["HOTLINE_RING_TIMEOUT"]
+    now_on = next((r for r in ticket.repeat_calls if r.call_sid == ticket.call_sid), None)
+    first = (now_on.first_attempt if now_on else None) or 1
+    opening = next((a for a in ticket.attempts if a.seq == first), None)
     return Context(
         ticket=ticket.id,
         language=ticket.language or "de",
@@ -41,4 +44,6 @@ def context(session: Session, ticket: Ticket, action: callflow.Action) -> Contex
             if isinstance(action, callflow.TakeMessage) and action.urgent
             else ""
         ),
+        first=first,
+        reconnect=bool(now_on and opening and opening.engineer_id == ticket.accepted_by_id),
     )

@@ -84,6 +84,22 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Ich verbinde.",
         "en": "Connecting you.",
     },
+    "reconnecting": {
+        "de": "Ich verbinde Sie wieder mit Ihrem Techniker.",
+        "en": "Reconnecting you to your engineer.",
+    },
+    "in_hand": {
+        "de": "Ihr Notfall ist bei uns und wird bearbeitet.",
+        "en": "We have your emergency and are handling it.",
+    },
+    "message_waiting": {
+        "de": "Ihre Nachricht liegt vor; wir erinnern den Techniker.",
+        "en": "We have your message and are reminding the engineer.",
+    },
+    "another_message": {
+        "de": "Nach dem Ton können Sie noch eine Nachricht hinterlassen.",
+        "en": "After the tone, you can leave another message.",
+    },
     "next_engineer": {
         "de": "Wir versuchen den nächsten Techniker. Bitte bleiben Sie dran.",
         "en": "We are trying the next engineer. Please stay on the line.",

@@ -51,6 +51,8 @@ class Context:
     documented: bool = False  # the customer has an IT documentation link (sent by SMS)
     comes_back: str = ""  # urgent, not an emergency: when the team takes it up, as said
     attempts: dict[int, Dialled] = field(default_factory=dict)
+    first: int = 1  # the first attempt of this call (a repeat call that took the ticket over)
+    reconnect: bool = False  # that attempt rings the engineer who accepted the earlier call
 
 
 def url(endpoint: str, **params: int | str) -> str:
@@ -115,6 +117,11 @@ def _document(action: callflow.Action, ctx: Context) -> VoiceResponse:
             return response  # the document ends without <Hangup/>: Twilio bridges the legs
         case callflow.Taken():
             return goodbye(text("taken"), "de")
+        case callflow.InHand(waiting=waiting):
+            said = [text("message_waiting" if waiting else "in_hand", lang),
+                    text("another_message", lang)]  # fmt: skip
+            return record(" ".join(said), lang, url("again", ticket=ctx.ticket), None,
+                          current_app.config["HOTLINE_VOICEMAIL_MAX"])  # fmt: skip
         case _:  # Hangup (a Walk never reaches here: the service turns it into Ring/Voicemail)
             response = VoiceResponse()
             response.hangup()
@@ -147,7 +154,10 @@ def _ring(seq: int, ctx: Context) -> VoiceResponse:
     dialled = ctx.attempts[seq]
     ids = {"ticket": ctx.ticket, "attempt": seq}
     response = VoiceResponse()
-    say(response, text("connecting" if seq == 1 else "next_engineer", ctx.language), ctx.language)
+    words = "next_engineer"
+    if seq == ctx.first:
+        words = "reconnecting" if ctx.reconnect else "connecting"
+    say(response, text(words, ctx.language), ctx.language)
     dial = response.dial(
         action=url("dial_result", **ids), timeout=dialled.timeout, caller_id=ctx.central,
         answer_on_bridge=True, ring_tone="de",

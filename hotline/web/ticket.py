@@ -2,6 +2,11 @@
 
 A link opens its one ticket for its one reader for `HOTLINE_LINK_DAYS`; an expired or altered
 link gets a page that says what to do. Every play of a voicemail is written to the audit log.
+
+An account that works tickets adds notes, logs the work minutes and resolves, assigns a customer
+to an unidentified caller's ticket, and a project lead waives the surcharge: each a form (CSRF)
+into the service that owns the rule (hotline/tickets/work.py, hotline/billing.py), each change
+written to the audit log under the account's name.
 """
 
 from __future__ import annotations
@@ -9,15 +14,27 @@ from __future__ import annotations
 import logging
 
 import requests
-from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response as Redirect
 
 from escalation.access import Permission, Role
-from hotline import db, links, tickets
-from hotline.clock import now
-from hotline.models import Engineer, Ticket
+from hotline import billing, db, links, tickets
+from hotline.clock import now, zone
+from hotline.models import Customer, Engineer, Ticket
+from hotline.tickets import work
 from hotline.web import access, problem, web
+from hotline.web.words import DECISIONS, LEVELS
 
 log = logging.getLogger(__name__)
 TWILIO_MEDIA = "https://api.twilio.com/"
@@ -62,11 +79,112 @@ def _link_problem(trouble: str) -> Response:
 @web.get("/tickets/<int:ticket_id>")
 def ticket(ticket_id: int) -> str:
     found, who = _open(ticket_id)
+    session = db.session()
     caller = who.kind == "link" or who.may(Permission.CALLER_DATA)
+    works = who.kind == "user" and who.may(Permission.WORK_TICKET)
     return render_template(
         "ticket.html", t=tickets.as_dict(found), reader=who.name, k=request.args.get("k"),
-        can_acknowledge=_can_acknowledge(found, who), caller_data=caller,
+        can_acknowledge=_can_acknowledge(found, who), caller_data=caller, works=works,
+        may_waive=who.kind == "user" and who.may(Permission.WAIVE) and who.engineer is not None,
+        names=tickets.names(session), notes=found.notes if caller else None,
+        surcharge=billing.surcharge(session, found, now()), resolvable=_resolvable(found),
+        work_minutes=found.work_minutes, decisions=DECISIONS, levels=LEVELS,
+        shown=lambda at: tickets.shown(at, zone(session)),
+        customers=session.execute(select(Customer.number, Customer.name)
+                                  .order_by(Customer.name)).tuples().all()
+        if works and found.customer_id is None else [],
     )  # fmt: skip
+
+
+def _resolvable(found: Ticket) -> bool:
+    """The resolve form is offered for an accepted emergency not yet resolved (the service
+    refuses the rest, with its reason)."""
+    return found.accepted_at is not None and found.resolved_at is None
+
+
+def _working(ticket_id: int, permission: Permission = Permission.WORK_TICKET) -> Ticket:
+    """The ticket, for an account that sees it and holds `permission` (never a link)."""
+    found, who = _open(ticket_id)
+    if who.kind != "user" or not who.may(permission):
+        abort(403)
+    return found
+
+
+def _done(ticket_id: int, said: str, refused: str | None = None) -> Redirect:
+    """Back to the ticket, with what happened (a refusal: nothing was written)."""
+    if refused is None:
+        db.session().commit()
+        flash(said, "ok")
+    else:
+        db.session().rollback()
+        flash(f"{said}: {refused}", "error")
+    return redirect(url_for("web.ticket", ticket_id=ticket_id))
+
+
+@web.post("/tickets/<int:ticket_id>/note")
+def note(ticket_id: int) -> Redirect:
+    found = _working(ticket_id)
+    who = access.current()
+    assert who is not None
+    try:
+        work.add_note(db.session(), found, request.form.get("text", ""), who.name, now())
+    except work.TicketError as exc:
+        return _done(ticket_id, "Notiz nicht gespeichert", str(exc))
+    access.audit("add note", f"ticket {ticket_id}")
+    return _done(ticket_id, "Notiz gespeichert.")
+
+
+@web.post("/tickets/<int:ticket_id>/resolve")
+def resolve(ticket_id: int) -> Redirect:
+    """Log the work minutes and resolve: the real duration settles the appointments at risk."""
+    found = _working(ticket_id)
+    raw = request.form.get("work_minutes", "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 5):
+        return _done(ticket_id, "Nicht gelöst", "Arbeitsminuten als ganze Zahl angeben.")
+    note = request.form.get("notes", "").strip()[: work.LONGEST_NOTE] or None
+    try:
+        billing.resolve(db.session(), found, now(), int(raw), note)
+    except billing.BillingError as exc:
+        return _done(ticket_id, "Nicht gelöst", str(exc))
+    access.audit("resolve", f"ticket {ticket_id}", work_minutes=int(raw))
+    return _done(ticket_id, f"Gelöst, {int(raw)} min Arbeit erfasst.")
+
+
+@web.post("/tickets/<int:ticket_id>/assign")
+def assign(ticket_id: int) -> Redirect:
+    """An unidentified caller's customer, found out afterwards: so it can be billed."""
+    found = _working(ticket_id)
+    who = access.current()
+    assert who is not None
+    session = db.session()
+    number = request.form.get("customer", "").strip()[:32]
+    customer = session.scalar(select(Customer).where(Customer.number == number))
+    if customer is None:
+        return _done(ticket_id, "Nicht zugeordnet", "Bitte einen Kunden wählen.")
+    try:
+        work.assign_customer(session, found, customer, who.name, now())
+    except work.TicketError as exc:
+        return _done(ticket_id, "Nicht zugeordnet", str(exc))
+    access.audit("assign customer", f"ticket {ticket_id}", customer=customer.number)
+    return _done(ticket_id, f"Kunde {customer.name} zugeordnet.")
+
+
+@web.post("/tickets/<int:ticket_id>/waive")
+def waive(ticket_id: int) -> Redirect:
+    """A project lead waives the surcharge, with a reason, under their own name."""
+    found = _working(ticket_id, Permission.WAIVE)
+    who = access.current()
+    session = db.session()
+    lead = session.scalar(select(Engineer).where(Engineer.key == (who.engineer if who else "")))
+    if lead is None:
+        return _done(ticket_id, "Nicht erlassen", "Ihr Konto gehört zu keinem Techniker.")
+    reason = request.form.get("reason", "").strip()[:500]
+    try:
+        billing.waive(session, found, lead, reason, now())
+    except billing.BillingError as exc:
+        return _done(ticket_id, "Nicht erlassen", str(exc))
+    access.audit("waive surcharge", f"ticket {ticket_id}", reason=reason)
+    return _done(ticket_id, "Aufschlag erlassen.")
 
 
 @web.post("/tickets/<int:ticket_id>/acknowledge")
@@ -80,8 +198,11 @@ def acknowledge(ticket_id: int) -> Redirect:
     if not _can_acknowledge(found, who):  # nothing (more) to call back: say so, not "forbidden"
         abort(Response(*problem(409, "Kein Rückruf offen",
                                 "Für dieses Ticket ist kein Rückruf (mehr) offen.")))  # fmt: skip
-    tickets.acknowledge(session, found, engineer, now())
-    access.audit("acknowledge call-back", f"ticket {ticket_id}")
+    taker = tickets.acknowledge(session, found, engineer, now())
+    if taker.id == engineer.id:
+        access.audit("acknowledge call-back", f"ticket {ticket_id}")
+    else:  # someone was quicker: say who has it
+        flash(f"Den Rückruf hat schon {taker.name} übernommen.", "error")
     session.commit()
     k = request.values.get("k")
     return redirect(url_for("web.ticket", ticket_id=ticket_id, **({"k": k} if k else {})))
@@ -89,12 +210,13 @@ def acknowledge(ticket_id: int) -> Redirect:
 
 @web.get("/tickets/<int:ticket_id>/voicemail")
 def voicemail(ticket_id: int) -> Response:
-    """The voicemail, fetched from Twilio with the account's credentials: Twilio's media URLs
-    may demand them, and an engineer at 3 a.m. has none. Never cached (personal data)."""
+    """The voicemail (or, with `again`, the message left on that repeat call), fetched from
+    Twilio with the account's credentials: Twilio's media URLs may demand them, and an engineer
+    at 3 a.m. has none. Never cached (personal data)."""
     found, who = _open(ticket_id)
     if who.kind != "link" and not who.may(Permission.CALLER_DATA):
         abort(403)
-    url = found.voicemail_url or ""
+    url = _recording(found, request.args.get("again"))
     if not url.startswith(TWILIO_MEDIA):
         abort(404)
     config = current_app.config
@@ -117,6 +239,14 @@ def voicemail(ticket_id: int) -> Response:
     db.session().commit()
     return Response(answer.content, mimetype="audio/mpeg",
                     headers={"Cache-Control": "private, no-store"})  # fmt: skip
+
+
+def _recording(found: Ticket, again: str | None) -> str:
+    """The URL of the ticket's voicemail, or of the message left on one of its repeat calls."""
+    if again is None:
+        return found.voicemail_url or ""
+    call = next((r for r in found.repeat_calls if str(r.id) == again), None)
+    return (call.recording_url or "") if call else ""
 
 
 def _can_acknowledge(found: Ticket, who: access.Who) -> bool:

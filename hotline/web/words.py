@@ -63,6 +63,21 @@ WORDS: dict[str, str] = {
     "customer assigned": "Kunde zugeordnet",
 }
 
+# What a dispatcher decided on a displaced appointment (escalation/displacement.py DECISIONS).
+DECISIONS: dict[str, str] = {
+    "kept": "behalten",
+    "reassigned": "umbesetzt",
+    "rescheduled": "verschoben",
+    "cancelled": "abgesagt",
+}
+# The levels of an escalation chain (escalation/chain.py LEVELS).
+LEVELS: dict[str, str] = {
+    "own-primary": "eigenes Team",
+    "own-secondary": "eigenes Team, zweite Reihe",
+    "pool": "teamübergreifend",
+    "project-lead": "Projektleitung",
+    "fallback": "Ausfallnummer",
+}
 # The roles of escalation/access.py as the pages name them.
 ROLES: dict[str, str] = {
     "admin": "Administration",
@@ -150,6 +165,70 @@ ENGLISH: dict[str, str] = {
     "Verschieben und Kunden benachrichtigen": "Reschedule and tell the customer",
     "Absagen und Kunden benachrichtigen": "Cancel and tell the customer",
     "Zurück": "Back",
+    # the rota and an engineer's own page
+    "Jetzt in Bereitschaft": "On call now",
+    "Primär": "Primary",
+    "Sekundär": "Secondary",
+    "Rotation": "rotation",
+    "vertritt": "covers for",
+    "keine Mobilnummer": "no mobile number",
+    "Niemand in Bereitschaft.": "Nobody on call.",
+    "Die nächsten 14 Tage": "The next 14 days",
+    "früher": "earlier",
+    "heute": "today",
+    "später": "later",
+    "Schicht (eine Farbe je Techniker)": "Shift (one colour per engineer)",
+    "Tausch": "Override",
+    "Abwesend": "Absent",
+    "Lücke": "Gap",
+    "Lücke: niemand erreichbar": "Gap: nobody reachable",
+    "jetzt": "now",
+    "Teamübergreifend niemand erreichbar": "Nobody reachable in any team",
+    "nicht erreichbar": "not reachable",
+    "Tausch und Abwesenheit": "Overrides and absences",
+    "Gilt bis zum nächsten Import des Verzeichnisses; was vorbei ist, bleibt, wie es war.": (
+        "Holds until the next import of the directory; what is over stays as it was."
+    ),
+    "Neuer Tausch": "New override",
+    "Ebene": "Layer",
+    "Wer übernimmt": "Who takes over",
+    "für": "for",
+    "– zusätzlich –": "– in addition –",
+    "von": "from",
+    "bis": "until",
+    "Tausch eintragen": "Add override",
+    "Neue Abwesenheit": "New absence",
+    "Wer": "Who",
+    "Grund": "Reason",
+    "Urlaub, krank …": "vacation, sick …",
+    "Abwesenheit eintragen": "Add absence",
+    "Tausche ab jetzt": "Overrides from now on",
+    "Abwesenheiten ab jetzt": "Absences from now on",
+    "zurücknehmen": "take back",
+    "Meine Schichten, Termine und Kalender-Abo": "My shifts, appointments and calendar feed",
+    "Mein Plan": "My plan",
+    "Meine Bereitschaft": "My on-call shifts",
+    "nächste 14 Tage": "next 14 days",
+    "Keine Bereitschaft in den nächsten 14 Tagen.": "No on-call shift in the next 14 days.",
+    "Meine Termine": "My appointments",
+    "Keine anstehenden Termine.": "No appointments ahead.",
+    "Meine Tickets": "My tickets",
+    "Kalender-Abo": "Calendar feed",
+    "Diese Adresse in Outlook, Google oder Apple Kalender abonnieren: die Bereitschaft "
+    "erscheint dort und bleibt aktuell. Wer sie kennt, sieht die Schichten: nicht weitergeben.": (
+        "Subscribe to this address in Outlook, Google or Apple Calendar: the shifts appear there "
+        "and stay current. Whoever knows it sees the shifts: do not pass it on."
+    ),
+    "Meine Schichten": "My shifts",
+    "Mein Team": "My team",
+    "Kopieren": "Copy",
+    "kopiert": "copied",
+    "geplant": "planned",
+    "gefährdet": "at risk",
+    "behalten": "kept",
+    "umbesetzt": "reassigned",
+    "verschoben": "rescheduled",
+    "abgesagt": "cancelled",
     # the office pages: directory, billing, accounts
     "Kunden": "Customers",
     "Teams": "Teams",
