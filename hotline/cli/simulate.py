@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -158,11 +159,16 @@ def simulate_call(
         with db.new_session() as session:
             notify.deliver_due(session, clock())
 
+    # The transcript tells every step; the webhooks' one-line records (INFO) would say each again.
+    voice_log = logging.getLogger("hotline.voice")
+    level = voice_log.level
+    voice_log.setLevel(max(level, logging.WARNING))
     try:
         simulator = Simulator(app, clock, script, say, worker if dry_run else None)
         result = simulator.run(_as_twilio_sends(from_), to)
     finally:
         app.config["CLOCK"] = real_clock
+        voice_log.setLevel(level)
     session = db.session()
     session.expire_all()
     ticket = session.get(Ticket, result.ticket_id) if result.ticket_id else None
