@@ -30,7 +30,15 @@ def test_every_line_of_a_call_names_its_call_and_ticket_and_no_caller_number(
         small_provider(db.session())
     caplog.set_level(logging.INFO)
     result = app.test_cli_runner().invoke(
-        args=["simulate-call", "--live", "--from", MUELLER_PHONE, "--others", "no-answer"]
+        args=[
+            "simulate-call",
+            "--live",
+            "--webhook-log",
+            "--from",
+            MUELLER_PHONE,
+            "--others",
+            "no-answer",
+        ]  # fmt: skip
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
