@@ -106,6 +106,11 @@ def start(text: str, zone: ZoneInfo) -> datetime:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only the resulting ticket as JSON.")
 @click.option(
+    "--webhook-log",
+    is_flag=True,
+    help="Also log each webhook's one-line record (INFO), as the server writes it.",
+)
+@click.option(
     "--live",
     is_flag=True,
     help="Play the call even though a Twilio account is configured (its SMS page real people).",
@@ -121,6 +126,7 @@ def simulate_call(
     hangup_after: float | None,
     at_text: str | None,
     as_json: bool,
+    webhook_log: bool,
     live: bool,
 ) -> None:
     """Play a call: print what the caller hears, which phones ring, and the resulting ticket.
@@ -160,9 +166,10 @@ def simulate_call(
             notify.deliver_due(session, clock())
 
     # The transcript tells every step; the webhooks' one-line records (INFO) would say each again.
-    voice_log = logging.getLogger("hotline.voice")
+    voice_log = logging.getLogger("hotline.webhooks")  # hotline/voice/guard.py
     level = voice_log.level
-    voice_log.setLevel(max(level, logging.WARNING))
+    if not webhook_log:
+        voice_log.setLevel(max(level, logging.WARNING))
     try:
         simulator = Simulator(app, clock, script, say, worker if dry_run else None)
         result = simulator.run(_as_twilio_sends(from_), to)
