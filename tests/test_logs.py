@@ -44,7 +44,7 @@ def test_every_line_of_a_call_names_its_call_and_ticket_and_no_caller_number(
     with app.app_context():
         ticket = db.session().scalars(select(Ticket)).one()
     written = lines(caplog)
-    webhooks = [line for line in written if " hotline.voice: webhook " in line]
+    webhooks = [line for line in written if " hotline.webhooks: webhook " in line]
     assert len(webhooks) >= 8  # incoming, confirm, five dials and their results, voicemail...
     pattern = re.compile(
         r"webhook endpoint=voice\.\w+ status=20[04] ms=[\d.]+ outcome=answered "

@@ -166,7 +166,7 @@ def simulate_call(
             notify.deliver_due(session, clock())
 
     # The transcript tells every step; the webhooks' one-line records (INFO) would say each again.
-    voice_log = logging.getLogger("hotline.voice")
+    voice_log = logging.getLogger("hotline.webhooks")  # hotline/voice/guard.py
     level = voice_log.level
     if not webhook_log:
         voice_log.setLevel(max(level, logging.WARNING))

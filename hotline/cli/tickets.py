@@ -100,6 +100,10 @@ def render(data: dict[str, Any]) -> str:
         lines.append(f"  accepted by {data['accepted_by']}, bridged {data['bridged_seconds']} s")
     if data["voicemail_url"]:
         lines.append(f"  voicemail   {data['voicemail_seconds']} s  {data['voicemail_url']}")
+    for again in data.get("repeat_calls", []):  # the same number while the ticket was open
+        message = (f", left a {again['message_seconds']} s message  {again['message_url']}"
+                   if again["message_url"] else "")  # fmt: skip
+        lines.append(f"  called again {again['arrived_at']} ({again['joins']}){message}")
     if data["chain"]:
         lines.append("  chain (frozen at confirmation):")
         for i, entry in enumerate(data["chain"], 1):

@@ -145,7 +145,7 @@ def _expanded_size(root: Node) -> int:
     return sizes[id(root)]
 
 
-def _where(exc: yaml.YAMLError) -> str:
+def where(exc: yaml.YAMLError) -> str:
     """`line 4, column 3: ...` for errors with a position, the message as it is otherwise."""
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
@@ -189,4 +189,4 @@ def read(path: str | Path) -> tuple[Any, str | None]:
     try:
         return parse(text), None
     except yaml.YAMLError as exc:
-        return None, _where(exc)
+        return None, where(exc)

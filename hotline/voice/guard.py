@@ -37,6 +37,9 @@ from hotline.clock import now
 from hotline.models import Answer
 
 log = logging.getLogger("hotline.voice")
+# One line per webhook (hotline/logs.py), under a name of its own: `simulate-call`, whose
+# transcript already shows every request, leaves these lines out.
+requests_log = logging.getLogger("hotline.webhooks")
 T = TypeVar("T")
 
 # Handler threads that may be stuck at once (a hanging database): beyond these, requests get the
@@ -146,7 +149,7 @@ def webhook(
                     seconds = time.perf_counter() - started
                     endpoint = request.endpoint or request.path
                     metrics.webhook_seconds.labels(endpoint).observe(seconds)
-                    log.info("webhook %s", logs.pairs(endpoint=endpoint, status=status,
+                    requests_log.info("webhook %s", logs.pairs(endpoint=endpoint, status=status,
                                                       ms=round(seconds * 1000, 1),
                                                       outcome=outcome))  # fmt: skip
 

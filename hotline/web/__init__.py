@@ -100,6 +100,16 @@ def _not_found(_: Exception) -> tuple[str, int]:
     return problem(404, "Nicht gefunden", "Diese Seite gibt es nicht (mehr).")
 
 
+@web.app_errorhandler(413)
+def _too_large(_: Exception) -> tuple[str, int]:
+    from flask import current_app
+
+    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20
+    return problem(413, "Zu groß",
+                   f"Die gesendeten Daten sind größer als {limit} MB. Ein größeres Verzeichnis "
+                   "spielt die Administration mit „flask import“ ein.")  # fmt: skip
+
+
 @web.app_errorhandler(CSRFError)
 def _csrf(_: Exception) -> tuple[str, int]:
     return problem(400, "Formular abgelaufen",
