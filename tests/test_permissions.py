@@ -39,6 +39,9 @@ OPEN = {
 }
 # Routes a signed ticket link or an account opens: whoever sees the ticket (its chain, the office).
 TICKET = {"web.ticket", "web.acknowledge", "web.voicemail"}
+# ...and of those who see it, the ones who work it (never by link alone), or waive its surcharge.
+WORK = {"web.note": Permission.WORK_TICKET, "web.resolve": Permission.WORK_TICKET,
+        "web.assign": Permission.WORK_TICKET, "web.waive": Permission.WAIVE}  # fmt: skip
 SIGNED = ("voice.", "sms.")  # Twilio's webhooks: X-Twilio-Signature (test_voice.py, test_sms.py)
 ROLES = [Role.ADMIN, Role.DISPATCHER, Role.PROJECT_LEAD, Role.ENGINEER]
 ENGINEER = {Role.PROJECT_LEAD: "anna", Role.ENGINEER: "jonas"}
@@ -85,10 +88,12 @@ def url(rule: Any, ticket_id: int) -> str:
     nowhere (a 404 is as good an answer as any here: it is not a 403)."""
 
     def value(match: re.Match[str]) -> str:
-        name = match.group(2)
+        choices, name = match.group(2), match.group(3)
+        if choices:  # any(a, b): the first
+            return choices.strip("()").split(",")[0].strip()
         return str(ticket_id) if name == "ticket_id" else "1" if "id" in name else "x"
 
-    return re.sub(r"<(?:(\w+):)?(\w+)>", value, rule.rule)
+    return re.sub(r"<(?:(\w+)(\([^)]*\))?:)?(\w+)>", value, rule.rule)
 
 
 def methods(rule: Any) -> list[str]:
@@ -99,7 +104,12 @@ def test_every_route_declares_who_may_use_it(app: Flask) -> None:
     undeclared = []
     for rule in app.url_map.iter_rules():
         endpoint = rule.endpoint
-        if endpoint in OPEN or endpoint in TICKET or endpoint.startswith(SIGNED):
+        if (
+            endpoint in OPEN
+            or endpoint in TICKET
+            or endpoint in WORK
+            or endpoint.startswith(SIGNED)
+        ):
             continue
         if endpoint.startswith("api."):
             if not any(op.name == endpoint[4:] for op in OPERATIONS):
@@ -124,6 +134,10 @@ def test_every_page_gives_each_role_exactly_what_it_may(app: Flask, demo: int) -
                 status = answer.status_code
                 if role is None:
                     allowed = False
+                elif rule.endpoint in WORK:
+                    allowed = sees_ticket(role, ENGINEER.get(role), chain) and may(
+                        role, WORK[rule.endpoint]
+                    )
                 elif rule.endpoint in TICKET:
                     allowed = sees_ticket(role, ENGINEER.get(role), chain)
                     if rule.endpoint == "web.voicemail":
