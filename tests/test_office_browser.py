@@ -33,8 +33,10 @@ def test_an_admin_previews_and_applies_a_directory_change(
     page.click("button:has-text('Übernehmen')")
     page.wait_for_url("**/directory")
     assert "Verzeichnis übernommen" in page.content()
-    assert page.locator("#customer-10042 h3").inner_text().startswith(
-        "Müller & Söhne <Anlagenbau> GmbH"
+    assert (
+        page.locator("#customer-10042 h3")
+        .inner_text()
+        .startswith("Müller & Söhne <Anlagenbau> GmbH")
     )
     assert "Müller & Söhne <Anlagenbau> GmbH" in site.flask("export")
     shot(page, "directory")
