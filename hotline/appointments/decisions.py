@@ -12,7 +12,7 @@ from escalation import displacement as rule
 from escalation import wallclock
 from escalation.displacement import AT_RISK, CANCELLED, Window
 from escalation.slots import Interval, overlaps
-from hotline.appointments.displacement import _undecided, expected
+from hotline.appointments.displacement import expected, undecided
 from hotline.appointments.notices import tell_customer
 from hotline.appointments.plan import AppointmentError, planning
 from hotline.models import (
@@ -74,7 +74,7 @@ def _live(appointment: Appointment) -> None:
 
 def _decide(session: Session, appointment: Appointment, outcome: str, now: datetime) -> None:
     """The decision closes every displacement waiting on it: it is the §2 evidence."""
-    for displacement in _undecided(session, appointment.id):
+    for displacement in undecided(session, appointment.id):
         displacement.outcome, displacement.decided_at = outcome, now
     appointment.status = outcome
 

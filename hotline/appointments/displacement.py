@@ -114,7 +114,7 @@ def displace(
             continue
         displacement.released_at = now
         session.flush()
-        if not _undecided(session, displacement.appointment_id):
+        if not undecided(session, displacement.appointment_id):
             displacement.appointment.status = PLANNED
         released.append(displacement.appointment)
         _event(session, ticket, now, "appointment released", displacement.appointment)
@@ -125,7 +125,7 @@ def _as_rule(a: Appointment) -> rule.Appointment:
     return rule.Appointment(a.id, a.starts_at, a.ends_at, a.onsite, a.status)
 
 
-def _undecided(session: Session, appointment_id: int) -> list[Displacement]:
+def undecided(session: Session, appointment_id: int) -> list[Displacement]:
     """The displacements still waiting for a decision on this appointment."""
     return list(
         session.scalars(
