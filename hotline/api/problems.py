@@ -80,6 +80,11 @@ def _http(exc: HTTPException) -> Response:
     return answer(status, detail, getattr(exc, "errors", None), headers)
 
 
+# The pages answer 413 with a German page, registered by its code, and Flask prefers a handler
+# for the code to one for the class: the API names the code too, so its clients get JSON.
+api.register_error_handler(413, _http)
+
+
 @api.errorhandler(Exception)
 def _crash(exc: Exception) -> Response:
     log.exception("API request %s %s failed", request.method, request.path)
