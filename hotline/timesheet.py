@@ -248,7 +248,7 @@ def parse_date(value: str) -> date:
             return date(year, int(m[2]), int(m[1]))
         if m := ISO.fullmatch(text):
             return date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
+    except ValueError:  # 31.02.2026: shaped like a date, but none
         pass
     raise ValueError(f'"{value[:40]}" is no date (dd.mm.yyyy or yyyy-mm-dd)')
 

@@ -36,7 +36,7 @@ ENV = {  # what an operator puts in .env
 
 
 class Missing(ValueError):
-    pass
+    """A variable the compose file requires (`${NAME:?...}`) is not set."""
 
 
 def interpolate(value: Any, env: dict[str, str]) -> Any:
