@@ -191,8 +191,6 @@ def _ring(seq: int, ctx: Context) -> VoiceResponse:
     return response
 
 
-
-
 def _leg_url(endpoint: str, ctx: Context, **more: int | str) -> str:
     return url(endpoint, ticket=ctx.ticket, leg=ctx.leg or 0, call=ctx.call, **more)
 
@@ -238,7 +236,7 @@ def hold_music(ctx: Context) -> VoiceResponse:
 
 def _join(why: str, name: str, ctx: Context) -> VoiceResponse:
     response = VoiceResponse()
-    words = {"accepted": text("bridge_accepted"), "pulling": text("pulling", name=name),
+    words = {"accepted": text("bridge_accepted"), "pulling": text("pulling", who=name),
              "nobody": text("nobody_to_pull"), "back": text("back_in")}.get(why)  # fmt: skip
     if words:
         say(response, words)
