@@ -33,6 +33,8 @@ ENGINEERS = [
     ("david", "David Richter", "rot", "consultant", "0172 5550302"),
     ("katharina", "Katharina Klein", "rot", "consultant", "0172 5550303"),
 ]
+# Further phones after the mobile (a level with `phones: all` rings them; SMS never go there).
+LANDLINES = {"anna": "030 5550901"}
 TEAMS = [
     ("blau", "Team Blau", "anna"),
     ("gruen", "Team Grün", "markus"),
@@ -222,6 +224,11 @@ def directory(now: datetime) -> dict[str, Any]:
             "team": team,
             "role": role,
             "mobile": mobile,
+            **(
+                {"phones": [{"number": LANDLINES[key], "label": "Festnetz"}]}
+                if key in LANDLINES
+                else {}
+            ),
             "email": f"{key}@solutionbar.example",
         }
         for key, name, team, role, mobile in ENGINEERS

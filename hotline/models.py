@@ -130,7 +130,10 @@ class Engineer(Base):
     name: Mapped[str] = mapped_column(String(200))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     role: Mapped[str] = mapped_column(String(32), default="consultant")  # project_lead|consultant
-    mobile: Mapped[str | None] = mapped_column(String(32))  # E.164
+    mobile: Mapped[str | None] = mapped_column(String(32))  # E.164: rung first, gets the SMS
+    # Further phones after the mobile, in the order a level with `phones: all` rings them:
+    # [{"number": E.164, "label": "Festnetz"}], checked by escalation.chain.parse_phones.
+    phones: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
@@ -144,6 +147,10 @@ class Engineer(Base):
     last_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # round-robin order
 
     team: Mapped[Team | None] = relationship(back_populates="engineers", foreign_keys=[team_id])
+
+    def numbers(self) -> list[str]:
+        """Every number of this engineer, the mobile first: where a call to them may go."""
+        return [n for n in [self.mobile, *(p.get("number") for p in self.phones or [])] if n]
 
 
 class Customer(Base):

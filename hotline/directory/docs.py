@@ -25,6 +25,7 @@ TABLES: list[tuple[str, type[schema.Entry], str]] = [
     ("`provider.settings.working_hours`", schema.WorkingHoursSettings, "wall-clock times"),
     ("`teams`", schema.TeamEntry, "list"),
     ("`engineers`", schema.EngineerEntry, "list"),
+    ("`engineers[].phones`", schema.EngineerPhoneEntry, "list, in the order rung after the mobile"),
     ("`customers`", schema.CustomerEntry, "list"),
     ("`customers[].phones`", schema.PhoneEntry, "list; each has `number` or `block`"),
     ("`customers[].contract`", schema.ContractEntry, "a mapping"),

@@ -24,6 +24,7 @@ from hotline.directory.schema import (
     CustomerEntry,
     Directory,
     EngineerEntry,
+    EngineerPhoneEntry,
     OverrideEntry,
     PhoneEntry,
     ProviderEntry,
@@ -118,6 +119,9 @@ def export_directory(session: Session) -> dict[str, Any]:
                 team=team_key.get(e.team_id),
                 role=e.role,
                 mobile=e.mobile,
+                phones=[
+                    EngineerPhoneEntry.model_construct(**_said(**phone)) for phone in e.phones or []
+                ],
                 email=e.email,
                 active=None if e.active else False,
             )

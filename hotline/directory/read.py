@@ -129,9 +129,13 @@ def routing_review(directory: Directory) -> tuple[list[str], list[str]]:
         )
         if number
     ] + [
-        routing.Known(e.mobile, f"{entry_name('engineers', i, {'key': e.key})}.mobile")
+        routing.Known(number, f"{entry_name('engineers', i, {'key': e.key})}.{where}")
         for i, e in enumerate(directory.engineers)
-        if e.mobile
+        for where, number in [
+            ("mobile", e.mobile),
+            *((f"phones[{j}]", p.number) for j, p in enumerate(e.phones)),
+        ]
+        if number
     ]
     found = routing.findings(listed, known)
     errors = [f"{f.where}: {f.text}" for f in found if f.level == routing.ERROR]

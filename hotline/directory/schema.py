@@ -44,7 +44,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from escalation import regions, routing
-from escalation.chain import parse_policy
+from escalation.chain import Phone, parse_phones, parse_policy
 from escalation.rota import LAYERS, parse_handoff, parse_restriction, parse_shift
 from escalation.slots import WorkingHours
 from escalation.wallclock import DEFAULT_ZONE, instant, parse, wall
@@ -655,10 +655,36 @@ class EngineerEntry(Entry):
         "consultant", description="`project_lead` or `consultant`"
     )
     mobile: PhoneNumber | None = Field(
-        None, description="the number rung in an emergency (stored as E.164)"
+        None,
+        description="the number rung in an emergency, first of the engineer's phones, and the "
+        "one every SMS goes to (stored as E.164)",
+    )
+    phones: list[EngineerPhoneEntry] = Field(
+        [],
+        description="further phones after the mobile, in the order they are rung: "
+        "`[{number: ..., label: Festnetz}]`; only a policy level with `phones: all` rings them "
+        "(docs/rota.md), SMS never go there",
     )
     email: Email | None = Field(None, description="e-mail address")
     active: Bool = Field(True, description="`false` keeps the engineer but never rings them")
+
+    @model_validator(mode="after")
+    def _phones_once(self) -> EngineerEntry:
+        """Each number once, none the mobile (escalation/chain.py `parse_phones`)."""
+        parse_phones([p.model_dump() for p in self.phones], self.mobile)
+        return self
+
+
+class EngineerPhoneEntry(Entry):
+    number: PhoneNumber = Field(description="the number (stored as E.164)")
+    label: Annotated[str, BeforeValidator(_text(Phone.LABEL))] | None = Field(
+        None, description="what it is, e.g. `Festnetz`"
+    )
+
+    @model_validator(mode="after")
+    def _dialable(self) -> EngineerPhoneEntry:
+        Phone.parse(self.model_dump(exclude_none=True))
+        return self
 
 
 class PhoneEntry(Entry):

@@ -24,14 +24,21 @@ def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:
     """Everybody in the frozen chain plus the customer's project lead: mobile -> engineer key.
 
     A call that never got as far as freezing its chain (it fell to the fallback before the
-    confirmation) is told to the chain as it stood when the call came in.
+    confirmation) is told to the chain as it stood when the call came in. SMS go to an
+    engineer's mobile, never to the further phones the chain may ring.
     """
     from hotline import roster
 
     entries = ticket.frozen_chain().entries
     if not entries:
         entries = roster.chain_for(session, ticket.customer, ticket.arrived_at).entries
-    people = {e.number: e.engineer for e in entries if e.engineer}
+    keys = list(dict.fromkeys(e.engineer for e in entries if e.engineer))
+    mobiles = dict(
+        session.execute(select(Engineer.key, Engineer.mobile).where(Engineer.key.in_(keys)))
+        .tuples()
+        .all()
+    )
+    people = {mobiles[k]: k for k in keys if mobiles.get(k)}
     customer = ticket.customer
     if customer and customer.team and customer.team.project_lead:
         lead = customer.team.project_lead
