@@ -22,6 +22,8 @@ from escalation.rota import LAYERS, OnCall, parse_shift
 
 LEVELS = ("own-primary", "own-secondary", "pool", "project-lead", "fallback")
 ORDERS = ("fewest-displaced", "round-robin", "fixed", "random")
+RINGS = ("sequential", "simultaneous")  # how a level's people are rung: one by one, or all at once
+BRIDGES = ("dial", "conference")  # how the caller meets the engineer: a <Dial>, or a conference
 PHONES = ("first", "all")  # of a level: ring an engineer's mobile only, or all their phones
 DEPRECATED_KEYS = ("window",)  # of a policy: accepted for files and rows written before, ignored
 
@@ -34,6 +36,7 @@ class Entry:
     name: str  # engineer name, or "Fallback"
     timeout: int  # ring timeout in seconds for this entry's level
     reason: str  # why this entry is in the chain, human readable
+    ring: str = "sequential"  # the level's ring: "simultaneous" rings it all at once (bridge)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Skip:
 class Chain:
     entries: tuple[Entry, ...]
     skipped: tuple[Skip, ...] = ()
+    bridge: str = "dial"  # the policy's bridge: "conference" when the REST API can dial
 
     VERSION = 1  # of the frozen form below; `from_json` reads every version ever written
 
@@ -56,6 +60,7 @@ class Chain:
             "version": self.VERSION,
             "entries": [asdict(entry) for entry in self.entries],
             "skipped": [asdict(skip) for skip in self.skipped],
+            "bridge": self.bridge,
         }
 
     @classmethod
@@ -74,6 +79,7 @@ class Chain:
         return cls(
             tuple(Entry(**entry) for entry in data.get("entries", [])),
             tuple(Skip(**skip) for skip in data.get("skipped", [])),
+            data.get("bridge", "dial"),
         )
 
 
@@ -85,6 +91,7 @@ class Level:
     name: str
     order: str = "fewest-displaced"
     timeout: int | None = None  # None: the app's HOTLINE_RING_TIMEOUT
+    ring: str = "sequential"  # "simultaneous": the whole level at once (conference bridge only)
     phones: str = "first"  # "first": the mobile; "all": the mobile, then every further phone
 
 
@@ -98,6 +105,10 @@ class Policy:
     # the voicemail instead of ringing the cross-team pool: `silent: voicemail` (the default),
     # or `silent: pool` to ring them through like anyone.
     silent_to_voicemail: bool = True
+    # `bridge: conference`: the caller waits in a conference with hold announcements while the
+    # engineers are called through the REST API (a level can ring all at once); `dial` (the
+    # default) rings one `<Dial>` after the other. Without a Twilio account it is always `dial`.
+    bridge: str = "dial"
 
 
 def _seconds(value: Any, where: str) -> int | None:
@@ -111,12 +122,6 @@ def _seconds(value: Any, where: str) -> int | None:
 def _order(value: Any, where: str) -> str:
     if value not in ORDERS:
         raise ValueError(f"policy {where}: order {value!r} must be one of {', '.join(ORDERS)}")
-    return str(value)
-
-
-def _phones(value: Any, where: str) -> str:
-    if value not in PHONES:
-        raise ValueError(f"policy {where}: phones {value!r} must be one of {', '.join(PHONES)}")
     return str(value)
 
 
@@ -137,24 +142,29 @@ def parse_policy(obj: Any) -> Policy:
         return Policy()
     if not isinstance(obj, Mapping):
         raise ValueError(f"policy {obj!r}: expected a mapping")
-    unknown = set(obj) - {"levels", "order", "timeout", "phones", "silent", *DEPRECATED_KEYS}
+    unknown = set(obj) - {"levels", "order", "timeout", "silent", "ring", "bridge", "phones",
+                          *DEPRECATED_KEYS}  # fmt: skip
     if unknown:
         raise ValueError(
-            f"policy: unknown keys {sorted(unknown)} (levels, order, timeout, phones, silent)"
+            f"policy: unknown keys {sorted(unknown)} "
+            "(levels, order, timeout, ring, bridge, phones, silent)"
         )
+    bridge = _choice(obj.get("bridge", "dial"), BRIDGES, "bridge")
+    ring = _choice(obj.get("ring", "sequential"), RINGS, "ring")
+    phones = _choice(obj.get("phones", "first"), PHONES, "phones")
     if obj.get("silent", "voicemail") not in ("voicemail", "pool"):
         raise ValueError(f"policy silent {obj.get('silent')!r}: expected 'voicemail' or 'pool'")
     order = _order(obj.get("order", "fewest-displaced"), "order")
     timeout = _seconds(obj.get("timeout"), "timeout")
-    phones = _phones(obj.get("phones", "first"), "phones")
     if "window" in obj:
         parse_shift(obj["window"])  # deprecated: still checked as before, never used
     levels: list[Level] = []
     for item in obj.get("levels", LEVELS):
         spec = {"level": item} if isinstance(item, str) else item
-        if not isinstance(spec, Mapping) or set(spec) - {"level", "order", "timeout", "phones"}:
+        if not isinstance(spec, Mapping) or set(spec) - {"level", "order", "timeout", "ring",
+                                                         "phones"}:  # fmt: skip
             raise ValueError(
-                f"policy level {item!r}: expected a name or level/order/timeout/phones"
+                f"policy level {item!r}: expected a name or level/order/timeout/ring/phones"
             )
         name = spec.get("level")
         if name not in LEVELS:
@@ -168,12 +178,19 @@ def parse_policy(obj: Any) -> Policy:
                 name,
                 _order(spec.get("order", order), where),
                 own_timeout if own_timeout is not None else timeout,
-                _phones(spec.get("phones", phones), where),
+                _choice(spec.get("ring", ring), RINGS, f"{where} ring"),
+                _choice(spec.get("phones", phones), PHONES, f"{where} phones"),
             )
         )
     if not levels or levels[-1].name != "fallback":
         raise ValueError("policy levels must end with 'fallback': a call never ends unanswered")
-    return Policy(tuple(levels), obj.get("silent", "voicemail") == "voicemail")
+    return Policy(tuple(levels), obj.get("silent", "voicemail") == "voicemail", bridge)
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"policy {where} {value!r}: expected one of {', '.join(allowed)}")
+    return str(value)
 
 
 def effective_policy(provider: Mapping[str, Any] | None, team: Mapping[str, Any] | None) -> Policy:
@@ -348,7 +365,15 @@ def build(s: Situation) -> Chain:
         if level.name == "fallback":
             if s.fallback:
                 entries.append(
-                    Entry("fallback", s.fallback, None, "Fallback", timeout, s.fallback_reason)
+                    Entry(
+                        "fallback",
+                        s.fallback,
+                        None,
+                        "Fallback",
+                        timeout,
+                        s.fallback_reason,
+                        level.ring,
+                    )  # fmt: skip
                 )
             continue
         for candidate in ordered(level, candidates(level.name, s), s):
@@ -377,5 +402,7 @@ def build(s: Situation) -> Chain:
             for number, phone in fresh:
                 dialled.add(number)
                 said = f"{reason}; {phone}" if phone else reason
-                entries.append(Entry(level.name, number, key, person.name, timeout, said))
-    return Chain(tuple(entries), tuple(skipped))
+                entries.append(
+                    Entry(level.name, number, key, person.name, timeout, said, level.ring)
+                )
+    return Chain(tuple(entries), tuple(skipped), s.policy.bridge)

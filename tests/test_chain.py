@@ -269,7 +269,7 @@ def test_phones_are_checked_by_the_domain_type() -> None:
         parse_phones([{"number": "+491711111111"}], mobile="+491711111111")
     with pytest.raises(ValueError, match="phones 'both'"):
         parse_policy({"phones": "both"})
-    with pytest.raises(ValueError, match="level pool: phones"):
+    with pytest.raises(ValueError, match="level pool phones"):
         parse_policy({"levels": [{"level": "pool", "phones": 2}, "fallback"]})
 
 
