@@ -148,12 +148,14 @@ def _unbilled(session: Session, ticket: Ticket) -> None:
 
 
 def phone_seconds(ticket: Ticket) -> int:
-    """Bridged time as Twilio reported it; else the call's span from acceptance."""
+    """Bridged time as Twilio reported it (else the call's span from acceptance), plus the
+    call-backs through the hotline (hotline/callback.py)."""
+    back = ticket.callback_seconds or 0
     if ticket.bridged_seconds is not None:
-        return ticket.bridged_seconds
-    if ticket.accepted_at and ticket.ended_at:
-        return max(int((ticket.ended_at - ticket.accepted_at).total_seconds()), 0)
-    return 0
+        return ticket.bridged_seconds + back
+    if ticket.accepted_at and ticket.ended_at and ticket.accepted_at < ticket.ended_at:
+        return int((ticket.ended_at - ticket.accepted_at).total_seconds()) + back
+    return back
 
 
 def terms(contract: Contract | None, month: date | None = None) -> Terms:

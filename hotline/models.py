@@ -327,6 +327,7 @@ class Ticket(Base):
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bridged_seconds: Mapped[int | None] = mapped_column(Integer)
+    callback_seconds: Mapped[int | None] = mapped_column(Integer)  # talked on call-backs: billed
     voicemail_url: Mapped[str | None] = mapped_column(String(500))
     voicemail_seconds: Mapped[int | None] = mapped_column(Integer)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -432,6 +433,13 @@ class Leg(Base):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seconds: Mapped[int | None] = mapped_column(Integer)  # Twilio's CallDuration
+    # A voice re-page (escalation/repage.py): its round, and the chain entry it rings (the
+    # project lead's phones -1, -2, ...), so the next decision knows who was rung when.
+    repage_round: Mapped[int | None] = mapped_column(Integer)
+    chain_entry: Mapped[int | None] = mapped_column(Integer)
+    # A call-back (hotline/callback.py): seconds the engineer talked to the customer through
+    # the hotline on this leg (Twilio's DialCallDuration): phone time on the ticket.
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
 
     ticket: Mapped[Ticket] = relationship(back_populates="legs")
     engineer: Mapped[Engineer | None] = relationship()

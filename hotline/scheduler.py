@@ -110,6 +110,11 @@ def table(zone: tzinfo) -> dict[str, Job]:
             "hotline.tickets:reannounce", IntervalTrigger(minutes=1), timedelta(minutes=1),
             lease=timedelta(minutes=2),
         ),
+        # A voicemail nobody took: the chain is called again by voice (hotline/repage.py).
+        "repage": Job(
+            "hotline.repage:due", IntervalTrigger(seconds=30), timedelta(seconds=30),
+            lease=timedelta(minutes=2),
+        ),
         "purge-personal-data": Job(
             "hotline.retention:purge_personal_data",
             CronTrigger(hour=3, minute=30, timezone=zone), DAY, grace=12 * 3600,

@@ -88,6 +88,28 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
             }
             for a in ticket.attempts
         ],
+        "legs": [  # the calls the hotline placed itself (hotline/dialer.py)
+            {
+                "id": leg.id,
+                "purpose": leg.purpose,
+                "engineer": leg.engineer.key if leg.engineer else None,
+                "to": leg.to_number,
+                "from": leg.from_number,
+                "status": leg.status,
+                "pressed": leg.pressed,
+                "created_at": shown(leg.created_at, where),
+                "answered_at": shown(leg.answered_at, where),
+                "joined_at": shown(leg.joined_at, where),
+                "left_at": shown(leg.left_at, where),
+                "ended_at": shown(leg.ended_at, where),
+                "seconds": leg.seconds,
+                "talk_seconds": leg.talk_seconds,
+                "round": leg.repage_round,
+                "error": leg.error,
+            }
+            for leg in ticket.legs
+        ],
+        "callback_seconds": ticket.callback_seconds,
         "timeline": [
             {"at": shown(e.at, where), "event": e.kind, **(e.detail or {})} for e in ticket.events
         ],

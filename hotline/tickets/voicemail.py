@@ -110,7 +110,8 @@ def reannounce(session: Session, now: datetime) -> int:
 
 def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datetime) -> Engineer:
     """An engineer acknowledges the voicemail: they call back (the page says "Rückruf
-    übernommen"), re-announcing stops, and everyone else who was told of it hears who took it.
+    übernommen"), re-announcing and the voice re-page stop, and everyone else who was told of it
+    hears who took it.
     Returns who has the call-back: `engineer`, or whoever took it first (one conditional
     UPDATE: two takers at once, one winner)."""
     won = db.claim(
@@ -122,6 +123,9 @@ def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datet
     if not won:
         return taker
     log(session, ticket, now, callflow.Kind.ACKNOWLEDGED, engineer=engineer.key)
+    from hotline import repage  # the voice re-page stops: its calls still ringing hang up
+
+    repage.taken(session, ticket)
     for number, key in chain_people(session, ticket).items():
         if key != engineer.key:
             body = texts.sms("taken", ticket=ticket, engineer=engineer.name)

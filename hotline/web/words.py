@@ -61,6 +61,11 @@ WORDS: dict[str, str] = {
     "message left on a repeat call": "Nachricht beim erneuten Anruf",
     "note added": "Notiz hinzugefügt",
     "customer assigned": "Kunde zugeordnet",
+    "re-paged": "erneut angerufen (Nachricht)",
+    "passed on": "weitergegeben",
+    "re-page ended": "Anrufe zur Nachricht beendet",
+    "call-back": "Rückruf über die Hotline",
+    "called back": "zurückgerufen",
 }
 
 # What a dispatcher decided on a displaced appointment (escalation/displacement.py DECISIONS).
@@ -77,6 +82,28 @@ LEVELS: dict[str, str] = {
     "pool": "teamübergreifend",
     "project-lead": "Projektleitung",
     "fallback": "Ausfallnummer",
+}
+# The calls the hotline places itself (hotline/dialer.py `Leg.purpose`) and what became of them.
+PURPOSES: dict[str, str] = {
+    "ring": "Bereitschaft (Konferenz)",
+    "warm": "dazugeholt (Stern-Taste)",
+    "caller": "Anrufer umgeleitet",
+    "repage": "Nachricht: erneut angerufen",
+    "callback": "Rückruf",
+}
+LEG_STATUSES: dict[str, str] = {
+    "queued": "wird gewählt",
+    "sending": "wird gewählt",
+    "sent": "gewählt",
+    "initiated": "gewählt",
+    "ringing": "klingelt",
+    "in-progress": "im Gespräch",
+    "completed": "beendet",
+    "busy": "besetzt",
+    "no-answer": "nicht erreicht",
+    "failed": "nicht erreichbar",
+    "canceled": "abgebrochen",
+    "error": "nicht gewählt (Fehler)",
 }
 # The roles of escalation/access.py as the pages name them.
 ROLES: dict[str, str] = {
@@ -266,6 +293,7 @@ ENGLISH: dict[str, str] = {
     "inaktiv": "inactive",
     "keine": "none",
     "Consultant": "Consultant",
+    "Taste": "key",
 }
 
 
