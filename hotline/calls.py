@@ -194,7 +194,7 @@ def _take_over(session: Session, ticket: Ticket, now: datetime, call_sid: str = 
     accepted = entries[won.entry] if won and 0 <= won.entry < len(entries) else None
     chain = repeat.rechain(roster.chain_for(session, ticket.customer, now), accepted)
     again.earlier_call_sid, again.first_attempt = ticket.call_sid, len(ticket.attempts) + 1
-    ticket.call_sid, ticket.chain = call_sid, chain.to_json()
+    ticket.call_sid, ticket.chain, ticket.bridge = call_sid, chain.to_json(), _bridge(chain)
     ticket.ended_at = ticket.accepted_attempt_id = None
     tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries), again=True)
 
@@ -289,11 +289,17 @@ def _freeze_chain(session: Session, ticket: Ticket, now: datetime, **_: Any) -> 
     ticket.confirmed_at = now
     chain = roster.chain_for(session, ticket.customer, now)
     ticket.chain = chain.to_json()
-    forced = current_app.config.get("HOTLINE_BRIDGE", "policy")
-    wanted = chain.bridge if forced not in ("dial", "conference") else forced
-    ticket.bridge = "conference" if wanted == "conference" and dialer.available() else "dial"
+    ticket.bridge = _bridge(chain)
     tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries),
                 bridge=ticket.bridge)  # fmt: skip
+
+
+def _bridge(chain: Any) -> str:
+    """How this call meets its engineers: the policy's bridge (or HOTLINE_BRIDGE over it), a
+    conference only where the REST API can place its legs."""
+    forced = current_app.config.get("HOTLINE_BRIDGE", "policy")
+    wanted = chain.bridge if forced not in ("dial", "conference") else forced
+    return "conference" if wanted == "conference" and dialer.available() else "dial"
 
 
 def _release(

@@ -200,3 +200,34 @@ def test_the_readme_conference_call_on_the_demo(app: Flask) -> None:
     assert len(pool) >= 3 and len({a["started_at"] for a in pool}) == 1  # rung at once
     warm = [leg for leg in ticket["legs"] if leg["purpose"] == "warm"]
     assert [(leg["engineer"], bool(leg["joined_at"])) for leg in warm] == [("anna", True)]
+
+
+def test_a_second_phone_of_the_line_joins_the_conversation_in_the_bridge(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """The same number calls again while its emergency is talked about: into that conference,
+    without starting or ending it, and nobody else is rung."""
+    heard: list[ET.Element] = []
+    moving = Clock(clock())
+    app.config["CLOCK"] = moving
+    sim = Simulator(app, moving, Script(presses=["1"], conference=True, talk=300), print)
+
+    def second_phone() -> None:
+        form = {**sim.form, "CallSid": "CA" + "7" * 32}
+        document = sim.post("/voice/incoming", form)
+        assert document is not None
+        heard.append(document)
+
+    sim.schedule(120, second_phone)
+    result = sim.run(MUELLER_PHONE, CENTRAL)
+    (document,) = heard
+    dial = document.find("Dial")
+    assert dial is not None and [verb.tag for verb in document] == ["Say", "Dial", "Say"]
+    room = dial.find("Conference")
+    assert room is not None and room.text == f"hotline-ticket-{result.ticket_id}"
+    assert room.get("endConferenceOnExit") == "false"
+    assert room.get("startConferenceOnEnter") == "false"
+    with app.app_context():
+        ticket = db.session().get(Ticket, result.ticket_id)
+        assert ticket is not None and len(ticket.attempts) == 1  # nobody else was rung
+        assert [r.joins for r in ticket.repeat_calls] == ["in hand"]
