@@ -511,6 +511,38 @@ def _not_placed(session: Session, leg: Leg, now: datetime) -> None:
 dialer.NOT_PLACED[dialer.RING] = _not_placed
 
 
+def dial(session: Session, now: datetime) -> int:
+    """The worker's `dialer` job: legs whose status callbacks never came are ended as
+    unanswered (the caller holding in the conference is rung the next level), then whatever
+    is queued is sent."""
+    overdue = session.execute(
+        select(Leg.id, Ticket.call_sid).join(Ticket).where(
+            Leg.purpose == dialer.RING, Leg.status.in_(["sent", "initiated", "ringing"]),
+            Leg.answered_at.is_(None), Ticket.ended_at.is_(None),
+        )
+    ).all()  # fmt: skip
+    session.commit()
+    for leg_id, call_sid in overdue:
+        lock(session, call_sid)
+        leg = session.get(Leg, leg_id, populate_existing=True)
+        if leg is None or leg.attempt is None or not _overdue(leg, now):
+            session.commit()
+            continue
+        leg.stop = True  # whatever it is doing at Twilio, it rings no longer
+        ticket = leg.ticket
+        if dialer.reported(session, leg, "no-answer", None, now):
+            apply(session, ticket, bridge.leg_ended(view(ticket), leg.attempt.seq,
+                                                    callflow.CallStatus.NO_ANSWER, False, False),
+                  now, dial_status="no-answer")  # fmt: skip
+        session.commit()
+    return dialer.send(session, now)
+
+
+def _overdue(leg: Leg, now: datetime) -> bool:
+    """Unanswered after the ring could have ended (the claim's own end, `_ring_end`)."""
+    return leg.answered_at is None and now > _ring_end(leg.created_at, leg.timeout)
+
+
 def pull_in(session: Session, ticket: Ticket, entry: Any, now: datetime) -> None:
     """Call a chain entry into the running conference (warm escalation), claiming them."""
     engineer = session.scalar(select(Engineer).where(Engineer.key == entry.engineer))

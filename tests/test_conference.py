@@ -13,9 +13,11 @@ import pytest
 from builders import CENTRAL, MOBILES, MUELLER_PHONE, small_provider
 from flask import Flask
 from sqlalchemy import select
+from twilio_recorder import RecordingHttpClient
 
+from escalation import callflow
 from hotline import db, tickets
-from hotline.models import Engineer, Provider, Rotation, RotationMember, Team, Ticket
+from hotline.models import Customer, Engineer, Provider, Rotation, RotationMember, Team, Ticket
 from hotline.simulator import Clock, Script, Simulator
 
 POLICY = {
@@ -231,3 +233,39 @@ def test_a_second_phone_of_the_line_joins_the_conversation_in_the_bridge(
         ticket = db.session().get(Ticket, result.ticket_id)
         assert ticket is not None and len(ticket.attempts) == 1  # nobody else was rung
         assert [r.joins for r in ticket.repeat_calls] == ["in hand"]
+
+
+def test_a_leg_whose_status_never_comes_ends_as_unanswered_and_the_walk_goes_on(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """Twilio's status callback of a ringing leg is lost: the worker's dialer job ends it after
+    its ring could have ended, so the holding caller is rung the next level."""
+    from hotline import calls
+
+    recorder = RecordingHttpClient()
+    app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
+    with app.app_context():
+        session = db.session()
+        ticket = Ticket(call_sid="CA" + "5" * 32, arrived_at=clock(), to_number=CENTRAL,
+                        from_number=MUELLER_PHONE, state="confirming", question="confirmation",
+                        question_try=1)  # fmt: skip
+        ticket.customer = session.scalar(select(Customer).where(Customer.number == "10042"))
+        session.add(ticket)
+        session.flush()
+
+        calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
+        session.commit()
+        assert ticket.bridge == "conference"
+        calls.dial(session, clock())
+        assert [r.data["To"] for r in recorder.requests] == [MOBILES["jonas"]]
+        clock.advance(seconds=30)
+        calls.dial(session, clock())  # not yet overdue: the ring may still be going
+        assert len(recorder.requests) == 1
+        clock.advance(seconds=60)
+        calls.dial(session, clock())
+        session.refresh(ticket)
+        assert [a.outcome for a in ticket.attempts] == ["no-answer", "ringing"]
+        sent = [(r.url.rsplit("/", 1)[1], r.data.get("To") or r.data.get("Status"))
+                for r in recorder.requests]  # fmt: skip
+        assert sent[1:] == [("CA00000000000000000000000000000001.json", "canceled"),
+                            ("Calls.json", MOBILES["mia"])]  # fmt: skip
