@@ -261,7 +261,10 @@ class Connect:
 
 @dataclass(frozen=True)
 class Hold:
-    """The caller waits in (or talks in) the ticket's conference."""
+    """The caller waits in (or talks in) the ticket's conference; `joins`: a repeat call from
+    the same line joins the conversation going on there (repeat.py)."""
+
+    joins: bool = False
 
 
 @dataclass(frozen=True)
@@ -418,8 +421,6 @@ def where(call: Call) -> Step:
     if call.state in (State.IDENTIFYING, State.CONFIRMING) and call.question is not None:
         return Step(Ask(call.question, call.try_))
     if call.state is State.RINGING and call.bridge:
-        return Step(Hold())
-    if call.state is State.CONNECTED and call.bridge and not call.ended:
         return Step(Hold())
     if call.state is State.RINGING:
         ringing = call.ringing

@@ -97,4 +97,4 @@ def ended(session: Session, leg: Leg, now: datetime) -> None:
         calls.release(session, leg.ticket_id, leg.engineer_id)
 
 
-dialer.ENDED[CALLBACK] = ended
+dialer.ENDED[CALLBACK] = dialer.NOT_PLACED[CALLBACK] = ended

@@ -20,6 +20,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite at instance/hotline.db"),
     "PORT": (5000, int, "port of the web server (`flask --app hotline serve`, `bin/serve`)"),
     "HOTLINE_WEB_THREADS": (48, int, "threads of the web server answering requests"),
+    "HOTLINE_DB_POOL": (10, int, "database connections a process keeps = voice webhooks at once"),
+    "HOTLINE_DB_OVERFLOW": (10, int, "connections a process may open beyond its pool at a peak"),
     "HOTLINE_CONNECTIONS_PER_CLIENT": (64, int, "connections one address may hold (0: any)"),
     "HOTLINE_DEVELOPMENT": (False, bool, "a demo run: demo accounts, generated secrets, http://"),
     "HOTLINE_CLOCK_START": (None, str, "development only: the clock starts at this ISO time"),
@@ -27,6 +29,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID; without it SMS are logged, not sent"),
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: signs every webhook (generated if unset)"),
     "TWILIO_API_URL": (None, str, "Twilio's REST API base; a local stand-in's URL in tests/demos"),
+    "HOTLINE_BRIDGE": ("policy", str, "'policy' (the directory's), or 'dial'/'conference' for all"),
     "HOTLINE_DIALER_THREAD": (True, bool, "place REST calls in a thread right after a request"),
     "HOTLINE_HOLD_MUSIC": (
         "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",

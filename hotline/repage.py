@@ -158,7 +158,7 @@ def ended(session: Session, leg: Leg, now: datetime) -> None:
         step(session, ticket, now)
 
 
-dialer.ENDED[REPAGE] = ended
+dialer.ENDED[REPAGE] = dialer.NOT_PLACED[REPAGE] = ended
 
 
 # --- the worker's check -----------------------------------------------------------------------

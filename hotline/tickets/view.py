@@ -41,6 +41,7 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "id": ticket.id,
         "call_sid": ticket.call_sid,
         "state": ticket.state,
+        "bridge": ticket.bridge or "dial",  # how the caller met the engineers (docs/calls.md)
         "caller_as_sent": ticket.from_raw,
         "caller": ticket.from_number,
         "customer": {"number": customer.number, "name": customer.name} if customer else None,
@@ -88,14 +89,17 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
             }
             for a in ticket.attempts
         ],
-        "legs": [  # the calls the hotline placed itself (hotline/dialer.py)
+        # every call the hotline placed itself (conference bridge, `*`, moves of the caller)
+        "legs": [
             {
                 "id": leg.id,
                 "purpose": leg.purpose,
                 "engineer": leg.engineer.key if leg.engineer else None,
-                "to": leg.to_number,
+                "attempt": leg.attempt.seq if leg.attempt else None,
                 "from": leg.from_number,
+                "to": leg.to_number,
                 "status": leg.status,
+                "error": leg.error,
                 "pressed": leg.pressed,
                 "created_at": shown(leg.created_at, where),
                 "answered_at": shown(leg.answered_at, where),
@@ -105,7 +109,6 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
                 "seconds": leg.seconds,
                 "talk_seconds": leg.talk_seconds,
                 "round": leg.repage_round,
-                "error": leg.error,
             }
             for leg in ticket.legs
         ],

@@ -110,6 +110,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You have been waiting for {waited}. We are calling our engineers now. "
         "Please stay on the line.",
     },
+    "joining": {
+        "de": "Ihr Notfall wird gerade besprochen. Wir schalten Sie dazu.",
+        "en": "Your emergency is being discussed right now. We are putting you through.",
+    },
     "hold_first": {
         "de": "Wir rufen gerade unsere Techniker an. Bitte bleiben Sie in der Leitung.",
         "en": "We are calling our engineers now. Please stay on the line.",
@@ -156,7 +160,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Die 1 holt die nächste Person der Bereitschaft dazu, die 2 die Projektleitung. "
         "Ohne Eingabe geht es zurück ins Gespräch.",
     },
-    "pulling": {"de": "{name} wird angerufen. Zurück ins Gespräch."},
+    "pulling": {"de": "{who} wird angerufen. Zurück ins Gespräch."},
     "nobody_to_pull": {"de": "Es ist niemand dafür erreichbar. Zurück ins Gespräch."},
     "back_in": {"de": "Zurück ins Gespräch."},
     "warm_whisper": {

@@ -119,6 +119,15 @@ def _document(action: callflow.Action, ctx: Context) -> VoiceResponse:
                 response.pause(length=1)
             response.redirect(url("bridge", ticket=ctx.ticket, call=ctx.call, **{"try": try_}))
             return response
+        case callflow.Hold(joins=True):
+            response = VoiceResponse()
+            say(response, text("joining", lang), lang)
+            response.dial().conference(
+                CONFERENCE.format(ticket=ctx.ticket), beep=False,
+                start_conference_on_enter=False, end_conference_on_exit=False,
+            )  # fmt: skip
+            say(response, text("goodbye", lang), lang)
+            return response
         case callflow.Hold():
             return _hold(ctx)
         case callflow.Join(why=why, name=name):
@@ -191,8 +200,6 @@ def _ring(seq: int, ctx: Context) -> VoiceResponse:
     return response
 
 
-
-
 def _leg_url(endpoint: str, ctx: Context, **more: int | str) -> str:
     return url(endpoint, ticket=ctx.ticket, leg=ctx.leg or 0, call=ctx.call, **more)
 
@@ -238,7 +245,7 @@ def hold_music(ctx: Context) -> VoiceResponse:
 
 def _join(why: str, name: str, ctx: Context) -> VoiceResponse:
     response = VoiceResponse()
-    words = {"accepted": text("bridge_accepted"), "pulling": text("pulling", name=name),
+    words = {"accepted": text("bridge_accepted"), "pulling": text("pulling", who=name),
              "nobody": text("nobody_to_pull"), "back": text("back_in")}.get(why)  # fmt: skip
     if words:
         say(response, words)

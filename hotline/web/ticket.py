@@ -35,7 +35,7 @@ from hotline.clock import now, zone
 from hotline.models import Customer, Engineer, Ticket
 from hotline.tickets import work
 from hotline.web import access, problem, web
-from hotline.web.words import DECISIONS, LEG_STATUSES, LEVELS, PURPOSES
+from hotline.web.words import DECISIONS, LEVELS, PURPOSES
 
 log = logging.getLogger(__name__)
 TWILIO_MEDIA = "https://api.twilio.com/"
@@ -91,7 +91,7 @@ def ticket(ticket_id: int) -> str:
         names=tickets.names(session), notes=found.notes if caller else None,
         surcharge=billing.surcharge(session, found, now()), resolvable=_resolvable(found),
         work_minutes=found.work_minutes, decisions=DECISIONS, levels=LEVELS,
-        purposes=PURPOSES, leg_statuses=LEG_STATUSES,
+        purposes=PURPOSES,
         shown=lambda at: tickets.shown(at, zone(session)),
         customers=session.execute(select(Customer.number, Customer.name)
                                   .order_by(Customer.name)).tuples().all()

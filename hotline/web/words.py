@@ -28,6 +28,15 @@ WORDS: dict[str, str] = {
     "not-accepted": "ohne Tastendruck (Mailbox?)",
     "cancelled": "abgebrochen",
     "canceled": "abgebrochen",
+    "not-placed": "nicht gewählt (Twilio-API)",
+    # a leg of the conference bridge (hotline/dialer.py)
+    "queued": "wird gewählt",
+    "sending": "wird gewählt",
+    "sent": "gewählt",
+    "initiated": "gewählt",
+    "in-progress": "im Gespräch",
+    "completed": "beendet",
+    "error": "Fehler",
     # timeline events (escalation.callflow.Kind and the services' own)
     "arrived": "Anruf eingegangen",
     "identified": "Kunde erkannt",
@@ -61,6 +70,10 @@ WORDS: dict[str, str] = {
     "message left on a repeat call": "Nachricht beim erneuten Anruf",
     "note added": "Notiz hinzugefügt",
     "customer assigned": "Kunde zugeordnet",
+    "conference failed, ringing by dial": "Konferenz nicht möglich, Wahl wie üblich",
+    "joined the conference": "in der Konferenz",
+    "left the conference": "Konferenz verlassen",
+    "pulled into the conference": "dazugeholt (Stern-Taste)",
     "re-paged": "erneut angerufen (Nachricht)",
     "passed on": "weitergegeben",
     "re-page ended": "Anrufe zur Nachricht beendet",
@@ -90,20 +103,6 @@ PURPOSES: dict[str, str] = {
     "caller": "Anrufer umgeleitet",
     "repage": "Nachricht: erneut angerufen",
     "callback": "Rückruf",
-}
-LEG_STATUSES: dict[str, str] = {
-    "queued": "wird gewählt",
-    "sending": "wird gewählt",
-    "sent": "gewählt",
-    "initiated": "gewählt",
-    "ringing": "klingelt",
-    "in-progress": "im Gespräch",
-    "completed": "beendet",
-    "busy": "besetzt",
-    "no-answer": "nicht erreicht",
-    "failed": "nicht erreichbar",
-    "canceled": "abgebrochen",
-    "error": "nicht gewählt (Fehler)",
 }
 # The roles of escalation/access.py as the pages name them.
 ROLES: dict[str, str] = {
@@ -293,7 +292,6 @@ ENGLISH: dict[str, str] = {
     "inaktiv": "inactive",
     "keine": "none",
     "Consultant": "Consultant",
-    "Taste": "key",
 }
 
 
