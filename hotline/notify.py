@@ -188,14 +188,14 @@ def _deliver(session: Session, message: Message, now: datetime, sender: str | No
             message.status = "failed"
             log.error(
                 "message %s (%s to %s) FAILED after %d tries, not retried: %s",
-                message.id, message.channel, phones.masked(message.to), message.tries,
+                message.id, message.channel, masked(message.to), message.tries,
                 for_log(message.last_error),
             )  # fmt: skip
         else:
             message.next_try_at = now + backoff(message.tries)
             log.warning(
                 "message %s (%s to %s) try %d failed, next at %s: %s",
-                message.id, message.channel, phones.masked(message.to), message.tries,
+                message.id, message.channel, masked(message.to), message.tries,
                 message.next_try_at.isoformat(), for_log(message.last_error),
             )  # fmt: skip
         session.commit()
@@ -288,7 +288,7 @@ def send_sms(message: Message, sender: str | None) -> str:
     if client is None:
         log.warning(
             "DRY RUN, not sent (TWILIO_ACCOUNT_SID is not set): SMS %s to %s:\n%s",
-            message.id, phones.masked(message.to), for_log(message.body),
+            message.id, masked(message.to), for_log(message.body),
         )  # fmt: skip
         return DRY_RUN
     if not sender:
@@ -302,7 +302,7 @@ def send_email(message: Message, now: datetime) -> str:
     if not config.get("HOTLINE_SMTP_HOST"):
         log.warning(
             "DRY RUN, not sent (HOTLINE_SMTP_HOST is not set): e-mail %s to %s, subject %r%s:\n%s",
-            message.id, phones.masked(message.to), for_log(message.subject),
+            message.id, masked(message.to), for_log(message.subject),
             " (with HTML part)" if message.html else "", for_log(message.body),
         )  # fmt: skip
         return DRY_RUN
@@ -321,6 +321,11 @@ def send_email(message: Message, now: datetime) -> str:
             smtp.login(config["HOTLINE_SMTP_USER"], config.get("HOTLINE_SMTP_PASSWORD") or "")
         smtp.sendmail(parseaddr(sender)[1], recipients(message.to), wire(email))
     return email["Message-ID"]
+
+
+def masked(to: str) -> str:
+    """A message's `to` for a log line: a number, or each of several addresses, masked."""
+    return ", ".join(phones.masked(part.strip()) for part in to.split(","))
 
 
 def recipients(to: str) -> list[str]:

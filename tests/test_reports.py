@@ -135,7 +135,7 @@ def test_status_emails_go_out_once_a_day_by_smtp(
     text = received.get_body(("plain",)).get_content()
     html = received.get_body(("html",)).get_content()
     assert "0,75 Std. von 2,00 Std. Stundenkontingent (38 %)" in text
-    assert "<h1>Statusbericht 12/2026: Bäckerei Brot</h1>" in html
+    assert ">Statusbericht 12/2026: Bäckerei Brot</h1>" in html
     assert session.scalars(select(Message)).one().status == "sent"
 
 
