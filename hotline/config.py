@@ -26,6 +26,13 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "SECRET_KEY": (None, str, "Flask secret; generated into instance/secrets.json if unset"),
     "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID; without it SMS are logged, not sent"),
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: signs every webhook (generated if unset)"),
+    "TWILIO_API_URL": (None, str, "Twilio's REST API base; a local stand-in's URL in tests/demos"),
+    "HOTLINE_DIALER_THREAD": (True, bool, "place REST calls in a thread right after a request"),
+    "HOTLINE_HOLD_MUSIC": (
+        "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",
+        str,
+        "what a caller in the conference hears between announcements",
+    ),
     "HOTLINE_PUBLIC_URL": (None, str, "base URL Twilio calls, e.g. https://hotline.example.de"),
     "HOTLINE_FALLBACK_NUMBER": (None, str, "last-resort number; overrides the directory's"),
     "HOTLINE_SMS_FROM": (None, str, "sender of SMS; default the central number"),

@@ -121,8 +121,10 @@ def number(name: str, source: str = "form") -> int | None:
 
 
 def caller_call_sid() -> str:
-    """The caller's CallSid: the one a request belongs to, on the caller's or an engineer's leg."""
-    return param("ParentCallSid", 64) or param("CallSid", 64)
+    """The caller's CallSid: the one a request belongs to, on the caller's or an engineer's leg
+    (a `<Dial>`'s child names its parent; a leg the REST API placed carries it in its signed
+    URL: `call`)."""
+    return param("ParentCallSid", 64) or clean(request.args.get("call"), 64) or param("CallSid", 64)
 
 
 def webhook(
