@@ -1,8 +1,8 @@
 """jourfixe: a customer's JourFixe rhythm, GL-JourFixe dates, the project lead and recipients of
 its status e-mail; e-mails sent for a person (sender name, reply-to) to several addresses
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import hotline.models
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
