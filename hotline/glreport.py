@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation.billing import Line, Terms, hours, quota_share
+from escalation.billing import Line, Terms, cents, hours, quota_share
 from escalation.displacement import DISPLACING
 from escalation.jourfixe import Half
 from hotline import appointments, billing, jourfixe, reports
@@ -69,7 +69,7 @@ def report(session: Session, customer: Customer, half: Half, now: datetime) -> R
         closed = session.scalar(select(BillingRun.id).where(BillingRun.month == month))
         months.append(
             MonthFigures(
-                month, billing.terms(customer.contract, month).monthly_hours,
+                month, cents(billing.terms(customer.contract, month).monthly_hours),
                 sum(x.billed_minutes for x in found), sum(x.extra_minutes for x in found),
                 sum((x.extra_amount for x in found), Decimal("0.00")),
                 sum((x.surcharge for x in found), Decimal("0.00")),
@@ -205,7 +205,7 @@ def pdf(session: Session, found: Report) -> bytes:
             w["closed"] if m.closed else w["open"],
         ])  # fmt: skip
     rows.append([
-        w["total"], n(sum((m.quota for m in found.months), Decimal(0))),
+        w["total"], n(sum((m.quota for m in found.months), Decimal("0.00"))),
         n(hours(sum(m.used_minutes for m in found.months))), "",
         n(hours(sum(m.extra_minutes for m in found.months))),
         n(sum((m.extra_amount for m in found.months), Decimal("0.00"))),

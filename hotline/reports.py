@@ -163,18 +163,27 @@ def queue(session: Session, customer: Customer, mail: Status, key: str) -> bool:
     )  # fmt: skip
 
 
-def queue_status(session: Session, customer: Customer, now: datetime) -> bool:
-    """Queue the customer's next status e-mail now (the preview's button): as the e-mail of
-    the JourFixe it reports, which then sends no other; without a rhythm at most one a day.
-    False when it was queued already or there is no address."""
-    mail = preview(session, customer, now)
-    return queue(session, customer, mail, _key(session, customer, mail, now))
-
-
-def _key(session: Session, customer: Customer, mail: Status, now: datetime) -> str:
-    if mail.jourfixe is not None:
-        return jourfixe.key(customer, mail.jourfixe)
-    return _daily(customer, now.astimezone(appointments.planning(session).zone).date())
+def queue_status(
+    session: Session, customer: Customer, now: datetime, occurrence: datetime | None = None
+) -> bool:
+    """Queue a status e-mail now (the preview's button): the one of the JourFixe beginning at
+    `occurrence` (the one previewed: a second press sends nothing), which then sends no other;
+    without `occurrence` the next one; without a rhythm the month's report, at most one a day.
+    False when it was queued already or there is no address; ValueError for an `occurrence`
+    that is no JourFixe of the customer's rhythm."""
+    rhythm = jourfixe.rhythm(customer)
+    if rhythm is None:
+        mail = status(session, customer, now, None)
+        day = now.astimezone(appointments.planning(session).zone).date()
+        return queue(session, customer, mail, _daily(customer, day))
+    zone = appointments.planning(session).zone
+    if occurrence is None:
+        occurrence = jourfixe.target(session, customer, now)
+    elif rhythm.latest(occurrence, zone) != occurrence:
+        raise ValueError(f"{occurrence.isoformat()} is no JourFixe of {customer.number}")
+    assert occurrence is not None
+    mail = status(session, customer, now, occurrence)
+    return queue(session, customer, mail, jourfixe.key(customer, occurrence))
 
 
 def _daily(customer: Customer, day: date) -> str:

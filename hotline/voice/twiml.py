@@ -191,8 +191,6 @@ def _ring(seq: int, ctx: Context) -> VoiceResponse:
     return response
 
 
-
-
 def _leg_url(endpoint: str, ctx: Context, **more: int | str) -> str:
     return url(endpoint, ticket=ctx.ticket, leg=ctx.leg or 0, call=ctx.call, **more)
 

@@ -8,6 +8,8 @@ the JourFixe, queued under that JourFixe's key, so it goes out once whoever send
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -75,9 +77,17 @@ def send_status_email(number: str) -> ResponseReturnValue:
     (without a rhythm: at most one a day)."""
     session = db.session()
     customer = _customer(number)
+    try:  # the JourFixe previewed: pressed twice, the second finds it queued
+        shown = request.form.get("jourfixe")
+        occurrence = datetime.fromisoformat(shown).astimezone(UTC) if shown else None
+        queued = jourfixe.recipients(customer) and reports.queue_status(
+            session, customer, clock.now(), occurrence
+        )
+    except ValueError:
+        abort(400)
     if not jourfixe.recipients(customer):
         flash(f"{customer.name} hat keine E-Mail-Adresse im Verzeichnis.")
-    elif reports.queue_status(session, customer, clock.now()):
+    elif queued:
         access.audit("queue status e-mail", f"customer {customer.number}")
         flash(f"Status-E-Mail an {', '.join(jourfixe.recipients(customer))} liegt in der "
               "Ausgangspost (unten).")  # fmt: skip
