@@ -139,6 +139,22 @@ def leg_ended(
                 effects=(Effect.FREE_ENGINEER, Effect.WALK_ON))  # fmt: skip
 
 
+def not_placed(call: Call, seq: int) -> Step:
+    """The REST API did not place attempt `seq`'s leg (refused, unanswered, or stopped before it
+    went out). Its engineer is free again; if nothing else of the call rings, the call rings by
+    `<Dial>` from here on, starting with the people never rung, and the caller (if holding in
+    the conference already) is moved there."""
+    attempt = call.attempt_(seq)
+    if attempt is None or attempt.outcome is not Outcome.RINGING:
+        return Step(Silent())
+    others = [a for a in call.still_ringing if a.seq != seq]
+    step: tuple[Effect, ...] = (Effect.FREE_ENGINEER,)
+    if not (others or call.accepted is not None or call.ended or call.state is not State.RINGING):
+        step += (Effect.TO_DIAL, Effect.MOVE_CALLER)
+    return Step(Silent(), outcome=(seq, Outcome.NOT_PLACED), effects=step,
+                notes=(Note(Kind.BRIDGE_FALLBACK, {"attempts": [seq]}),))  # fmt: skip
+
+
 # --- warm escalation ------------------------------------------------------------------------
 
 NEXT, LEAD = "1", "2"  # after `*`: the next person of the chain, or the project lead
@@ -190,6 +206,14 @@ def invite(call: Call, colleague: str) -> Step:
 def invited(call: Call, digits: str) -> Step:
     """Only 1 joins (the conference's own event logs it); anything else hangs up."""
     return Step(Join("invited")) if digits == "1" and _talking(call) else Step(Hangup())
+
+
+def warm_ended(call: Call, others_in: bool) -> Step:
+    """A pulled-in engineer's leg ended: the last one in the conference leaves the caller
+    alone, so the caller hears goodbye (as after a `<Dial>`)."""
+    if others_in or not _talking(call):
+        return Step(Silent())
+    return Step(Silent(), effects=(Effect.RELEASE, Effect.MOVE_CALLER))
 
 
 def left(who: str | None, seconds: int | None) -> Note:

@@ -413,8 +413,6 @@ def where(call: Call) -> Step:
         return Step(Ask(call.question, call.try_))
     if call.state is State.RINGING and call.bridge:
         return Step(Hold())
-    if call.state is State.CONNECTED and call.bridge and not call.ended:
-        return Step(Hold())
     if call.state is State.RINGING:
         ringing = call.ringing
         return Step(Ring(ringing.seq) if ringing else Walk())

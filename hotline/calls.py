@@ -289,7 +289,9 @@ def _freeze_chain(session: Session, ticket: Ticket, now: datetime, **_: Any) -> 
     ticket.confirmed_at = now
     chain = roster.chain_for(session, ticket.customer, now)
     ticket.chain = chain.to_json()
-    ticket.bridge = "conference" if chain.bridge == "conference" and dialer.available() else "dial"
+    forced = current_app.config.get("HOTLINE_BRIDGE", "policy")
+    wanted = chain.bridge if forced not in ("dial", "conference") else forced
+    ticket.bridge = "conference" if wanted == "conference" and dialer.available() else "dial"
     tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries),
                 bridge=ticket.bridge)  # fmt: skip
 
@@ -489,6 +491,18 @@ def in_bridge(ticket: Ticket) -> list[int]:
     calling = {leg.to_number for leg in ticket.legs if leg.purpose == dialer.WARM
                and leg.status not in (*dialer.ENDED_STATUSES, "error")}  # fmt: skip
     return present + [i for i, e in enumerate(entries) if e.number in calling]
+
+
+def _not_placed(session: Session, leg: Leg, now: datetime) -> None:
+    """The dialer's word that a ring leg never went out (dialer.ENDED)."""
+    ticket = leg.ticket
+    lock(session, ticket.call_sid)
+    session.refresh(ticket)
+    if leg.attempt is not None:
+        apply(session, ticket, bridge.not_placed(view(ticket), leg.attempt.seq), now)
+
+
+dialer.NOT_PLACED[dialer.RING] = _not_placed
 
 
 def pull_in(session: Session, ticket: Ticket, entry: Any, now: datetime) -> None:

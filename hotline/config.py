@@ -27,6 +27,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID; without it SMS are logged, not sent"),
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: signs every webhook (generated if unset)"),
     "TWILIO_API_URL": (None, str, "Twilio's REST API base; a local stand-in's URL in tests/demos"),
+    "HOTLINE_BRIDGE": ("policy", str, "'policy' (the directory's), or 'dial'/'conference' for all"),
     "HOTLINE_DIALER_THREAD": (True, bool, "place REST calls in a thread right after a request"),
     "HOTLINE_HOLD_MUSIC": (
         "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",

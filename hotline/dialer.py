@@ -37,8 +37,11 @@ EVENTS = ["initiated", "ringing", "answered", "completed"]
 ENDED_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 ERROR_LENGTH = 200
 
-# purpose -> what to do when one of its legs ends: (session, leg, now) -> None
-ENDED: dict[str, Callable[[Session, Leg, datetime], None]] = {}
+# purpose -> what to do when one of its legs ends (Twilio said so), or was never placed (the
+# REST API refused it or did not answer, or it was stopped before it went out).
+Hook = Callable[[Session, Leg, datetime], None]
+ENDED: dict[str, Hook] = {}
+NOT_PLACED: dict[str, Hook] = {}
 
 
 def available() -> bool:
@@ -82,7 +85,10 @@ def stop(session: Session, ticket: Ticket, keep: int | None = None,
 
 def move_caller(session: Session, ticket: Ticket, now: datetime) -> None:
     """Send the caller's call (waiting in the conference) to `/voice/bridge-ended`, which
-    answers with where the call is now: the voicemail, or goodbye."""
+    answers with where the call is now: the voicemail, or goodbye. Once: a move not yet sent
+    already takes the caller to where the call is when it runs."""
+    if any(leg.purpose == CALLER and leg.status in ("queued", "sending") for leg in ticket.legs):
+        return
     place(session, ticket, CALLER, ticket.from_number or "", "bridge_ended", now)
 
 
@@ -133,7 +139,8 @@ def job(session: Session, now: datetime) -> int:
 
 
 def send(session: Session, now: datetime) -> int:
-    """Send every queued leg, stop and move; returns how many REST requests were made."""
+    """Send every queued leg, stop and move; returns how many REST requests were made. No
+    transaction is open while a REST request runs (on SQLite it would hold every webhook)."""
     client = notify.twilio_client()
     done = 0
     pending = session.scalars(
@@ -168,50 +175,66 @@ def _claim(session: Session, leg_id: int) -> bool:
 def _one(session: Session, client: Any, leg: Leg, now: datetime) -> int:
     if leg.status == "sending" and leg.stop:  # stopped before it was ever sent
         leg.status, leg.stopped, leg.ended_at = "canceled", True, now
-        _ended(session, leg, now)
+        _hook(NOT_PLACED, session, leg, now)
         return 0
     if client is None:
         return _failed(session, leg, now, "no Twilio account (TWILIO_ACCOUNT_SID)")
+    sending, purpose, sid, leg_id = leg.status == "sending", leg.purpose, leg.call_sid, leg.id
+    answered = leg.answered_at is not None or leg.status == "in-progress"
+    create = {
+        "to": leg.to_number, "from_": leg.from_number, "url": _url(leg, leg.endpoint),
+        "method": "POST", "status_callback": _url(leg, "leg"), "status_callback_method": "POST",
+        "status_callback_event": EVENTS, "timeout": leg.timeout,
+    }  # fmt: skip
+    caller = leg.ticket.call_sid
+    session.commit()  # nothing held while Twilio answers
     try:
-        if leg.status == "sending" and leg.purpose == CALLER:
-            client.calls(leg.ticket.call_sid).update(url=_url(leg, leg.endpoint), method="POST")
-            leg.status, leg.sent_at, leg.ended_at = "completed", now, now
-        elif leg.status == "sending":
-            call = client.calls.create(
-                to=leg.to_number, from_=leg.from_number, url=_url(leg, leg.endpoint),
-                method="POST", status_callback=_url(leg, "leg"),
-                status_callback_method="POST", status_callback_event=EVENTS, timeout=leg.timeout,
-            )  # fmt: skip
-            leg.call_sid, leg.status, leg.sent_at = call.sid, "sent", now
-            if leg.stop:  # stopped while it was being sent: the stop goes out next round
-                leg.stopped = False
+        if sending and purpose == CALLER:
+            client.calls(caller).update(url=create["url"], method="POST")
+            _done(session, leg_id, status="completed", sent_at=now, ended_at=now)
+        elif sending:
+            placed = client.calls.create(**create)
+            _done(session, leg_id, status="sent", sent_at=now)
+            _done(session, leg_id, Leg.call_sid.is_(None), call_sid=placed.sid)
+            if session.get(Leg, leg_id, populate_existing=True).stop:  # type: ignore[union-attr]
+                db.claim(session, Leg, Leg.id == leg_id, stopped=False)  # stopped meanwhile
                 _soon(session)
-        elif leg.call_sid and leg.status not in ENDED_STATUSES:  # a stop
-            answered = leg.answered_at is not None or leg.status == "in-progress"
-            client.calls(leg.call_sid).update(status="completed" if answered else "canceled")
+        elif sid:  # a stop
+            client.calls(sid).update(status="completed" if answered else "canceled")
         return 1
     except Exception as exc:  # noqa: BLE001 - a refused or unanswered REST request is data
-        if leg.status != "sending":  # a stop that failed: try again next round
+        leg = session.get(Leg, leg_id, populate_existing=True)  # type: ignore[assignment]
+        if not sending:  # a stop that failed: try again next round
             leg.stopped = False
-            log.warning("dialer: stopping leg %s failed: %s", leg.id, exc)
+            log.warning("dialer: stopping leg %s failed: %s", leg_id, exc)
             return 1
         return _failed(session, leg, now, f"{type(exc).__name__}: {exc}")
+
+
+def _done(session: Session, leg_id: int, *where: Any, **values: Any) -> None:
+    """Write what Twilio answered, unless a status callback already said more."""
+    if "status" in values:
+        where = (*where, Leg.status == "sending")
+    db.claim(session, Leg, Leg.id == leg_id, *where, **values)
 
 
 def _failed(session: Session, leg: Leg, now: datetime, error: str) -> int:
     log.error("dialer: leg %s (%s) was not placed: %s", leg.id, leg.purpose, error)
     leg.status, leg.error, leg.ended_at = "error", error[:ERROR_LENGTH], now
-    _ended(session, leg, now)
+    _hook(NOT_PLACED, session, leg, now)
     return 1
 
 
 def _url(leg: Leg, endpoint: str) -> str:
+    """A leg's URLs name the ticket, the leg, its attempt (a ring leg) and the caller's call
+    (their requests take its lock)."""
+    attempt = {"attempt": leg.attempt.seq} if leg.attempt is not None else {}
     return links.public(f"voice.{endpoint}", ticket=leg.ticket_id, leg=leg.id,
-                        call=leg.ticket.call_sid)  # fmt: skip
+                        call=leg.ticket.call_sid, **attempt)  # fmt: skip
 
 
-def _ended(session: Session, leg: Leg, now: datetime) -> None:
-    hook = ENDED.get(leg.purpose)
+def _hook(hooks: dict[str, Hook], session: Session, leg: Leg, now: datetime) -> None:
+    hook = hooks.get(leg.purpose)
     if hook is not None:
         hook(session, leg, now)
 
@@ -232,7 +255,7 @@ def reported(session: Session, leg: Leg, status: str, seconds: int | None, now: 
     leg.ended_at, leg.seconds = now, seconds
     if leg.joined_at is not None and leg.left_at is None:
         leg.left_at = now
-    _ended(session, leg, now)
+    _hook(ENDED, session, leg, now)
     return True
 
 

@@ -54,7 +54,7 @@ def waiting() -> Response:
 # --- the caller's leg ------------------------------------------------------------------------
 
 
-@voice.post("/bridge")
+@voice.post("/bridge", endpoint="bridge")
 @webhook(caller_fallback)
 def check() -> Response:
     ticket = _ticket()
@@ -71,7 +71,7 @@ def bridge_ended() -> Response:
 
 
 @voice.post("/hold")
-@webhook(waiting)
+@webhook(waiting, store=False)
 def hold() -> Response:
     ticket = _ticket()
     ctx = context(db.session(), ticket, callflow.Hold())
@@ -91,17 +91,18 @@ def leg() -> Response:
     found.call_sid = found.call_sid or param("CallSid", 64) or None
     if not dialer.reported(session, found, status, number("CallDuration"), at):
         return empty()
+    others = any(
+        other.joined_at and not other.left_at and other.id != found.id for other in ticket.legs
+    )
     if found.purpose == dialer.RING and found.attempt is not None:
-        others = any(
-            other.joined_at and not other.left_at and other.id != found.id
-            for other in ticket.legs
-        )  # fmt: skip
         step = bridge.leg_ended(calls.view(ticket), found.attempt.seq, CallStatus.parse(status),
                                 found.pressed == "2", others)  # fmt: skip
         calls.apply(session, ticket, step, at, dial_status=status[:16],
                     child_call_sid=found.call_sid, talk_seconds=_talked(found))  # fmt: skip
-    elif found.purpose == dialer.WARM and found.engineer_id is not None:
-        calls.release(session, ticket.id, found.engineer_id)
+    elif found.purpose == dialer.WARM:
+        if found.engineer_id is not None:
+            calls.release(session, ticket.id, found.engineer_id)
+        calls.apply(session, ticket, bridge.warm_ended(calls.view(ticket), others), at)
     return empty()
 
 
@@ -121,8 +122,8 @@ def conference() -> Response:
     who = found.engineer.key if found and found.engineer else None
     if found is None:  # the caller's own leg
         return empty()
-    if event == "participant-join" and found.joined_at is None:
-        found.joined_at = at
+    if event == "participant-join" and (found.joined_at is None or found.left_at):
+        found.joined_at, found.left_at = found.joined_at or at, None  # back after `*`
         tickets.log(session, ticket, at, callflow.Kind.JOINED, engineer=who, leg=found.id)
     elif event == "participant-leave" and found.joined_at and found.left_at is None:
         found.left_at = at

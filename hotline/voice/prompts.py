@@ -156,7 +156,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Die 1 holt die nächste Person der Bereitschaft dazu, die 2 die Projektleitung. "
         "Ohne Eingabe geht es zurück ins Gespräch.",
     },
-    "pulling": {"de": "{name} wird angerufen. Zurück ins Gespräch."},
+    "pulling": {"de": "{who} wird angerufen. Zurück ins Gespräch."},
     "nobody_to_pull": {"de": "Es ist niemand dafür erreichbar. Zurück ins Gespräch."},
     "back_in": {"de": "Zurück ins Gespräch."},
     "warm_whisper": {

@@ -236,7 +236,7 @@ def hold_music(ctx: Context) -> VoiceResponse:
 
 def _join(why: str, name: str, ctx: Context) -> VoiceResponse:
     response = VoiceResponse()
-    words = {"accepted": text("bridge_accepted"), "pulling": text("pulling", name=name),
+    words = {"accepted": text("bridge_accepted"), "pulling": text("pulling", who=name),
              "nobody": text("nobody_to_pull"), "back": text("back_in")}.get(why)  # fmt: skip
     if words:
         say(response, words)
