@@ -4,6 +4,7 @@ value refused with its entry and field."""
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ JOURFIXE = {
 @pytest.fixture
 def example() -> dict[str, Any]:
     data = yaml.safe_load(EXAMPLE)
-    data["customers"][0] |= JOURFIXE
+    data["customers"][0] |= copy.deepcopy(JOURFIXE)
     return data
 
 
