@@ -255,7 +255,10 @@ class Connect:
 
 @dataclass(frozen=True)
 class Hold:
-    """The caller waits in (or talks in) the ticket's conference."""
+    """The caller waits in (or talks in) the ticket's conference; `joins`: a repeat call from
+    the same line joins the conversation going on there (repeat.py)."""
+
+    joins: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ import pytest
 from builders import CENTRAL, MOBILES, MUELLER_PHONE, small_provider
 from flask import Flask
 from sqlalchemy import select
+from twilio_recorder import RecordingHttpClient
 
+from escalation import callflow
 from hotline import db, tickets
-from hotline.models import Engineer, Provider, Rotation, RotationMember, Team, Ticket
+from hotline.models import Customer, Engineer, Provider, Rotation, RotationMember, Team, Ticket
 from hotline.simulator import Clock, Script, Simulator
 
 POLICY = {
@@ -200,3 +202,70 @@ def test_the_readme_conference_call_on_the_demo(app: Flask) -> None:
     assert len(pool) >= 3 and len({a["started_at"] for a in pool}) == 1  # rung at once
     warm = [leg for leg in ticket["legs"] if leg["purpose"] == "warm"]
     assert [(leg["engineer"], bool(leg["joined_at"])) for leg in warm] == [("anna", True)]
+
+
+def test_a_second_phone_of_the_line_joins_the_conversation_in_the_bridge(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """The same number calls again while its emergency is talked about: into that conference,
+    without starting or ending it, and nobody else is rung."""
+    heard: list[ET.Element] = []
+    moving = Clock(clock())
+    app.config["CLOCK"] = moving
+    sim = Simulator(app, moving, Script(presses=["1"], conference=True, talk=300), print)
+
+    def second_phone() -> None:
+        form = {**sim.form, "CallSid": "CA" + "7" * 32}
+        document = sim.post("/voice/incoming", form)
+        assert document is not None
+        heard.append(document)
+
+    sim.schedule(120, second_phone)
+    result = sim.run(MUELLER_PHONE, CENTRAL)
+    (document,) = heard
+    dial = document.find("Dial")
+    assert dial is not None and [verb.tag for verb in document] == ["Say", "Dial", "Say"]
+    room = dial.find("Conference")
+    assert room is not None and room.text == f"hotline-ticket-{result.ticket_id}"
+    assert room.get("endConferenceOnExit") == "false"
+    assert room.get("startConferenceOnEnter") == "false"
+    with app.app_context():
+        ticket = db.session().get(Ticket, result.ticket_id)
+        assert ticket is not None and len(ticket.attempts) == 1  # nobody else was rung
+        assert [r.joins for r in ticket.repeat_calls] == ["in hand"]
+
+
+def test_a_leg_whose_status_never_comes_ends_as_unanswered_and_the_walk_goes_on(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """Twilio's status callback of a ringing leg is lost: the worker's dialer job ends it after
+    its ring could have ended, so the holding caller is rung the next level."""
+    from hotline import calls
+
+    recorder = RecordingHttpClient()
+    app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
+    with app.app_context():
+        session = db.session()
+        ticket = Ticket(call_sid="CA" + "5" * 32, arrived_at=clock(), to_number=CENTRAL,
+                        from_number=MUELLER_PHONE, state="confirming", question="confirmation",
+                        question_try=1)  # fmt: skip
+        ticket.customer = session.scalar(select(Customer).where(Customer.number == "10042"))
+        session.add(ticket)
+        session.flush()
+
+        calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
+        session.commit()
+        assert ticket.bridge == "conference"
+        calls.dial(session, clock())
+        assert [r.data["To"] for r in recorder.requests] == [MOBILES["jonas"]]
+        clock.advance(seconds=30)
+        calls.dial(session, clock())  # not yet overdue: the ring may still be going
+        assert len(recorder.requests) == 1
+        clock.advance(seconds=60)
+        calls.dial(session, clock())
+        session.refresh(ticket)
+        assert [a.outcome for a in ticket.attempts] == ["no-answer", "ringing"]
+        sent = [(r.url.rsplit("/", 1)[1], r.data.get("To") or r.data.get("Status"))
+                for r in recorder.requests]  # fmt: skip
+        assert sent[1:] == [("CA00000000000000000000000000000001.json", "canceled"),
+                            ("Calls.json", MOBILES["mia"])]  # fmt: skip

@@ -9,7 +9,7 @@ and chose whom to pull in), `/invite` and `/invited` (the pulled-in engineer's s
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from escalation import bridge, callflow
@@ -75,6 +75,7 @@ def bridge_ended() -> Response:
 def hold() -> Response:
     ticket = _ticket()
     ctx = context(db.session(), ticket, callflow.Hold())
+    dialer.kick(current_app._get_current_object())  # type: ignore[attr-defined]  # what is left
     return twiml.reply(twiml.hold_music(ctx))
 
 

@@ -110,6 +110,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You have been waiting for {waited}. We are calling our engineers now. "
         "Please stay on the line.",
     },
+    "joining": {
+        "de": "Ihr Notfall wird gerade besprochen. Wir schalten Sie dazu.",
+        "en": "Your emergency is being discussed right now. We are putting you through.",
+    },
     "hold_first": {
         "de": "Wir rufen gerade unsere Techniker an. Bitte bleiben Sie in der Leitung.",
         "en": "We are calling our engineers now. Please stay on the line.",
