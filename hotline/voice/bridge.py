@@ -19,6 +19,7 @@ from hotline.clock import now
 from hotline.models import Leg, Ticket
 from hotline.voice import twiml, voice
 from hotline.voice.context import context
+from hotline.voice.engineer import placed_leg
 from hotline.voice.fallback import caller_fallback, empty, rejoin
 from hotline.voice.guard import number, param, webhook
 from hotline.voice.prompts import text
@@ -29,12 +30,10 @@ def _ticket() -> Ticket:
 
 
 def _leg(ticket: Ticket) -> Leg:
-    """The leg the signed URL names; it must be the ticket's, and the call asking must be it."""
-    leg = db.session().get(Leg, number("leg", "args") or 0)
-    sid = param("CallSid", 64)
-    if leg is None or leg.ticket_id != ticket.id or (leg.call_sid and sid and leg.call_sid != sid):
-        raise LookupError(f"leg {request.args.get('leg')} is not a leg of ticket {ticket.id}")
-    return leg
+    found = placed_leg(ticket)
+    if found is None:
+        raise LookupError(f"a conference request of ticket {ticket.id} names no leg")
+    return found
 
 
 def _answer(ticket: Ticket, step: callflow.Step, leg: Leg | None = None) -> Response:
