@@ -126,7 +126,7 @@ WORDS: dict[str, dict[str, str]] = {
         "appointment": "Termin", "outcome": "Ergebnis", "rescheduled": "verschoben auf",
         "cancelled": "abgesagt", "chart_hours": "Geleistete Stunden und Kontingent je Monat",
         "chart_emergencies": "Notfälle je Monat", "as_of": "Stand: {at}",
-        "date": "%d.%m.%Y", "time": "%d.%m.%Y %H:%M",
+        "date": "%d.%m.%Y", "time": "%d.%m.%Y %H:%M", "page": "Seite",
     },
     "en": {
         "title": "Half-year report for the GL-JourFixe", "half": "{year} H{part}",
@@ -142,7 +142,7 @@ WORDS: dict[str, dict[str, str]] = {
         "appointment": "Appointment", "outcome": "Outcome", "rescheduled": "moved to",
         "cancelled": "cancelled", "chart_hours": "Hours worked and quota per month",
         "chart_emergencies": "Emergencies per month", "as_of": "As of {at}",
-        "date": "%Y-%m-%d", "time": "%Y-%m-%d %H:%M",
+        "date": "%Y-%m-%d", "time": "%Y-%m-%d %H:%M", "page": "page",
     },
 }  # fmt: skip
 
@@ -253,7 +253,14 @@ def pdf(session: Session, found: Report) -> bytes:
         story.append(table)
     else:
         story.append(para(w["none"]))
-    doc.build(story)
+    footer = f"{found.provider} · {found.customer.name} · {half} · {w['page']} %d"
+
+    def page(canvas: Any, _doc: Any) -> None:
+        canvas.setFont("Helvetica", 7)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(2 * cm, 1.2 * cm, footer % canvas.getPageNumber())
+
+    doc.build(story, onFirstPage=page, onLaterPages=page)
     return out.getvalue()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from escalation.callflow import State
 from escalation.jourfixe import CATCH_UP, Rhythm
 from hotline import clock
-from hotline.models import Customer, Engineer, Message, Provider, Ticket
+from hotline.models import Customer, Engineer, Message, Ticket
 
 AHEAD = 4  # occurrences looked at for the next e-mail (a lead may have sent early)
 
@@ -98,11 +98,6 @@ def open_requests(session: Session, customer: Customer, now: datetime) -> list[R
         Request(f"#{t.id}", "urgent" if t.state == State.URGENT else "callback", t.arrived_at)
         for t in found
     ]
-
-
-def provider_name(session: Session) -> str:
-    provider = Provider.one(session)
-    return provider.name if provider else ""
 
 
 # --- the JourFixe page ---------------------------------------------------------------------

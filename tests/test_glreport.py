@@ -76,6 +76,7 @@ def test_the_figures_of_the_half_year(session: Session, world: World) -> None:
         "Notfälle je Monat",
     ):
         assert promised in " ".join(text.split()), promised
+    assert "Solutionbar IT-Service · Bäckerei Brot · 2. Halbjahr 2026 · Seite 1" in text
     assert "Müller" not in text  # another customer's appointment is never named
 
 
