@@ -124,9 +124,11 @@ def table(zone: tzinfo) -> dict[str, Job]:
             "hotline.retention:purge_answers", CronTrigger(minute=45), timedelta(hours=1),
             grace=3600,
         ),
+        # A status e-mail goes out after each customer's JourFixe (within 10 minutes of its
+        # end), or when the quota reaches a notice; each once, by its outbox key.
         "status-emails": Job(
-            "hotline.reports:queue_status_emails", CronTrigger(hour=7, timezone=zone), DAY,
-            grace=6 * 3600,
+            "hotline.reports:queue_status_emails", IntervalTrigger(minutes=10),
+            timedelta(minutes=10), grace=5 * 60,
         ),
         "month-end": Job(
             "hotline.billing:run_month_end", CronTrigger(day=1, hour=2, timezone=zone),

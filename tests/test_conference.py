@@ -5,18 +5,20 @@ and a REST API that fails never leaves the caller without a ringing phone."""
 from __future__ import annotations
 
 import json
+import threading
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from typing import Any
 
 import pytest
 from builders import CENTRAL, MOBILES, MUELLER_PHONE, small_provider
+from conftest import TwilioClient
 from flask import Flask
 from sqlalchemy import select
 from twilio_recorder import RecordingHttpClient
 
 from escalation import callflow
-from hotline import db, tickets
+from hotline import calls, db, tickets
 from hotline.models import Customer, Engineer, Provider, Rotation, RotationMember, Team, Ticket
 from hotline.simulator import Clock, Script, Simulator
 
@@ -240,8 +242,6 @@ def test_a_leg_whose_status_never_comes_ends_as_unanswered_and_the_walk_goes_on(
 ) -> None:
     """Twilio's status callback of a ringing leg is lost: the worker's dialer job ends it after
     its ring could have ended, so the holding caller is rung the next level."""
-    from hotline import calls
-
     recorder = RecordingHttpClient()
     app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
     with app.app_context():
@@ -269,3 +269,53 @@ def test_a_leg_whose_status_never_comes_ends_as_unanswered_and_the_walk_goes_on(
                 for r in recorder.requests]  # fmt: skip
         assert sent[1:] == [("CA00000000000000000000000000000001.json", "canceled"),
                             ("Calls.json", MOBILES["mia"])]  # fmt: skip
+
+
+def test_two_ones_at_the_same_moment_on_two_servers_threads_get_one_winner(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """Two engineers' legs press 1 at the same instant (two threads, each its own client and
+    connection): one joins the caller, the other hears it is taken."""
+    recorder = RecordingHttpClient()
+    app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
+    with app.app_context():
+        session = db.session()
+        ticket = Ticket(
+            call_sid="CA" + "6" * 32,
+            arrived_at=clock(),
+            to_number=CENTRAL,
+            state="confirming",
+            question="confirmation",
+            question_try=1,
+            typed=True,
+        )  # fmt: skip  (unidentified: the pool of four rings at once)
+        session.add(ticket)
+        session.flush()
+        calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
+        session.commit()
+        calls.dial(session, clock())
+        legs = [(leg.id, leg.attempt.seq, leg.call_sid)  # type: ignore[union-attr]
+                for leg in ticket.legs[:2]]  # fmt: skip
+        ticket_id, caller = ticket.id, ticket.call_sid
+    start, answers = threading.Barrier(2), {}
+
+    def press(leg: int, seq: int, sid: str) -> None:
+        client = TwilioClient(app.test_client())
+        path = f"/voice/accept?ticket={ticket_id}&attempt={seq}&leg={leg}&call={caller}"
+        form = {"CallSid": sid, "Digits": "1", "AccountSid": "AC" + "0" * 32}
+        start.wait()
+        answers[leg] = ET.fromstring(client.post(path, form).get_data(as_text=True))
+
+    threads = [threading.Thread(target=press, args=leg) for leg in legs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    joined = [leg for leg, doc in answers.items() if doc.find("Dial/Conference") is not None]
+    assert len(joined) == 1
+    loser = next(doc for leg, doc in answers.items() if leg not in joined)
+    assert loser.find("Hangup") is not None and "bereits angenommen" in ET.tostring(
+        loser, encoding="unicode")  # fmt: skip
+    with app.app_context():
+        won = db.session().get(Ticket, ticket_id)
+        assert won is not None and sum(a.outcome == "accepted" for a in won.attempts) == 1

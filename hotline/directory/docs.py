@@ -30,6 +30,7 @@ TABLES: list[tuple[str, type[schema.Entry], str]] = [
     ("`customers[].phones`", schema.PhoneEntry, "list; each has `number` or `block`"),
     ("`customers[].contract`", schema.ContractEntry, "a mapping"),
     ("`customers[].contract.quota_history`", schema.QuotaStep, "list, oldest first"),
+    ("`customers[].jourfixe`", schema.JourFixeEntry, "a mapping; docs/jourfixe.md"),
     ("`rotations`", schema.RotationEntry, "list; rules in docs/rota.md"),
     ("`overrides`", schema.OverrideEntry, "list"),
     ("`absences`", schema.AbsenceEntry, "list"),

@@ -228,10 +228,12 @@ def plan(directory: Directory) -> dict[str, Any]:
         "teams": [t.model_dump() for t in directory.teams],
         "engineers": [e.model_dump() for e in directory.engineers],
         "customers": [
-            c.model_dump(exclude={"phones", "contract"})
+            c.model_dump(exclude={"phones", "contract", "jourfixe", "status_recipients"})
             | {
                 "phones": [(ph.kind, ph.number or ph.block, ph.label) for ph in c.phones],
                 "contract": c.contract.model_dump() if c.contract else None,
+                "jourfixe": c.jourfixe.model_dump() if c.jourfixe else None,
+                "status_recipients": c.status_recipients or None,
             }
             for c in directory.customers
         ],

@@ -163,6 +163,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "pulling": {"de": "{who} wird angerufen. Zurück ins Gespräch."},
     "nobody_to_pull": {"de": "Es ist niemand dafür erreichbar. Zurück ins Gespräch."},
     "back_in": {"de": "Zurück ins Gespräch."},
+    "a_colleague": {"de": "Ein Kollege"},
     "warm_whisper": {
         "de": "Notfall von {customer}, Anrufer {caller}. {colleague} bittet Sie in das "
         "laufende Gespräch. Drücken Sie 1 zum Beitreten.",

@@ -292,6 +292,45 @@ ENGLISH: dict[str, str] = {
     "inaktiv": "inactive",
     "keine": "none",
     "Consultant": "Consultant",
+    # the JourFixe page
+    "JourFixe und Status-E-Mails": "JourFixe and status e-mails",
+    "Nach jedem JourFixe geht die Status-E-Mail im Namen der Projektleitung raus, einmal.": (
+        "After each JourFixe the status e-mail goes out for the project lead, once."
+    ),
+    "Rhythmus": "Rhythm",
+    "nächster JourFixe": "next JourFixe",
+    "GL-JourFixe": "GL-JourFixe",
+    "Status-E-Mail": "Status e-mail",
+    "kein Rhythmus": "no rhythm",
+    "GL-Bericht": "GL report",
+    "Noch keine Kunden im Verzeichnis.": "No customers in the directory yet.",
+    "Zum JourFixe": "For the JourFixe",
+    "geht nach seinem Ende automatisch raus, ab": "goes out by itself after it ends, from",
+    "kein JourFixe-Rhythmus: Monatsstand auf Anfrage": "no JourFixe rhythm: the month on request",
+    "Von": "From",
+    "Antwort an": "Reply to",
+    "An": "To",
+    "Betreff": "Subject",
+    "Hinweis": "Notice",
+    "Kontingent zu 80 % genutzt": "80 % of the quota used",
+    "Kontingent aufgebraucht": "quota used up",
+    "Jetzt senden": "Send now",
+    "Gilt als die E-Mail dieses JourFixe: zu ihm geht keine zweite raus.": (
+        "Counts as this JourFixe's e-mail: no second one goes out for it."
+    ),
+    "Höchstens eine am Tag.": "At most one a day.",
+    "So sieht sie aus": "How it looks",
+    "HTML-Fassung": "HTML version",
+    "Textfassung": "Text version",
+    "In der Ausgangspost": "In the outbox",
+    "Nr.": "No.",
+    "verschickt": "sent",
+    "fehlgeschlagen": "failed",
+    "wartet auf den Versand": "waiting to be sent",
+    "Noch keine Status-E-Mail an diesen Kunden.": "No status e-mail to this customer yet.",
+    "keine E-Mail-Adresse im Verzeichnis: wird nicht verschickt": (
+        "no e-mail address in the directory: not sent"
+    ),
 }
 
 
