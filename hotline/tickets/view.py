@@ -41,6 +41,7 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "id": ticket.id,
         "call_sid": ticket.call_sid,
         "state": ticket.state,
+        "bridge": ticket.bridge or "dial",  # how the caller met the engineers (docs/calls.md)
         "caller_as_sent": ticket.from_raw,
         "caller": ticket.from_number,
         "customer": {"number": customer.number, "name": customer.name} if customer else None,
@@ -106,9 +107,12 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
                 "left_at": shown(leg.left_at, where),
                 "ended_at": shown(leg.ended_at, where),
                 "seconds": leg.seconds,
+                "talk_seconds": leg.talk_seconds,
+                "round": leg.repage_round,
             }
             for leg in ticket.legs
         ],
+        "callback_seconds": ticket.callback_seconds,
         "timeline": [
             {"at": shown(e.at, where), "event": e.kind, **(e.detail or {})} for e in ticket.events
         ],
