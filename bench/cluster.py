@@ -32,8 +32,10 @@ import contextlib
 import http.client
 import multiprocessing
 import os
+import random
 import re
 import select
+import shutil
 import signal
 import socket
 import statistics
@@ -253,6 +255,11 @@ def play_calls(
     """The calls, all started at once; each call's `finished` says whether it ran to its end."""
     timings = Timings()
     results = [HttpCall(app, port, script_for(i), timings, engineers, pace) for i in range(count)]
+    for index, call in enumerate(results):
+        # People take their time to press a key: 1 to 4 s after the question, each their own
+        # (the same in every run). The simulator's fixed 2 s would have every caller of one
+        # customer press at the same instant, which no 200 people do.
+        call.press_after = random.Random(index).uniform(1, 4)
     gate = threading.Barrier(count)
 
     def one(index: int) -> None:
@@ -304,13 +311,9 @@ def main() -> int:
     )
     parser.add_argument("--deadline", help="HOTLINE_VOICE_DEADLINE for the run (default: 4 s)")
     parser.add_argument("--pool", type=int, help="HOTLINE_DB_POOL of every process (default 10)")
+    parser.add_argument("--logs", type=Path, help="copy the four processes' logs into this folder")
     parser.add_argument(
         "--overflow", type=int, help="HOTLINE_DB_OVERFLOW of every process (default 10)"
-    )
-    parser.add_argument(
-        "--skip-locked",
-        action="store_true",
-        help="experiment: a claim skips an engineer row another call holds",
     )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
@@ -346,8 +349,6 @@ def main() -> int:
                 env["HOTLINE_DB_POOL"] = str(args.pool)
             if args.overflow is not None:
                 env["HOTLINE_DB_OVERFLOW"] = str(args.overflow)
-            if args.skip_locked:
-                env["BENCH_SKIP_LOCKED"] = "1"
             migrate.upgrade(url)
             app = create_app({"INSTANCE_PATH": folder / "instance", "DATABASE_URL": url,
                               "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "cluster-bench",
@@ -393,11 +394,16 @@ def main() -> int:
                 timings, results = play_calls(app, port, args.calls, engineers, args.pace)
                 played = time.perf_counter() - started
                 spent = {k: v - before[k] for k, v in cpu(pids).items()}
+                spent["PostgreSQL"] = peak.database_cpu()
 
                 problems = list(timings.errors)
                 problems += overlapping_rings(timings.rings)
                 problems += drain_and_check(app, folder, results, warmed)
                 peak.stop()
+                if args.logs:
+                    args.logs.mkdir(parents=True, exist_ok=True)
+                    for log in folder.glob("*.log"):
+                        shutil.copy(log, args.logs / log.name)
                 if problems:  # what the servers said, while their logs still exist
                     errors: Counter[str] = Counter()
                     for log in sorted(folder.glob("*.log")):
@@ -475,14 +481,17 @@ def enough_connections(admin: Any, wanted: int) -> bool:
 
 
 class Peak:
-    """Counts the connections to the run's database while the calls play (every 0.2 s)."""
+    """While the calls play (every 0.2 s): the connections to the run's database, and the CPU
+    time of the PostgreSQL processes serving them (a backend that ends is counted as last seen)."""
 
     def __init__(self, admin: Any, name: str) -> None:
         self.admin, self.name, self.most = admin, name, 0
+        self.backends: dict[int, tuple[float, float]] = {}  # pid: CPU seconds first, last seen
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def start(self) -> None:
+        self.look(first=True)
         self.thread.start()
 
     def run(self) -> None:
@@ -490,6 +499,24 @@ class Peak:
         with self.admin.connect() as conn:
             while not self.stopped.wait(0.2):
                 self.most = max(self.most, conn.scalar(query, {"name": self.name}))
+                self.look()
+
+    def look(self, first: bool = False) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for proc in Path("/proc").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if not proc.name.isdigit():
+                    continue
+                line = (proc / "cmdline").read_bytes()
+                if not line.startswith(b"postgres: ") or f" {self.name} ".encode() not in line:
+                    continue
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                seconds = (int(fields[11]) + int(fields[12])) / tick
+                start = self.backends.get(int(proc.name), (0.0 if not first else seconds, 0))[0]
+                self.backends[int(proc.name)] = (start, seconds)
+
+    def database_cpu(self) -> float:
+        return sum(last - first for first, last in self.backends.values())
 
     def stop(self) -> None:
         self.stopped.set()

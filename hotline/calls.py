@@ -445,7 +445,7 @@ def walk(session: Session, ticket: Ticket, now: datetime) -> Step:
             if entry.engineer and engineer is None:
                 reason = "no longer in the directory"
             elif engineer and not claim(session, engineer.id, ticket.id, now,
-                                        _ring_end(now, timeout)):  # fmt: skip
+                                        _ring_end(now, timeout), wait=False):  # fmt: skip
                 reason = "busy with another emergency"
             else:
                 rung.append(_attempt(session, ticket, index, entry, engineer, timeout, now))
@@ -561,19 +561,27 @@ def pull_in(session: Session, ticket: Ticket, entry: Any, now: datetime) -> None
 
 
 def claim(session: Session, engineer_id: int, ticket_id: int, now: datetime,
-          until: datetime) -> bool:  # fmt: skip
+          until: datetime, wait: bool = True) -> bool:  # fmt: skip
     """Claim the engineer for this ticket until `until`, unless another emergency holds them.
 
     A claim whose time ran out is free: a lost webhook never keeps an engineer busy for long.
+    `wait=False` (walking the chain): an engineer whose row another request is changing at this
+    moment (claiming them for another emergency, or releasing them from one) counts as busy, and
+    the walk goes on to the next entry instead of waiting for that request to commit. In a burst
+    of calls, confirmations queued on the few on-call engineers' rows, one after the other, until
+    the deadline (PostgreSQL; SQLite takes writes one at a time anyway).
     """
+    free = Engineer.id == engineer_id, or_(
+        Engineer.busy_ticket_id.is_(None),
+        Engineer.busy_ticket_id == ticket_id,
+        Engineer.busy_until.is_(None),
+        Engineer.busy_until <= now,
+    )  # fmt: skip
+    if not wait:
+        unlocked = select(Engineer.id).where(*free).with_for_update(skip_locked=True)
+        free = (Engineer.id == unlocked.scalar_subquery(),)
     return db.claim(
-        session, Engineer, Engineer.id == engineer_id,
-        or_(
-            Engineer.busy_ticket_id.is_(None),
-            Engineer.busy_ticket_id == ticket_id,
-            Engineer.busy_until.is_(None),
-            Engineer.busy_until <= now,
-        ),
+        session, Engineer, *free,
         busy_ticket_id=ticket_id, busy_since=now, busy_until=until, last_called_at=now,
     )  # fmt: skip
 

@@ -89,6 +89,8 @@ class HungUp(Exception):
 
 
 class Simulator:
+    press_after = 2.0  # seconds a caller takes to press a key once the question is over
+
     def __init__(
         self,
         app: Flask,
@@ -256,7 +258,7 @@ class Simulator:
                     self.hear(say.text or "")
                 digits = self.presses.pop(0) if self.presses else ""
                 self.say(f"{self.stamp()} caller presses {digits or '(nothing)'}")
-                self.wait(2 if digits else float(verb.get("timeout", 5)))
+                self.wait(self.press_after if digits else float(verb.get("timeout", 5)))
                 return self.post(verb.get("action", ""), {**self.form, "Digits": digits})
             elif verb.tag == "Redirect":
                 return self.post(verb.text or "", self.form)

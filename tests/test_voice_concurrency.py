@@ -7,13 +7,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from builders import CENTRAL, call_sid, extension, small_provider, xml
+from builders import CENTRAL, MOBILES, call_sid, extension, small_provider, xml
 from conftest import PUBLIC_URL, TwilioClient
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline import db
-from hotline.models import Attempt, Ticket
+from hotline.models import Attempt, Engineer, Ticket
 
 ROUNDS = 6
 
@@ -130,3 +130,22 @@ def test_a_request_twilio_sends_twice_at_once_opens_one_ticket(app: Flask) -> No
             found = db.session().scalars(select(Ticket).where(Ticket.call_sid == sid)).all()
             assert len(found) == 1
             assert [e.kind for e in found[0].events] == ["arrived", "identified"]
+
+
+def test_a_walk_passes_an_engineer_another_request_is_changing_at_this_moment(app: Flask) -> None:
+    """Another request holds jonas's row (claiming him for another emergency, or releasing him,
+    not yet committed): the confirmation rings the next engineer at once instead of waiting for
+    it. In a burst of calls, confirmations queued on the few on-call engineers' rows, one after
+    the other, until their deadline (bench/README.md). PostgreSQL: SQLite takes one write at a
+    time, so there no other request can hold a row."""
+    with app.app_context():
+        small_provider(db.session())
+        if db.engine().dialect.name != "postgresql":
+            return
+    sid = call_sid()
+    xml(TwilioClient(app.test_client()).post("/voice/incoming", form(sid)))
+    with app.app_context(), db.new_session() as other:
+        other.execute(update(Engineer).where(Engineer.key == "jonas").values(active=True))
+        dialled = confirmed_dial(app, sid)()
+        other.rollback()
+    assert dialled == MOBILES["mia"]  # the team's second, never the fallback after a lock wait

@@ -22,6 +22,7 @@ from hotline.voice.fallback import (
     after_dial_fallback,
     caller_fallback,
     empty,
+    hold,
     kept_message,
     kept_recording,
 )
@@ -41,7 +42,7 @@ def _answer(ticket: Ticket, step: callflow.Step) -> Response:
 
 
 @voice.post("/incoming")
-@webhook(caller_fallback)
+@webhook(caller_fallback, hold=hold)
 def incoming() -> Response:
     """A new call: identify by caller ID, then open the ticket in one insert."""
     session, at, sid = db.session(), now(), param("CallSid", 64)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
+import zlib
+from urllib.parse import urlencode
 
 from flask import Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
@@ -31,6 +33,7 @@ VOICEMAIL = (
 THANKS = "Vielen Dank. Wir rufen so schnell wie möglich zurück. Auf Wiederhören."
 NOTHING = "Wir haben keine Nachricht erhalten. Auf Wiederhören."
 GOODBYE = "Auf Wiederhören."
+BUSY = "Einen Moment bitte."
 MAX_MESSAGE = 120
 E164 = re.compile(r"^\+[1-9]\d{4,14}$")
 
@@ -85,6 +88,20 @@ def _record() -> Response:
 
 def last_resort() -> Response:
     return Response(LAST_RESORT, mimetype="text/xml")
+
+
+def hold(times: int) -> Response:
+    """A new call while this process is too busy to start it (a burst of calls): "Einen Moment
+    bitte" (the first time), a pause of one or two seconds, then the same request again, `held`
+    counting the holds (hotline/voice/guard.py). The pause follows the CallSid, so the callers
+    of a burst come back spread out, not all in the same instant."""
+    response = VoiceResponse()
+    if times == 1:
+        _say(response, BUSY)
+    response.pause(length=1 + zlib.crc32(caller_call_sid().encode()) % 2)
+    query = urlencode({**request.args, "held": times})
+    response.redirect(f"{current_app.config['HOTLINE_PUBLIC_URL']}{request.path}?{query}")
+    return _xml(response)
 
 
 def caller_fallback() -> Response:

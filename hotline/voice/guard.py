@@ -8,10 +8,12 @@
 - The deadline counts from the request's first byte (the server stamps it), so a wait in the
   server's queue is counted too: that is silence on the caller's line as well.
 - At most HOTLINE_DB_POOL handlers of a process run at once (each holds a database connection).
-  A request that finds them all taken waits its turn, first come first served, until half its
-  deadline has passed; then the caller gets the fallback in time all the same. A busy process
-  says nothing about the database, so that never counts towards the circuit breaker; a handler
-  that had its slot (and so at least half the deadline) and still missed it does.
+  A request that finds them all taken waits its turn, first come first served, calls under way
+  before new calls: a call under way until three quarters of its deadline have passed, then the
+  caller gets the fallback in time all the same; a new call a quarter, then the caller hears
+  "Einen Moment bitte" and Twilio asks again (`hold`, at most HOLDS times). A busy process says
+  nothing about the database, so none of this counts towards the circuit breaker; a handler
+  that had at least half the deadline to itself and still missed it does.
 - Requests of one call are serialised (a PostgreSQL advisory lock on the caller's CallSid; on
   SQLite every write transaction is serial), and each answer is stored under a digest of its
   request: Twilio's retry of a request, even one racing the original, gets the same answer.
@@ -51,8 +53,15 @@ requests_log = logging.getLogger("hotline.webhooks")
 T = TypeVar("T")
 
 
+HOLDS = 3  # times a new call may be put on a moment's hold by a busy process (a few seconds)
+
+
 class Late(Exception):
-    """The handler did not answer within the deadline."""
+    """The handler did not answer within the deadline; it had `budget` seconds of it."""
+
+    def __init__(self, what: str, budget: float = 0.0) -> None:
+        super().__init__(what)
+        self.budget = budget
 
 
 class Busy(Late):
@@ -62,36 +71,40 @@ class Busy(Late):
 class Slots:
     """At most `size` holders at once, and first come, first served: a slot that comes free goes
     to the request that has waited longest (a semaphore lets a newcomer take it, and under a
-    steady stream of requests the oldest waiter would miss its deadline)."""
+    steady stream of requests the oldest waiter would miss its deadline). A call under way goes
+    before a new call: a caller who pressed 1 never waits behind callers just coming in."""
 
     def __init__(self, size: int) -> None:
         self.lock = threading.Lock()
         self.free = size
-        self.waiting: deque[threading.Event] = deque()
+        self.waiting: deque[threading.Event] = deque()  # requests of calls under way
+        self.new: deque[threading.Event] = deque()  # first requests of new calls
 
-    def acquire(self, timeout: float = 0.0) -> bool:
+    def acquire(self, timeout: float = 0.0, new: bool = False) -> bool:
         """Take a slot, waiting up to `timeout` seconds for one; False if none came."""
+        queue = self.new if new else self.waiting
         with self.lock:
-            if self.free and not self.waiting:
+            if self.free:  # then nobody waits: a freed slot goes to a waiter first
                 self.free -= 1
                 return True
             if timeout <= 0:
                 return False
             turn = threading.Event()
-            self.waiting.append(turn)
+            queue.append(turn)
         if turn.wait(timeout):
             return True
         with self.lock:
             if turn.is_set():  # handed a slot just as the wait ran out
                 return True
-            self.waiting.remove(turn)
+            queue.remove(turn)
             return False
 
     def release(self) -> None:
-        """Hand the slot to the longest waiter, or free it."""
+        """Hand the slot to the longest waiter of a call under way, else of a new call, or
+        free it."""
         with self.lock:
-            if self.waiting:
-                self.waiting.popleft().set()
+            if self.waiting or self.new:
+                (self.waiting or self.new).popleft().set()
             else:
                 self.free += 1
 
@@ -135,6 +148,10 @@ class Breaker:
                 log.error("voice: the database failed %d times in %.0f s; answering every call "
                           "with the fallback for %.0f s", len(self.failures), self.WINDOW,
                           self.OPEN)  # fmt: skip
+
+    def failing(self, now: float) -> bool:
+        """Whether a database failure was seen within the window."""
+        return bool(self.failures) and self.failures[-1] >= now - self.WINDOW
 
     def succeeded(self) -> None:
         with self.lock:
@@ -185,13 +202,20 @@ def caller_call_sid() -> str:
 
 
 def webhook(
-    on_failure: Callable[[], Response], *, database: bool = True, store: bool = True
+    on_failure: Callable[[], Response],
+    *,
+    database: bool = True,
+    store: bool = True,
+    hold: Callable[[int], Response] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Verify, then answer: from the stored answer of an earlier identical request, else by
     running the handler (and storing its answer); on any failure or a missed deadline the
     answer is `on_failure()`. `database=False` is for the fallback path, which needs none;
     `store=False` for a handler that changes nothing and whose identical requests must get a
-    fresh answer (the conference's wait document tells the waiting time)."""
+    fresh answer (the conference's wait document tells the waiting time). `hold` marks a call's
+    first request: it waits behind calls under way, and if this process is too busy to start
+    it, `hold(n)` (the n-th time) puts the caller on a moment's hold and asks again, up to
+    `HOLDS` times, before the fallback."""
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
@@ -200,8 +224,8 @@ def webhook(
             with logs.call(caller_call_sid()):
                 status, outcome = 500, "error"
                 try:
-                    response, outcome = _serve(handler, on_failure, database, store, args,
-                                               kwargs)  # fmt: skip
+                    response, outcome = _serve(handler, on_failure, database, store, hold,
+                                               args, kwargs)  # fmt: skip
                     status = response.status_code
                     return response
                 except HTTPException as exc:
@@ -225,12 +249,14 @@ def _serve(
     on_failure: Callable[[], Response],
     database: bool,
     store: bool,
+    hold: Callable[[int], Response] | None,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> tuple[Response, str]:
     """The answer and how it came about: answered, fallback (the handler failed), late (it
-    missed the deadline), busy (no handler slot came free in time), breaker (the database is
-    failing); a bad signature aborts with 403."""
+    missed the deadline), busy (no handler slot came free in time), held (a new call, put on a
+    moment's hold instead), breaker (the database is failing); a bad signature aborts with
+    403."""
     if not signed():
         # Twilio signs the URL it calls: if this is every request, HOTLINE_PUBLIC_URL
         # or TWILIO_AUTH_TOKEN is wrong (`flask --app hotline check`).
@@ -240,6 +266,15 @@ def _serve(
         )  # fmt: skip
         _count_signature_failure()
         abort(403)
+    seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
+    # A new call may be put on hold while the process is busy, but not while the database is
+    # failing (holding would only delay the fallback), and not more than HOLDS times.
+    can_hold = (hold is not None and (number("held", "args") or 0) < HOLDS
+                and not breaker.failing(time.monotonic()))  # fmt: skip
+    # The deadline counts from when the request came in: a wait in the server's queue is silence
+    # on the line too. A new call that can be put on hold waits a quarter of it for a handler,
+    # any other request three quarters; the rest is the handler's.
+    patience = seconds * (0.25 if can_hold else 0.75)
     try:
         if not database:
             return handler(*args, **kwargs), "answered"
@@ -247,33 +282,36 @@ def _serve(
             log.error("voice %s for CallSid=%s: the database is failing; answering with "
                       "the fallback at once", request.path, caller_call_sid())  # fmt: skip
             return on_failure(), "breaker"
-        seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
-        # The deadline counts from when the request came in: a wait in the server's queue is
-        # silence on the line too. Half of it may pass before a handler starts, the rest is
-        # the handler's: one that misses it had time enough to say something about the database.
         waited = time.monotonic() - request.environ.get(ARRIVED, time.monotonic())
-        if waited >= seconds / 2:
+        if waited >= patience:
             raise Busy("waited for a thread of the server")
         work = functools.partial(_answer if store else _fresh, handler, *args, **kwargs)
-        response = within(seconds - waited, work, slots(), queue=seconds / 2 - waited)
+        response = within(seconds - waited, work, slots(), patience - waited, hold is not None)
         breaker.succeeded()
         return response, "answered"
-    except Busy:
+    except Late as late:
+        if not isinstance(late, Busy) and late.budget >= seconds / 2:
+            # It had half the deadline or more to itself: the database is hanging or locked.
+            breaker.failed(time.monotonic())
+            log.error(
+                "voice %s for CallSid=%s: no answer within %.1f s (database hanging or "
+                "locked?); answering with the fallback", request.path, caller_call_sid(),
+                seconds,
+            )  # fmt: skip
+            return on_failure(), "late"
+        if can_hold and hold is not None:
+            held = (number("held", "args") or 0) + 1
+            log.warning("voice %s for CallSid=%s: this process is busy; the caller holds a "
+                        "moment (%d of %d)", request.path, caller_call_sid(), held,
+                        HOLDS)  # fmt: skip
+            return hold(held), "held"
         log.error(
-            "voice %s for CallSid=%s: no handler started within %.1f s of the request (this "
-            "process is busy: HOTLINE_WEB_THREADS, HOTLINE_DB_POOL); answering with the fallback",
-            request.path, caller_call_sid(),
-            float(current_app.config["HOTLINE_VOICE_DEADLINE"]) / 2,
+            "voice %s for CallSid=%s: this process is busy (no handler started within %.1f s "
+            "of the request, or it then had less than half the deadline: HOTLINE_WEB_THREADS, "
+            "HOTLINE_DB_POOL); answering with the fallback", request.path, caller_call_sid(),
+            patience,
         )  # fmt: skip
         return on_failure(), "busy"
-    except Late:
-        breaker.failed(time.monotonic())
-        log.error(
-            "voice %s for CallSid=%s: no answer within %.1f s (database hanging or "
-            "locked?); answering with the fallback", request.path, caller_call_sid(),
-            float(current_app.config["HOTLINE_VOICE_DEADLINE"]),
-        )  # fmt: skip
-        return on_failure(), "late"
     except Exception as exc:
         if isinstance(exc, DBAPIError | SQLAlchemyTimeout):
             breaker.failed(time.monotonic())
@@ -301,14 +339,16 @@ def within(
     work: Callable[[], T],
     slots: Slots,
     queue: float = 0.0,
+    new: bool = False,
 ) -> T:
     """Run `work` in a thread with a copy of this request's context; raise `Late` if it has not
     answered `seconds` after the call. The thread is told (`g.late`) so it never commits
     afterwards. `slots` bounds how many such threads may run (and be stuck) at once: with all
-    taken, wait up to `queue` seconds for one, then raise `Busy`; the work gets what is left of
-    `seconds`. (`/healthz` has slots of its own, so polling never takes a caller's.)"""
+    taken, wait up to `queue` seconds for one (behind calls under way if `new`), then raise
+    `Busy`; the work gets what is left of `seconds`. (`/healthz` has slots of its own, so
+    polling never takes a caller's.)"""
     started = time.monotonic()
-    if not slots.acquire(timeout=queue):
+    if not slots.acquire(queue, new):
         raise Busy("no handler slot came free")
     seconds -= time.monotonic() - started
     done, late = threading.Event(), threading.Event()
@@ -335,7 +375,7 @@ def within(
     threading.Thread(target=thread, name=f"voice {request.path}", daemon=True).start()
     if not done.wait(seconds):
         late.set()
-        raise Late(request.path)
+        raise Late(request.path, seconds)
     if "error" in result:
         raise result["error"]
     return result["response"]
