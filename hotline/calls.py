@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from escalation import callflow, repeat
 from escalation.callflow import Customer as Change
 from escalation.callflow import Effect, Kind, Outcome, State, Step
-from hotline import db, logs, roster, tickets, urgent
+from hotline import db, logs, outbound, roster, tickets, urgent
 from hotline.models import Attempt, Customer, Engineer, RepeatCall, Ticket
 
 # Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
@@ -279,6 +279,7 @@ def _freeze_chain(session: Session, ticket: Ticket, now: datetime, **_: Any) -> 
     chain = roster.chain_for(session, ticket.customer, now)
     ticket.chain = chain.to_json()
     tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries))
+    outbound.publish(session, ticket, "emergency.opened", now)
 
 
 def _release(
@@ -302,6 +303,7 @@ def _talked(ticket: Ticket) -> int:
 def _tell_accepted(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
     won = next(a for a in ticket.attempts if a.id == ticket.accepted_attempt_id)
     tickets.tell_accepted(session, ticket, won)
+    outbound.publish(session, ticket, "emergency.accepted", now)
 
 
 def _tell_missed(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
@@ -314,6 +316,7 @@ def _announce_voicemail(
 ) -> None:  # fmt: skip
     ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
     tickets.announce_voicemail(session, ticket)
+    outbound.publish(session, ticket, "emergency.voicemail", now)
 
 
 def _forward_message(
@@ -321,11 +324,13 @@ def _forward_message(
     recording_seconds: int | None = None, **_: Any,
 ) -> None:  # fmt: skip
     ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
-    tickets.forward_message(session, ticket)
+    tickets.forward_message(session, ticket, now)
 
 
 def _queue_urgent(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
     urgent.queue(session, ticket, now)
+    back = urgent.comes_back(session, ticket, now).at
+    outbound.publish(session, ticket, "urgent.opened", now, comes_back_at=back)
 
 
 def _keep_message(
@@ -333,6 +338,7 @@ def _keep_message(
     recording_seconds: int | None = None, **_: Any,
 ) -> None:  # fmt: skip
     ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
+    outbound.publish(session, ticket, "urgent.message", now)
 
 
 EFFECTS = {

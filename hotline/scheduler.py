@@ -88,6 +88,12 @@ def table(zone: tzinfo) -> dict[str, Job]:
             "hotline.notify:deliver_email", IntervalTrigger(seconds=10), timedelta(seconds=10),
             lease=timedelta(minutes=5),
         ),
+        # The ticket systems' webhooks, a lane of their own too: a hung ticket system holds up
+        # neither SMS nor e-mail. Its lease is the deliveries' claim (5 minutes).
+        "deliver-webhooks": Job(
+            "hotline.outbound.deliver:deliver", IntervalTrigger(seconds=10),
+            timedelta(seconds=10), lease=timedelta(minutes=5),
+        ),
         "check-displacements": Job(
             "hotline.appointments:check_displacements", IntervalTrigger(seconds=30),
             timedelta(seconds=30), lease=timedelta(minutes=2),

@@ -18,6 +18,7 @@ MODULES = [
     "billing",
     "hours",
     "worker",
+    "webhooks",
     "check",
     "users",
     "report",
