@@ -79,6 +79,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     NOT_ACCEPTED = "not-accepted"  # answered (a voicemail box?) but nobody pressed 1
     CANCELLED = "cancelled"  # the caller hung up while it rang
+    NOT_PLACED = "not-placed"  # the REST API did not place its leg: it never rang (bridge.py)
 
 
 class CallStatus(StrEnum):
@@ -161,6 +162,10 @@ class Kind(StrEnum):
     BLOCKED = "blocked number"
     CALLED_AGAIN = "called again"  # the same number while its emergency is open (repeat.py)
     MESSAGE_AGAIN = "message left on a repeat call"
+    BRIDGE_FALLBACK = "conference failed, ringing by dial"  # the REST API refused or was slow
+    JOINED = "joined the conference"
+    LEFT = "left the conference"
+    PULLED_IN = "pulled into the conference"  # warm escalation: `*` in the bridge
     NOTE_ADDED = "note added"  # after the call, by the people who work the ticket
     CUSTOMER_ASSIGNED = "customer assigned"  # an unidentified caller's customer, found later
 
@@ -187,6 +192,12 @@ class Effect(StrEnum):
     REANNOUNCE = "reannounce"  # the waiting voicemail is announced again, now
     KEEP_MESSAGE = "keep-message"  # a message kept on the ticket (urgent)
     KEEP_REPEAT_MESSAGE = "keep-repeat-message"  # a message left on a repeat call (repeat.py)
+    # The conference bridge (the REST API places and stops the engineers' legs):
+    STOP_LEGS = "stop-legs"  # every leg of the ticket still ringing or screening is stopped
+    FREE_ENGINEER = "free-engineer"  # the engineer of an attempt that ended unaccepted
+    WALK_ON = "walk-on"  # the level rang out while the caller holds: place the next legs
+    MOVE_CALLER = "move-caller"  # the caller leaves the conference for where the call is now
+    TO_DIAL = "to-dial"  # the conference could not place a leg: this call rings by <Dial>
 
 
 class Customer(StrEnum):
@@ -231,6 +242,44 @@ class Ring:
     """The screened `<Dial>` of attempt `seq`."""
 
     seq: int
+
+
+@dataclass(frozen=True)
+class Connect:
+    """The conference bridge's legs are being placed: a short word, then ask again (`try_`)
+    whether the REST API took them: the caller then holds in the conference, or is rung by
+    `<Dial>` if it did not (never a dead line because the REST API is down)."""
+
+    try_: int = 1
+
+
+@dataclass(frozen=True)
+class Hold:
+    """The caller waits in (or talks in) the ticket's conference."""
+
+
+@dataclass(frozen=True)
+class Join:
+    """An engineer's leg enters the ticket's conference (`*` pulls in someone else).
+
+    `why`: "accepted" (the first 1), "pulling" (`name` is being called in), "nobody" (nobody
+    to pull in), "back" (back from the `*` menu), "invited" (a pulled-in engineer joins).
+    """
+
+    why: str = "accepted"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Menu:
+    """An engineer in the conference pressed `*`: who to pull in (bridge.NEXT / bridge.LEAD)."""
+
+
+@dataclass(frozen=True)
+class Invite:
+    """The whisper of an engineer being pulled in: who calls, who asks them in; 1 joins."""
+
+    colleague: str
 
 
 @dataclass(frozen=True)
@@ -282,7 +331,7 @@ class InHand:
 
 Action = (
     Ask | Refer | TakeMessage | Walk | Ring | Voicemail | Goodbye | Hangup | Screen | Bridge
-    | Taken | Silent | InHand
+    | Taken | Silent | InHand | Connect | Hold | Join | Menu | Invite
 )  # fmt: skip
 
 
@@ -307,6 +356,14 @@ class Step:
 # --- the call as the core sees it ----------------------------------------------------------
 
 
+class Leg(StrEnum):
+    """A REST-placed leg, as far as the caller's side needs to know."""
+
+    QUEUED = "queued"  # not yet taken by the REST API
+    PLACED = "placed"  # Twilio took it (it rings, or rang)
+    ERROR = "error"  # the REST API refused it or did not answer
+
+
 @dataclass(frozen=True)
 class Attempt:
     seq: int
@@ -315,6 +372,7 @@ class Attempt:
     outcome: Outcome = Outcome.RINGING
     answered: bool = False  # the whisper was reached
     ended: bool = False  # its dial result came
+    leg: Leg | None = None  # the conference bridge: what the REST API made of its leg
 
 
 @dataclass(frozen=True)
@@ -331,6 +389,7 @@ class Call:
     ended: bool = False  # Twilio told us the caller's call ended
     recorded: bool = False  # a voicemail or message is stored
     typed: bool = False  # the caller pressed a key at some question
+    bridge: bool = False  # the caller meets the engineers in a conference (REST-placed legs)
 
     def attempt_(self, seq: int) -> Attempt | None:
         return next((a for a in self.attempts if a.seq == seq), None)
@@ -342,11 +401,18 @@ class Call:
             None,
         )
 
+    @property
+    def still_ringing(self) -> tuple[Attempt, ...]:
+        """Every attempt still ringing (a conference level rings several at once)."""
+        return tuple(a for a in self.attempts if a.outcome is Outcome.RINGING and not a.ended)
+
 
 def where(call: Call) -> Step:
     """A request that answers nothing the call waits for: say where the call is, change nothing."""
     if call.state in (State.IDENTIFYING, State.CONFIRMING) and call.question is not None:
         return Step(Ask(call.question, call.try_))
+    if call.state is State.RINGING and call.bridge:
+        return Step(Hold())
     if call.state is State.RINGING:
         ringing = call.ringing
         return Step(Ring(ringing.seq) if ringing else Walk())
@@ -534,8 +600,9 @@ def walk(
     left = max_hold - (now - (call.confirmed_at or now))
     if left.total_seconds() < MIN_RING:
         return Voicemail("maximum hold time")
-    start = max((a.entry for a in call.attempts), default=-1) + 1
-    seen = {a.number for a in call.attempts}
+    rang = [a for a in call.attempts if a.outcome is not Outcome.NOT_PLACED]
+    start = max((a.entry for a in rang), default=-1) + 1
+    seen = {a.number for a in rang}
     candidates: list[int] = []
     for index in range(start, len(numbers)):
         if numbers[index] not in seen:
@@ -584,11 +651,11 @@ def key(call: Call, seq: int, digits: str, engineer: str | None) -> Step:
     (`accepted` below is the step to apply once this attempt won)."""
     attempt = call.attempt_(seq)
     if digits == "1" and call.accepted == seq:
-        return Step(Bridge())  # Twilio repeated the key press
+        return Step(Join() if call.bridge else Bridge())  # Twilio repeated the key press
     if attempt is None or attempt.outcome is not Outcome.RINGING or call.ended or call.accepted:
         return Step(Taken() if digits == "1" else Hangup())
     if digits == "1":
-        return accepted(seq, engineer)
+        return accepted(seq, engineer, call.bridge)
     if digits == "2":
         return Step(Hangup(), outcome=(seq, Outcome.DECLINED),
                     notes=(Note(Kind.DECLINED, {"attempt": seq}),))  # fmt: skip
@@ -600,11 +667,12 @@ def too_late() -> Step:
     return Step(Taken())
 
 
-def accepted(seq: int, engineer: str | None) -> Step:
+def accepted(seq: int, engineer: str | None, bridge: bool = False) -> Step:
+    """The first 1: in the conference the engineer joins and every other leg stops ringing."""
     return Step(
-        Bridge(), state=State.CONNECTED, outcome=(seq, Outcome.ACCEPTED),
+        Join() if bridge else Bridge(), state=State.CONNECTED, outcome=(seq, Outcome.ACCEPTED),
         notes=(Note(Kind.ACCEPTED, {"attempt": seq, "engineer": engineer}),),
-        effects=(Effect.TELL_ACCEPTED,),
+        effects=(Effect.TELL_ACCEPTED, *((Effect.STOP_LEGS,) if bridge else ())),
     )  # fmt: skip
 
 
@@ -701,16 +769,17 @@ def hangup(call: Call, status: CallStatus | None, seconds: int) -> Step:
     """
     if call.ended or status is None or not status.ended:
         return Step(Silent())
+    stop = (Effect.STOP_LEGS,) if call.bridge else ()
     if call.state is State.VOICEMAIL:
         return Step(
             Silent(),
             ended=True,
-            effects=(Effect.RELEASE,),
+            effects=(Effect.RELEASE, *stop),
             notes=(Note(Kind.CALL_ENDED, {"status": status.value, "seconds": seconds}),),
         )
     state = call.state if call.state.final else State.ABANDONED
     notes = [Note(Kind.CALL_ENDED, {"status": status.value, "seconds": seconds})]
-    effects = [Effect.RELEASE]
+    effects = [Effect.RELEASE, *stop]
     if state is State.ABANDONED:
         notes.append(Note(Kind.ABANDONED, {"during": call.state.value}))
         effects.append(Effect.TELL_MISSED)
@@ -731,7 +800,9 @@ def lost(call: Call, last_heard: datetime) -> Step:
                     notes=(Note(Kind.ABANDONED, {"during": call.state.value}),),
                     effects=(Effect.TELL_MISSED,))  # fmt: skip
     state = State.LOST if call.state in LIVE else call.state
-    effects = (Effect.RELEASE, Effect.TELL_MISSED) if state is State.LOST else (Effect.RELEASE,)
+    effects: tuple[Effect, ...] = (Effect.RELEASE,)
+    effects += (Effect.TELL_MISSED,) if state is State.LOST else ()
+    effects += (Effect.STOP_LEGS,) if call.bridge else ()
     return Step(
         Silent(), state=state, question=None, ended=True,
         outcome=(ringing.seq, Outcome.CANCELLED) if ringing else None,

@@ -21,6 +21,8 @@ from escalation.rota import LAYERS, OnCall, parse_shift
 
 LEVELS = ("own-primary", "own-secondary", "pool", "project-lead", "fallback")
 ORDERS = ("fewest-displaced", "round-robin", "fixed", "random")
+RINGS = ("sequential", "simultaneous")  # how a level's people are rung: one by one, or all at once
+BRIDGES = ("dial", "conference")  # how the caller meets the engineer: a <Dial>, or a conference
 DEPRECATED_KEYS = ("window",)  # of a policy: accepted for files and rows written before, ignored
 
 
@@ -32,6 +34,7 @@ class Entry:
     name: str  # engineer name, or "Fallback"
     timeout: int  # ring timeout in seconds for this entry's level
     reason: str  # why this entry is in the chain, human readable
+    ring: str = "sequential"  # the level's ring: "simultaneous" rings it all at once (bridge)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Skip:
 class Chain:
     entries: tuple[Entry, ...]
     skipped: tuple[Skip, ...] = ()
+    bridge: str = "dial"  # the policy's bridge: "conference" when the REST API can dial
 
     VERSION = 1  # of the frozen form below; `from_json` reads every version ever written
 
@@ -54,6 +58,7 @@ class Chain:
             "version": self.VERSION,
             "entries": [asdict(entry) for entry in self.entries],
             "skipped": [asdict(skip) for skip in self.skipped],
+            "bridge": self.bridge,
         }
 
     @classmethod
@@ -72,6 +77,7 @@ class Chain:
         return cls(
             tuple(Entry(**entry) for entry in data.get("entries", [])),
             tuple(Skip(**skip) for skip in data.get("skipped", [])),
+            data.get("bridge", "dial"),
         )
 
 
@@ -83,6 +89,7 @@ class Level:
     name: str
     order: str = "fewest-displaced"
     timeout: int | None = None  # None: the app's HOTLINE_RING_TIMEOUT
+    ring: str = "sequential"  # "simultaneous": the whole level at once (conference bridge only)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,10 @@ class Policy:
     # the voicemail instead of ringing the cross-team pool: `silent: voicemail` (the default),
     # or `silent: pool` to ring them through like anyone.
     silent_to_voicemail: bool = True
+    # `bridge: conference`: the caller waits in a conference with hold announcements while the
+    # engineers are called through the REST API (a level can ring all at once); `dial` (the
+    # default) rings one `<Dial>` after the other. Without a Twilio account it is always `dial`.
+    bridge: str = "dial"
 
 
 def _seconds(value: Any, where: str) -> int | None:
@@ -127,9 +138,14 @@ def parse_policy(obj: Any) -> Policy:
         return Policy()
     if not isinstance(obj, Mapping):
         raise ValueError(f"policy {obj!r}: expected a mapping")
-    unknown = set(obj) - {"levels", "order", "timeout", "silent", *DEPRECATED_KEYS}
+    unknown = set(obj) - {"levels", "order", "timeout", "silent", "ring", "bridge",
+                          *DEPRECATED_KEYS}  # fmt: skip
     if unknown:
-        raise ValueError(f"policy: unknown keys {sorted(unknown)} (levels, order, timeout, silent)")
+        raise ValueError(
+            f"policy: unknown keys {sorted(unknown)} (levels, order, timeout, ring, bridge, silent)"
+        )
+    bridge = _choice(obj.get("bridge", "dial"), BRIDGES, "bridge")
+    ring = _choice(obj.get("ring", "sequential"), RINGS, "ring")
     if obj.get("silent", "voicemail") not in ("voicemail", "pool"):
         raise ValueError(f"policy silent {obj.get('silent')!r}: expected 'voicemail' or 'pool'")
     order = _order(obj.get("order", "fewest-displaced"), "order")
@@ -139,8 +155,8 @@ def parse_policy(obj: Any) -> Policy:
     levels: list[Level] = []
     for item in obj.get("levels", LEVELS):
         spec = {"level": item} if isinstance(item, str) else item
-        if not isinstance(spec, Mapping) or set(spec) - {"level", "order", "timeout"}:
-            raise ValueError(f"policy level {item!r}: expected a name or level/order/timeout")
+        if not isinstance(spec, Mapping) or set(spec) - {"level", "order", "timeout", "ring"}:
+            raise ValueError(f"policy level {item!r}: expected a name or level/order/timeout/ring")
         name = spec.get("level")
         if name not in LEVELS:
             raise ValueError(f"policy level {name!r}: expected one of {', '.join(LEVELS)}")
@@ -153,11 +169,18 @@ def parse_policy(obj: Any) -> Policy:
                 name,
                 _order(spec.get("order", order), where),
                 own_timeout if own_timeout is not None else timeout,
+                _choice(spec.get("ring", ring), RINGS, f"{where} ring"),
             )
         )
     if not levels or levels[-1].name != "fallback":
         raise ValueError("policy levels must end with 'fallback': a call never ends unanswered")
-    return Policy(tuple(levels), obj.get("silent", "voicemail") == "voicemail")
+    return Policy(tuple(levels), obj.get("silent", "voicemail") == "voicemail", bridge)
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"policy {where} {value!r}: expected one of {', '.join(allowed)}")
+    return str(value)
 
 
 def effective_policy(provider: Mapping[str, Any] | None, team: Mapping[str, Any] | None) -> Policy:
@@ -268,7 +291,15 @@ def build(s: Situation) -> Chain:
         if level.name == "fallback":
             if s.fallback:
                 entries.append(
-                    Entry("fallback", s.fallback, None, "Fallback", timeout, s.fallback_reason)
+                    Entry(
+                        "fallback",
+                        s.fallback,
+                        None,
+                        "Fallback",
+                        timeout,
+                        s.fallback_reason,
+                        level.ring,
+                    )  # fmt: skip
                 )
             continue
         for candidate in ordered(level, candidates(level.name, s), s):
@@ -293,5 +324,7 @@ def build(s: Situation) -> Chain:
             if level.order == "fewest-displaced" and level.name != "project-lead":
                 count = s.displaced.get(key, 0)
                 reason += f"; {count} planned appointment{'' if count == 1 else 's'} in the window"
-            entries.append(Entry(level.name, person.mobile, key, person.name, timeout, reason))
-    return Chain(tuple(entries), tuple(skipped))
+            entries.append(
+                Entry(level.name, person.mobile, key, person.name, timeout, reason, level.ring)
+            )
+    return Chain(tuple(entries), tuple(skipped), s.policy.bridge)

@@ -17,11 +17,11 @@ from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from escalation import callflow, repeat
+from escalation import bridge, callflow, repeat
 from escalation.callflow import Customer as Change
 from escalation.callflow import Effect, Kind, Outcome, State, Step
-from hotline import db, logs, outbound, roster, tickets, urgent
-from hotline.models import Attempt, Customer, Engineer, RepeatCall, Ticket
+from hotline import db, dialer, logs, outbound, roster, tickets, urgent
+from hotline.models import Attempt, Customer, Engineer, Leg, RepeatCall, Ticket
 
 # Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
 LONGEST_CALL = timedelta(hours=4)
@@ -65,6 +65,7 @@ def view(ticket: Ticket) -> callflow.Call:
     ticket over walks its own attempts, on hold since it came in)."""
     now_on = taken_over(ticket)
     first = (now_on.first_attempt if now_on else None) or 1
+    legs = {leg.attempt_id: leg for leg in ticket.legs if leg.purpose == dialer.RING}
     return callflow.Call(
         state=State(ticket.state),
         question=callflow.Question(ticket.question) if ticket.question else None,
@@ -79,6 +80,7 @@ def view(ticket: Ticket) -> callflow.Call:
                 Outcome(a.outcome),
                 a.answered_at is not None,
                 a.dial_status is not None,
+                _leg(legs.get(a.id)),
             )
             for a in ticket.attempts
             if a.seq >= first
@@ -87,7 +89,16 @@ def view(ticket: Ticket) -> callflow.Call:
         ended=ticket.ended_at is not None,
         recorded=ticket.voicemail_url is not None,
         typed=bool(ticket.typed),
+        bridge=ticket.conference,
     )
+
+
+def _leg(leg: Leg | None) -> callflow.Leg | None:
+    if leg is None:
+        return None
+    if leg.status in ("queued", "sending"):
+        return callflow.Leg.QUEUED
+    return callflow.Leg.ERROR if leg.status == "error" else callflow.Leg.PLACED
 
 
 def taken_over(ticket: Ticket) -> RepeatCall | None:
@@ -238,7 +249,7 @@ def apply(
     for note in step.notes:
         tickets.log(session, ticket, now, note.kind, **note.detail)
     for effect in step.effects:
-        EFFECTS[effect](session, ticket, now, **facts)
+        EFFECTS[effect](session, ticket, now, **facts, seq=step.outcome[0] if step.outcome else 0)
     if isinstance(step.action, callflow.Walk):
         return walk(session, ticket, now)
     return step
@@ -278,7 +289,11 @@ def _freeze_chain(session: Session, ticket: Ticket, now: datetime, **_: Any) -> 
     ticket.confirmed_at = now
     chain = roster.chain_for(session, ticket.customer, now)
     ticket.chain = chain.to_json()
-    tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries))
+    forced = current_app.config.get("HOTLINE_BRIDGE", "policy")
+    wanted = chain.bridge if forced not in ("dial", "conference") else forced
+    ticket.bridge = "conference" if wanted == "conference" and dialer.available() else "dial"
+    tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries),
+                bridge=ticket.bridge)  # fmt: skip
     outbound.publish(session, ticket, "emergency.opened", now)
 
 
@@ -341,6 +356,41 @@ def _keep_message(
     outbound.publish(session, ticket, "urgent.message", now)
 
 
+def _stop_legs(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    won = attempt(ticket, next((a.seq for a in ticket.attempts
+                                if a.id == ticket.accepted_attempt_id), 0))  # fmt: skip
+    keep = next((leg.id for leg in ticket.legs if won and leg.attempt_id == won.id), None)
+    dialer.stop(session, ticket, keep=keep)
+
+
+def _free_engineer(session: Session, ticket: Ticket, now: datetime, seq: int = 0,
+                   **_: Any) -> None:  # fmt: skip
+    ended = attempt(ticket, seq)
+    if ended is not None and ended.engineer_id is not None:
+        release(session, ticket.id, ended.engineer_id)
+
+
+def _walk_on(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    """The level rang out while the caller holds in the conference: the next legs, or the
+    caller moves on (to the voicemail)."""
+    step = walk(session, ticket, now)
+    if not isinstance(step.action, callflow.Connect):
+        dialer.move_caller(session, ticket, now)
+
+
+def _move_caller(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    dialer.move_caller(session, ticket, now)
+
+
+def _to_dial(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
+    """The conference could not place its legs: attempts that never rang are marked so (the
+    walk rings their people again, by <Dial>), and this call stays on <Dial> from here on."""
+    ticket.bridge = "dial"
+    for a in ticket.attempts:
+        if a.outcome == Outcome.RINGING and a.ended_at is None:
+            a.outcome, a.ended_at = Outcome.NOT_PLACED, now
+
+
 EFFECTS = {
     Effect.FREEZE_CHAIN: _freeze_chain,
     Effect.RELEASE: _release,
@@ -353,6 +403,11 @@ EFFECTS = {
     Effect.TAKE_OVER: _take_over,
     Effect.REANNOUNCE: _reannounce,
     Effect.KEEP_REPEAT_MESSAGE: _keep_repeat_message,
+    Effect.STOP_LEGS: _stop_legs,
+    Effect.FREE_ENGINEER: _free_engineer,
+    Effect.WALK_ON: _walk_on,
+    Effect.MOVE_CALLER: _move_caller,
+    Effect.TO_DIAL: _to_dial,
 }
 
 
@@ -373,36 +428,96 @@ def walk(session: Session, ticket: Ticket, now: datetime) -> Step:
         return apply(session, ticket, callflow.nobody(decision.reason), now)
     keys = [chain[i].engineer for i in decision.candidates if chain[i].engineer]
     engineers = {e.key: e for e in session.scalars(select(Engineer).where(Engineer.key.in_(keys)))}
-    for index in decision.candidates:
-        entry = chain[index]
-        engineer = engineers.get(entry.engineer or "")
-        timeout = callflow.ring_timeout(
-            entry.timeout or setting("HOTLINE_RING_TIMEOUT"), decision.timeout_cap
-        )
-        if entry.engineer and engineer is None:
-            reason = "no longer in the directory"
-        elif engineer and not claim(session, engineer.id, ticket.id, now, _ring_end(now, timeout)):
-            reason = "busy with another emergency"
-        else:
-            session.add(
-                Attempt(
-                    ticket=ticket, seq=len(ticket.attempts) + 1, entry=index, level=entry.level,
-                    engineer_id=engineer.id if engineer else None, number=entry.number,
-                    timeout=timeout, started_at=now,
-                )
-            )  # fmt: skip
-            session.flush()
-            seq = len(ticket.attempts)
-            return apply(session, ticket, callflow.ring(seq, entry.engineer, entry.level, timeout),
-                         now)  # fmt: skip
-        note = callflow.skip(entry.engineer or "", reason)
-        tickets.log(session, ticket, now, note.kind, **note.detail)
+    shapes = [bridge.Entry(e.level, e.ring, e.engineer) for e in chain]
+    for group in bridge.groups(shapes, decision.candidates, ticket.conference):
+        rung: list[Attempt] = []
+        for index in group:
+            entry = chain[index]
+            engineer = engineers.get(entry.engineer or "")
+            timeout = callflow.ring_timeout(
+                entry.timeout or setting("HOTLINE_RING_TIMEOUT"), decision.timeout_cap
+            )
+            if entry.engineer and engineer is None:
+                reason = "no longer in the directory"
+            elif engineer and not claim(session, engineer.id, ticket.id, now,
+                                        _ring_end(now, timeout)):  # fmt: skip
+                reason = "busy with another emergency"
+            else:
+                rung.append(_attempt(session, ticket, index, entry, engineer, timeout, now))
+                continue
+            note = callflow.skip(entry.engineer or "", reason)
+            tickets.log(session, ticket, now, note.kind, **note.detail)
+        if rung:
+            return _ring(session, ticket, rung, now)
     return apply(session, ticket, callflow.nobody("everyone left is busy"), now)
+
+
+def _attempt(session: Session, ticket: Ticket, index: int, entry: Any,
+             engineer: Engineer | None, timeout: int, now: datetime) -> Attempt:  # fmt: skip
+    found = Attempt(
+        ticket=ticket, seq=len(ticket.attempts) + 1, entry=index, level=entry.level,
+        engineer_id=engineer.id if engineer else None, number=entry.number, timeout=timeout,
+        started_at=now,
+    )  # fmt: skip
+    session.add(found)
+    session.flush()
+    return found
+
+
+def _ring(session: Session, ticket: Ticket, rung: list[Attempt], now: datetime) -> Step:
+    """Ring the claimed attempts: one `<Dial>`, or conference legs placed through the REST API
+    (after this request commits)."""
+    chain = ticket.frozen_chain().entries
+    if not ticket.conference:
+        (one,) = rung
+        step = callflow.ring(one.seq, chain[one.entry].engineer, one.level, one.timeout or 0)
+        return apply(session, ticket, step, now)
+    for a in rung:
+        dialer.place(
+            session, ticket, dialer.RING, a.number, "whisper", now,
+            engineer_id=a.engineer_id, attempt_id=a.id, timeout=a.timeout or 20,
+        )  # fmt: skip
+        note = callflow.ring(a.seq, chain[a.entry].engineer, a.level, a.timeout or 0).notes[0]
+        tickets.log(session, ticket, now, note.kind, **note.detail, via="conference")
+    return apply(session, ticket, bridge.placed(), now)
 
 
 def _ring_end(now: datetime, timeout: int) -> datetime:
     whisper = timedelta(seconds=setting("HOTLINE_WHISPER_TIMEOUT") * 2)
     return now + timedelta(seconds=timeout) + whisper + RING_MARGIN
+
+
+# --- the conference bridge ----------------------------------------------------------------
+
+
+def in_bridge(ticket: Ticket) -> list[int]:
+    """The chain entries in the ticket's conference, or being called into it."""
+    entries = ticket.frozen_chain().entries
+    present = [a.entry for a in ticket.attempts if a.outcome == Outcome.ACCEPTED]
+    calling = {leg.to_number for leg in ticket.legs if leg.purpose == dialer.WARM
+               and leg.status not in (*dialer.ENDED_STATUSES, "error")}  # fmt: skip
+    return present + [i for i, e in enumerate(entries) if e.number in calling]
+
+
+def _not_placed(session: Session, leg: Leg, now: datetime) -> None:
+    """The dialer's word that a ring leg never went out (dialer.ENDED)."""
+    ticket = leg.ticket
+    lock(session, ticket.call_sid)
+    session.refresh(ticket)
+    if leg.attempt is not None:
+        apply(session, ticket, bridge.not_placed(view(ticket), leg.attempt.seq), now)
+
+
+dialer.NOT_PLACED[dialer.RING] = _not_placed
+
+
+def pull_in(session: Session, ticket: Ticket, entry: Any, now: datetime) -> None:
+    """Call a chain entry into the running conference (warm escalation), claiming them."""
+    engineer = session.scalar(select(Engineer).where(Engineer.key == entry.engineer))
+    if engineer is not None:
+        claim(session, engineer.id, ticket.id, now, now + LONGEST_CALL)
+    dialer.place(session, ticket, dialer.WARM, entry.number, "invite", now,
+                 engineer_id=engineer.id if engineer else None)  # fmt: skip
 
 
 # --- the two atomic guarantees -------------------------------------------------------------

@@ -286,6 +286,16 @@ def directory(now: datetime, ticket_system: str | None = None) -> dict[str, Any]
             "support_email": "support@solutionbar.example",
             "timezone": ZONE,
             "holiday_region": "BE",
+            # the cross-team pool rings all at once where the bridge is a conference
+            "policy": {
+                "levels": [
+                    "own-primary",
+                    "own-secondary",
+                    {"level": "pool", "ring": "simultaneous"},
+                    "project-lead",
+                    "fallback",
+                ]
+            },
             **({"webhooks": [zammad(ticket_system)]} if ticket_system else {}),
         },
         "teams": [{"key": k, "name": n, "project_lead": lead} for k, n, lead in TEAMS],

@@ -336,6 +336,10 @@ class Ticket(Base):
     surcharge_waived_reason: Mapped[str | None] = mapped_column(Text)
     surcharge_waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
     displacement_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How this call meets its engineer (escalation.chain.BRIDGES): None or "dial" rings one
+    # `<Dial>` after the other; "conference" holds the caller in a conference the engineers'
+    # REST-created legs join. A conference whose REST calls fail falls back to "dial" for good.
+    bridge: Mapped[str | None] = mapped_column(String(16))
 
     customer: Mapped[Customer | None] = relationship()
     accepted_by: Mapped[Engineer | None] = relationship(foreign_keys=[accepted_by_id])
@@ -348,6 +352,13 @@ class Ticket(Base):
     repeat_calls: Mapped[list[RepeatCall]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="RepeatCall.id"
     )
+    legs: Mapped[list[Leg]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="Leg.id"
+    )
+
+    @property
+    def conference(self) -> bool:
+        return self.bridge == "conference"
 
     def frozen_chain(self) -> Chain:
         """The chain this call walks (empty before the emergency was confirmed)."""
@@ -379,6 +390,48 @@ class Attempt(Base):
 
     ticket: Mapped[Ticket] = relationship(back_populates="attempts")
     engineer: Mapped[Engineer | None] = relationship()
+
+
+class Leg(Base):
+    """One call the hotline places itself through Twilio's REST API, for a ticket.
+
+    `purpose` says why (escalation.legs.Purpose): an engineer rung into the conference bridge,
+    one pulled in with `*`, a voice re-page, a call-back. The dialer sends a queued leg after the
+    request that queued it committed (never inside a voice request), and the leg's status
+    callback and the conference's events fill in what became of it: the ticket's record of
+    every leg (who, rang from/to, answered, pressed, joined, left).
+    """
+
+    __tablename__ = "legs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id", ondelete="SET NULL"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id", ondelete="SET NULL"))
+    to_number: Mapped[str] = mapped_column(String(32))
+    from_number: Mapped[str | None] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(32))  # the voice handler its TwiML comes from
+    timeout: Mapped[int] = mapped_column(Integer, default=20)
+    # queued -> sent (Twilio took it) -> Twilio's CallStatus; "error": the REST API refused or
+    # did not answer (`error` says what).
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error: Mapped[str | None] = mapped_column(String(200))
+    stop: Mapped[bool] = mapped_column(Boolean, default=False)  # hang it up (the dialer does)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)  # the hang-up was sent
+    pressed: Mapped[str | None] = mapped_column(String(8))  # the key the engineer pressed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the conference
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seconds: Mapped[int | None] = mapped_column(Integer)  # Twilio's CallDuration
+
+    ticket: Mapped[Ticket] = relationship(back_populates="legs")
+    engineer: Mapped[Engineer | None] = relationship()
+    attempt: Mapped[Attempt | None] = relationship()
 
 
 class RepeatCall(Base):

@@ -34,6 +34,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
+from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -267,9 +268,27 @@ def twilio_client() -> Client | None:
         if config.get("TESTING"):
             raise RuntimeError("tests must set TWILIO_HTTP_CLIENT: refusing to reach Twilio")
         http_client = TwilioHttpClient(timeout=TWILIO_TIMEOUT)
+    if config.get("TWILIO_API_URL"):
+        http_client = Rebased(http_client, config["TWILIO_API_URL"])
     return Client(
         config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client
     )
+
+
+class Rebased(HttpClient):
+    """Sends what the real client builds for `https://api.twilio.com` to another base URL
+    (`TWILIO_API_URL`): a local stand-in for Twilio's API, the simulator's, a test double."""
+
+    TWILIO = "https://api.twilio.com"
+
+    def __init__(self, inner: HttpClient, base: str) -> None:
+        super().__init__(logger=log, is_async=False)
+        self.inner, self.base = inner, base.rstrip("/")
+
+    def request(self, method: str, uri: str, *args: Any, **kwargs: Any) -> Any:
+        if uri.startswith(self.TWILIO):
+            uri = self.base + uri.removeprefix(self.TWILIO)
+        return self.inner.request(method, uri, *args, **kwargs)
 
 
 def sms_sender(session: Session) -> str | None:

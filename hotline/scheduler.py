@@ -94,6 +94,12 @@ def table(zone: tzinfo) -> dict[str, Job]:
             "hotline.outbound.deliver:deliver", IntervalTrigger(seconds=10),
             timedelta(seconds=10), lease=timedelta(minutes=5),
         ),
+        # The REST calls a web process queued but did not send (it died right after its
+        # commit): its own thread sends within a second, this within five.
+        "dialer": Job(
+            "hotline.dialer:job", IntervalTrigger(seconds=5), timedelta(seconds=5),
+            lease=timedelta(minutes=1),
+        ),
         "check-displacements": Job(
             "hotline.appointments:check_displacements", IntervalTrigger(seconds=30),
             timedelta(seconds=30), lease=timedelta(minutes=2),

@@ -17,6 +17,8 @@ Twilio's `Digits=hangup`).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -28,13 +30,19 @@ from flask import Flask
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from hotline import db
+from hotline import db, dialer
 from hotline.models import Engineer, RepeatCall, Ticket
+from hotline.simulated_twilio import Leg, SimulatedTwilio
 from hotline.voice.prompts import seconds_to_say
 
 BEHAVIOURS = ("accept", "decline", "no-answer", "busy", "failed", "voicemail")
 RING_BEFORE_ANSWER = 6  # seconds an engineer's phone rings before they pick up
 TWILIO_RING_BUFFER = 5  # seconds Twilio rings beyond a <Dial>'s timeout (twilio-facts.md)
+ACCOUNT = "AC" + "0" * 32  # the simulated account
+HOLD_MUSIC = 20
+LONGEST_CALL = (
+    4 * 3600
+)  # Twilio ends every call after 4 hours  # seconds of music between two hold announcements
 
 
 class Clock:
@@ -58,6 +66,10 @@ class Script:
     talk: int = 600  # seconds an accepted call lasts
     message: int = 0  # seconds of voicemail the caller leaves (0: none)
     hangup_after: float | None = None  # the caller hangs up at this second of the call
+    conference: bool = False  # the bridge is a conference: legs placed by (simulated) REST
+    rest_fails: bool = False  # the REST API refuses every new call (the bridge falls back)
+    star_after: int | None = None  # the accepting engineer presses * after these seconds
+    pull: str = "2"  # then 1 (the next of the chain) or 2 (the project lead)
 
 
 @dataclass
@@ -99,6 +111,12 @@ class Simulator:
         self.presses = list(script.presses)
         self.document_at = clock()  # when the TwiML being played arrived (the ticket's "now")
         self.hung_up_told = False  # the hang-up was told with where the call was
+        self.ring_before_answer = RING_BEFORE_ANSWER
+        # What happens on other legs meanwhile (the conference bridge): (when, order, what).
+        self.events: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.order = itertools.count()
+        self.twilio: SimulatedTwilio | None = None
+        self.conference_over = False  # the caller left the conference
 
     # --- transport ---------------------------------------------------------------------
 
@@ -110,6 +128,9 @@ class Simulator:
         response = self.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
         if self.worker is not None:
             self.worker()
+        if self.twilio is not None:  # the dialer's REST calls, as its thread would send them
+            with self.app.app_context(), db.new_session() as session:
+                dialer.send(session, self.clock())
         if response.status_code == 204:
             return None
         if response.status_code != 200:
@@ -124,16 +145,61 @@ class Simulator:
         return (self.clock() - self.started).total_seconds()
 
     def wait(self, seconds: float) -> None:
-        """Let `seconds` pass, or only up to the scripted hang-up, which then ends the call."""
+        """Let `seconds` pass (what other legs do meanwhile happens at its time), or only up to
+        the scripted hang-up, which then ends the call."""
         limit = self.script.hangup_after
         if limit is not None and self.elapsed() + seconds >= limit:
-            self.clock.advance(max(0.0, limit - self.elapsed()))
+            self.run_until(self.started + timedelta(seconds=limit))
             raise HungUp
-        self.clock.advance(seconds)
+        self.run_until(self.clock() + timedelta(seconds=seconds))
+
+    def schedule(self, seconds: float, what: Callable[[], None]) -> None:
+        at = self.clock() + timedelta(seconds=seconds)
+        heapq.heappush(self.events, (at, next(self.order), what))
+
+    def run_until(self, until: datetime) -> None:
+        while self.events and self.events[0][0] <= until:
+            at, _, what = heapq.heappop(self.events)
+            self.clock.at = max(self.clock.at, at)
+            what()
+        self.clock.at = max(self.clock.at, until)
+
+    def drain(self) -> None:
+        """After the caller's call: what the other legs still do (stopped phones, hang-ups)."""
+        if self.events:
+            self.run_until(self.events[-1][0] if len(self.events) == 1 else max(self.events)[0])
+        if self.events:
+            self.drain()
+
+    def first_ringing(self) -> None:
+        if self.first_ring is None:
+            self.first_ring = self.speech
+
+    def connected(self, who: str) -> None:
+        self.say(f"{self.stamp()} the conference starts: the caller and {who} are connected")
 
     # --- the call ------------------------------------------------------------------------
 
     def run(self, from_: str, to: str) -> Result:
+        """Play the call. With `conference`, Twilio's REST API is simulated too (the app's
+        Twilio client reaches this simulator for the call's duration) and the bridge is a
+        conference."""
+        if not self.script.conference:
+            return self._run(from_, to)
+        self.twilio = SimulatedTwilio(self, fails=self.script.rest_fails)
+        names = ("TWILIO_ACCOUNT_SID", "TWILIO_HTTP_CLIENT", "TWILIO_API_URL",
+                 "HOTLINE_DIALER_THREAD", "HOTLINE_BRIDGE")  # fmt: skip
+        saved = {name: self.app.config.get(name) for name in names}
+        self.app.config.update(
+            TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_HTTP_CLIENT=self.twilio, TWILIO_API_URL=None,
+            HOTLINE_DIALER_THREAD=False, HOTLINE_BRIDGE="conference",
+        )  # fmt: skip
+        try:
+            return self._run(from_, to)
+        finally:
+            self.app.config.update(saved)
+
+    def _run(self, from_: str, to: str) -> Result:
         self.sid = _sid()
         self.form = {
             "CallSid": self.sid,
@@ -141,9 +207,10 @@ class Simulator:
             "To": to,
             "Direction": "inbound",
             "CallStatus": "in-progress",
-            "AccountSid": "AC" + "0" * 32,
+            "AccountSid": ACCOUNT,
         }
         self.say(f"{self.stamp()} call from {from_ or '(withheld)'} to {to}, CallSid {self.sid}")
+        inside: list[Leg] = []
         try:
             document = self.post("/voice/incoming", self.form)
             while document is not None:
@@ -151,6 +218,8 @@ class Simulator:
         except HungUp:
             if not self.hung_up_told:
                 self.say(f"{self.stamp()} the caller hangs up")
+            if self.twilio is not None and not self.conference_over and self.in_conference:
+                inside = self.twilio.caller_left()
         self.post(
             "/voice/status",
             {
@@ -160,6 +229,9 @@ class Simulator:
                 "SequenceNumber": "1",
             },
         )
+        if self.twilio is not None:
+            self.twilio.out(inside)
+            self.drain()
         self.say(f"{self.stamp()} call ended")
         with self.app.app_context(), db.new_session() as session:
             ticket_id = session.scalar(
@@ -184,6 +256,10 @@ class Simulator:
                 return self.post(verb.get("action", ""), {**self.form, "Digits": digits})
             elif verb.tag == "Redirect":
                 return self.post(verb.text or "", self.form)
+            elif verb.tag == "Pause":
+                self.wait(float(verb.get("length", 1)))
+            elif verb.tag == "Dial" and verb.find("Conference") is not None:
+                return self.conference(verb)
             elif verb.tag == "Dial":
                 return self.dial(verb)
             elif verb.tag == "Record":
@@ -194,6 +270,37 @@ class Simulator:
             elif verb.tag == "Hangup":
                 return None
         return None
+
+    in_conference = False
+
+    def conference(self, verb: ET.Element) -> ET.Element | None:
+        """The caller holds in the conference: the wait document (announcement and music)
+        until an engineer joins, then the talk, until the hotline moves the caller on."""
+        assert self.twilio is not None, "a conference needs the simulated Twilio (conference)"
+        twilio, room = self.twilio, verb.find("Conference")
+        assert room is not None
+        twilio.events = room.get("statusCallback", twilio.events)
+        self.in_conference, twilio.moved_to = True, None
+        self.say(f"{self.stamp()} the caller enters the conference")
+        twilio.conference_event("participant-join", self.sid)
+        music_until = self.clock()
+        while twilio.moved_to is None:
+            if not twilio.started and self.clock() >= music_until and room.get("waitUrl"):
+                wait = self.post(room.get("waitUrl", ""), self.form)
+                for say in wait.iter("Say") if wait is not None else []:
+                    self.say(f"{self.stamp()} caller hears (on hold): {say.text}")
+                    self.wait(seconds_to_say(say.text or ""))
+                music_until = self.clock() + timedelta(seconds=HOLD_MUSIC)
+                continue
+            if self.elapsed() > LONGEST_CALL:
+                self.told("Twilio ends the call after 4 hours (the hotline never moved it)")
+                raise HungUp
+            self.wait(1)
+        self.in_conference = False
+        twilio.conference_event("participant-leave", self.sid)
+        moved, twilio.moved_to = twilio.moved_to, None
+        self.say(f"{self.stamp()} the hotline moves the caller on")
+        return self.post(moved, self.form)
 
     def record(self, verb: ET.Element) -> ET.Element | None:
         """The caller leaves a message; hanging up ends it, and Twilio still posts what was

@@ -105,6 +105,32 @@ def start(text: str, zone: ZoneInfo) -> datetime:
     help="Start the call at this wall-clock time of the provider's zone, e.g. 2026-12-24T03:00 "
     "(default: now).",
 )
+@click.option(
+    "--conference",
+    is_flag=True,
+    help="The bridge is a conference: the caller holds while the engineers' legs are placed "
+    "through Twilio's REST API (simulated here too); a level with `ring: simultaneous` rings "
+    "all at once.",
+)
+@click.option(
+    "--rest-fails",
+    is_flag=True,
+    help="With --conference: the REST API refuses every call (the call falls back to <Dial>).",
+)
+@click.option(
+    "--star-after",
+    type=int,
+    metavar="SECONDS",
+    help="With --conference: the accepting engineer presses * after this long and pulls in "
+    "someone (--pull).",
+)
+@click.option(
+    "--pull",
+    type=click.Choice(["1", "2"]),
+    default="2",
+    show_default=True,
+    help="After *: 1 the next person of the chain, 2 the project lead.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print only the resulting ticket as JSON.")
 @click.option(
     "--webhook-log",
@@ -126,6 +152,10 @@ def simulate_call(
     message: int,
     hangup_after: float | None,
     at_text: str | None,
+    conference: bool,
+    rest_fails: bool,
+    star_after: int | None,
+    pull: str,
     as_json: bool,
     webhook_log: bool,
     live: bool,
@@ -155,6 +185,10 @@ def simulate_call(
         talk=talk,
         message=message,
         hangup_after=hangup_after,
+        conference=conference,
+        rest_fails=rest_fails,
+        star_after=star_after,
+        pull=pull,
     )
     # The transcript goes out line by line as the call runs (click.echo flushes each), so the
     # log on standard error (the DRY RUN SMS after the call) follows it in order, never inside it.

@@ -120,6 +120,10 @@ def render(data: dict[str, Any]) -> str:
                 f"    {a['seq']}. {a['engineer'] or 'fallback':<10} {a['number']:<15} "
                 f"{a['outcome']:<13} rang {a['ring_seconds']} s, talked {a['talk_seconds'] or 0} s"
             )
+    if data.get("legs"):
+        lines.append("  legs (placed through the REST API):")
+        for leg in data["legs"]:
+            lines.append("    " + _leg(leg))
     lines.append("  timeline:")
     for event in data["timeline"]:
         details = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("at", "event"))
@@ -127,6 +131,17 @@ def render(data: dict[str, Any]) -> str:
             f"    {event['at'][11:19]}  {event['event']}" + (f"  ({details})" if details else "")
         )
     return "\n".join(lines)
+
+
+def _leg(leg: dict[str, Any]) -> str:
+    """One leg: who, from/to, what became of it, when it joined and left the conference."""
+    times = [f"{name} {leg[f'{name}_at'][11:19]}" for name in ("answered", "joined", "left")
+             if leg[f"{name}_at"]]  # fmt: skip
+    pressed = f", pressed {leg['pressed']}" if leg["pressed"] else ""
+    error = f" ({leg['error']})" if leg["error"] else ""
+    return (f"{leg['id']}. {leg['purpose']:<6} {leg['engineer'] or '-':<10} {leg['from'] or '-'}"
+            f" -> {leg['to'] or 'the caller'}  {leg['status']}{error}{pressed}"
+            + (f"; {', '.join(times)}" if times else ""))  # fmt: skip
 
 
 commands = [list_tickets, show_ticket, acknowledge]

@@ -88,6 +88,27 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
             }
             for a in ticket.attempts
         ],
+        # every call the hotline placed itself (conference bridge, `*`, moves of the caller)
+        "legs": [
+            {
+                "id": leg.id,
+                "purpose": leg.purpose,
+                "engineer": leg.engineer.key if leg.engineer else None,
+                "attempt": leg.attempt.seq if leg.attempt else None,
+                "from": leg.from_number,
+                "to": leg.to_number,
+                "status": leg.status,
+                "error": leg.error,
+                "pressed": leg.pressed,
+                "created_at": shown(leg.created_at, where),
+                "answered_at": shown(leg.answered_at, where),
+                "joined_at": shown(leg.joined_at, where),
+                "left_at": shown(leg.left_at, where),
+                "ended_at": shown(leg.ended_at, where),
+                "seconds": leg.seconds,
+            }
+            for leg in ticket.legs
+        ],
         "timeline": [
             {"at": shown(e.at, where), "event": e.kind, **(e.detail or {})} for e in ticket.events
         ],

@@ -17,7 +17,9 @@ from hotline.models import Provider, Ticket
 from hotline.voice.twiml import Context, Dialled
 
 
-def context(session: Session, ticket: Ticket, action: callflow.Action) -> Context:
+def context(
+    session: Session, ticket: Ticket, action: callflow.Action, leg: int | None = None
+) -> Context:
     needs_provider = (
         isinstance(action, callflow.Refer | callflow.TakeMessage)
         or (isinstance(action, callflow.Ask) and action.question is Question.CUSTOMER_NUMBER)
@@ -46,4 +48,7 @@ def context(session: Session, ticket: Ticket, action: callflow.Action) -> Contex
         ),
         first=first,
         reconnect=bool(now_on and opening and opening.engineer_id == ticket.accepted_by_id),
+        call=ticket.call_sid,
+        leg=leg,
+        waited=int((now() - (ticket.confirmed_at or now())).total_seconds()),
     )

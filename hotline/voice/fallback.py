@@ -123,13 +123,35 @@ def after_dial_fallback() -> Response:
 
 def engineer_fallback() -> Response:
     """An engineer leg whose handler failed: bridge on 1 (a human pressed it, and the spool
-    says so, so the ticket is not taken for lost while they talk), else hang up."""
+    says so, so the ticket is not taken for lost while they talk), else hang up. A leg of the
+    conference bridge (`leg` in its URL) joins the conference on 1."""
+    if "leg" in request.args and param("Digits", 8) == "1":
+        return rejoin()
     response = VoiceResponse()
     if param("Digits", 8) != "1":
         response.hangup()
     elif request.path.endswith("/accept"):
         keep("accepted", ticket=request.args.get("ticket", "")[:12],
              attempt=request.args.get("attempt", "")[:6])  # fmt: skip
+    return _xml(response)
+
+
+CONFERENCE = "hotline-ticket-{ticket}"  # ids only: no personal data in a conference's name
+
+
+def rejoin() -> Response:
+    """An engineer's request in the conference failed: into the conference (built from the
+    signed URL alone), so a human who is talking to the caller stays with them; a pulled-in
+    engineer who did not press 1 is hung up."""
+    ticket = "".join(c for c in request.args.get("ticket", "") if c.isdigit())[:12]
+    response = VoiceResponse()
+    declined = request.path.endswith("/invited") and param("Digits", 8) != "1"
+    if ticket and not declined:
+        dial = response.dial()
+        dial.conference(CONFERENCE.format(ticket=ticket), beep=False,
+                        start_conference_on_enter=True, end_conference_on_exit=False)  # fmt: skip
+    else:
+        response.hangup()
     return _xml(response)
 
 

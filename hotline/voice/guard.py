@@ -121,16 +121,20 @@ def number(name: str, source: str = "form") -> int | None:
 
 
 def caller_call_sid() -> str:
-    """The caller's CallSid: the one a request belongs to, on the caller's or an engineer's leg."""
-    return param("ParentCallSid", 64) or param("CallSid", 64)
+    """The caller's CallSid: the one a request belongs to, on the caller's or an engineer's leg
+    (a `<Dial>`'s child names its parent; a leg the REST API placed carries it in its signed
+    URL: `call`)."""
+    return param("ParentCallSid", 64) or clean(request.args.get("call"), 64) or param("CallSid", 64)
 
 
 def webhook(
-    on_failure: Callable[[], Response], *, database: bool = True
+    on_failure: Callable[[], Response], *, database: bool = True, store: bool = True
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Verify, then answer: from the stored answer of an earlier identical request, else by
     running the handler (and storing its answer); on any failure or a missed deadline the
-    answer is `on_failure()`. `database=False` is for the fallback path, which needs none."""
+    answer is `on_failure()`. `database=False` is for the fallback path, which needs none;
+    `store=False` for a handler that changes nothing and whose identical requests must get a
+    fresh answer (the conference's wait document tells the waiting time)."""
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
@@ -139,7 +143,8 @@ def webhook(
             with logs.call(caller_call_sid()):
                 status, outcome = 500, "error"
                 try:
-                    response, outcome = _serve(handler, on_failure, database, args, kwargs)
+                    response, outcome = _serve(handler, on_failure, database, store, args,
+                                               kwargs)  # fmt: skip
                     status = response.status_code
                     return response
                 except HTTPException as exc:
@@ -162,6 +167,7 @@ def _serve(
     handler: Callable[..., Response],
     on_failure: Callable[[], Response],
     database: bool,
+    store: bool,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> tuple[Response, str]:
@@ -184,7 +190,8 @@ def _serve(
                       "the fallback at once", request.path, caller_call_sid())  # fmt: skip
             return on_failure(), "breaker"
         seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
-        response = within(seconds, functools.partial(_answer, handler, *args, **kwargs))
+        answer = _answer if store else _fresh
+        response = within(seconds, functools.partial(answer, handler, *args, **kwargs))
         breaker.succeeded()
         return response, "answered"
     except Late:
@@ -275,6 +282,15 @@ def _answer(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Resp
         )
     )  # fmt: skip
     session.commit()
+    return response
+
+
+def _fresh(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Response:
+    """A read-only answer: under the call's lock, never stored, nothing committed."""
+    session = db.session()
+    calls.lock(session, caller_call_sid())
+    response = handler(*args, **kwargs)
+    session.rollback()
     return response
 
 

@@ -104,6 +104,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Wir versuchen den nächsten Techniker. Bitte bleiben Sie dran.",
         "en": "We are trying the next engineer. Please stay on the line.",
     },
+    "hold": {
+        "de": "Sie warten seit {waited}. Wir rufen gerade unsere Techniker an. "
+        "Bitte bleiben Sie in der Leitung.",
+        "en": "You have been waiting for {waited}. We are calling our engineers now. "
+        "Please stay on the line.",
+    },
+    "hold_first": {
+        "de": "Wir rufen gerade unsere Techniker an. Bitte bleiben Sie in der Leitung.",
+        "en": "We are calling our engineers now. Please stay on the line.",
+    },
     "voicemail": {
         "de": "Im Moment ist kein Techniker erreichbar. Bitte hinterlassen Sie nach dem Ton "
         "Ihren Namen, Ihre Rückrufnummer und eine kurze Beschreibung. Wir rufen zurück.",
@@ -139,6 +149,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "Drücken Sie 1 zum Annehmen, 2 zum Ablehnen.",
     },
     "accepted": {"de": "Angenommen. Sie werden verbunden."},
+    "bridge_accepted": {
+        "de": "Angenommen. Sie werden verbunden. Mit der Stern-Taste holen Sie jemanden dazu.",
+    },
+    "star_menu": {
+        "de": "Die 1 holt die nächste Person der Bereitschaft dazu, die 2 die Projektleitung. "
+        "Ohne Eingabe geht es zurück ins Gespräch.",
+    },
+    "pulling": {"de": "{who} wird angerufen. Zurück ins Gespräch."},
+    "nobody_to_pull": {"de": "Es ist niemand dafür erreichbar. Zurück ins Gespräch."},
+    "back_in": {"de": "Zurück ins Gespräch."},
+    "warm_whisper": {
+        "de": "Notfall von {customer}, Anrufer {caller}. {colleague} bittet Sie in das "
+        "laufende Gespräch. Drücken Sie 1 zum Beitreten.",
+    },
     "taken": {"de": "Dieser Notfall ist bereits angenommen oder beendet. Danke."},
 }
 
@@ -169,6 +193,17 @@ def when_back(back: datetime, now: datetime, at_work: bool, language: str) -> st
         return text("back_tomorrow", language, time=time)
     return text("back_day", language, weekday=WEEKDAYS[language][back.weekday()],
                 day=str(back.day), month=MONTHS[language][back.month - 1], time=time)  # fmt: skip
+
+
+def waited(seconds: int, language: str) -> str:
+    """A waiting time as the hold announcement says it: "40 Sekunden", "einer Minute"."""
+    english = language == "en"
+    if seconds < 60:
+        tens = max(10, seconds // 10 * 10)
+        return f"{tens} seconds" if english else f"{tens} Sekunden"
+    if seconds < 120:
+        return "one minute" if english else "einer Minute"
+    return f"{seconds // 60} minutes" if english else f"{seconds // 60} Minuten"
 
 
 def text(name: str, language: str = "de", **values: str) -> str:

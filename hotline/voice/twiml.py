@@ -18,7 +18,8 @@ from twilio.twiml.voice_response import VoiceResponse
 from escalation import callflow
 from escalation.callflow import Question
 from hotline import links, phones
-from hotline.voice.prompts import LANGUAGES, text
+from hotline.voice.fallback import CONFERENCE
+from hotline.voice.prompts import LANGUAGES, text, waited
 
 KEYPAD_TIMEOUT = 8  # seconds of silence before a keypad answer counts as none
 CONFIRM_TIMEOUT = 6
@@ -53,6 +54,9 @@ class Context:
     attempts: dict[int, Dialled] = field(default_factory=dict)
     first: int = 1  # the first attempt of this call (a repeat call that took the ticket over)
     reconnect: bool = False  # that attempt rings the engineer who accepted the earlier call
+    call: str = ""  # the caller's CallSid: the conference's requests lock the caller's call
+    leg: int | None = None  # the REST-placed leg this request is on (the conference bridge)
+    waited: int = 0  # seconds the caller has waited since the emergency was confirmed
 
 
 def url(endpoint: str, **params: int | str) -> str:
@@ -107,6 +111,27 @@ def _document(action: callflow.Action, ctx: Context) -> VoiceResponse:
             )  # fmt: skip
         case callflow.Ring(seq=seq):
             return _ring(seq, ctx)
+        case callflow.Connect(try_=try_):
+            response = VoiceResponse()
+            if try_ == 1:
+                say(response, text("connecting", lang), lang)
+            else:
+                response.pause(length=1)
+            response.redirect(url("bridge", ticket=ctx.ticket, call=ctx.call, **{"try": try_}))
+            return response
+        case callflow.Hold():
+            return _hold(ctx)
+        case callflow.Join(why=why, name=name):
+            return _join(why, name, ctx)
+        case callflow.Menu():
+            response = VoiceResponse()
+            g = response.gather(num_digits=1, timeout=6, action_on_empty_result=True,
+                                action=_leg_url("pull", ctx))  # fmt: skip
+            say(g, text("star_menu"))
+            response.redirect(_leg_url("pull", ctx))
+            return response
+        case callflow.Invite(colleague=colleague):
+            return _invite(colleague, ctx)
         case callflow.Goodbye(words=words):
             return goodbye(text(words, lang), lang)
         case callflow.Screen(seq=seq):
@@ -166,6 +191,72 @@ def _ring(seq: int, ctx: Context) -> VoiceResponse:
     return response
 
 
+def _leg_url(endpoint: str, ctx: Context, **more: int | str) -> str:
+    return url(endpoint, ticket=ctx.ticket, leg=ctx.leg or 0, call=ctx.call, **more)
+
+
+def _conference(response: VoiceResponse, ctx: Context, *, engineer: bool) -> None:
+    """The caller's or an engineer's `<Dial><Conference>`. The caller never starts it (hold
+    announcements until an engineer is in) and ends it by leaving; an engineer starts it, can
+    leave without ending it, and presses `*` to pull someone in (the Dial's action)."""
+    events = url("conference", ticket=ctx.ticket, call=ctx.call)
+    if engineer:
+        dial = response.dial(action=_leg_url("star", ctx), hangup_on_star=True)
+    else:
+        dial = response.dial(action=url("bridge_ended", ticket=ctx.ticket, call=ctx.call))
+    dial.conference(
+        CONFERENCE.format(ticket=ctx.ticket), beep=False,
+        start_conference_on_enter=engineer, end_conference_on_exit=not engineer,
+        wait_url=None if engineer else url("hold", ticket=ctx.ticket, call=ctx.call),
+        wait_method="POST", status_callback=events, status_callback_method="POST",
+        status_callback_event="join leave",
+    )  # fmt: skip
+
+
+def _hold(ctx: Context) -> VoiceResponse:
+    response = VoiceResponse()
+    _conference(response, ctx, engineer=False)
+    return response
+
+
+def hold_music(ctx: Context) -> VoiceResponse:
+    """The conference's wait document: the waiting time, music, then again (a waitUrl may hold
+    only Say, Play, Pause and Redirect)."""
+    response = VoiceResponse()
+    words = (
+        text("hold", ctx.language, waited=waited(ctx.waited, ctx.language))
+        if ctx.waited >= 10
+        else text("hold_first", ctx.language)
+    )
+    say(response, words, ctx.language)
+    response.play(current_app.config["HOTLINE_HOLD_MUSIC"])
+    response.redirect(url("hold", ticket=ctx.ticket, call=ctx.call))
+    return response
+
+
+def _join(why: str, name: str, ctx: Context) -> VoiceResponse:
+    response = VoiceResponse()
+    words = {"accepted": text("bridge_accepted"), "pulling": text("pulling", who=name),
+             "nobody": text("nobody_to_pull"), "back": text("back_in")}.get(why)  # fmt: skip
+    if words:
+        say(response, words)
+    _conference(response, ctx, engineer=True)
+    return response
+
+
+def _invite(colleague: str, ctx: Context) -> VoiceResponse:
+    caller = phones.spoken(ctx.caller) if ctx.caller else "unterdrückt"
+    words = text("warm_whisper", customer=ctx.customer or text("unknown_caller"), caller=caller,
+                 colleague=colleague)  # fmt: skip
+    response = VoiceResponse()
+    g = response.gather(num_digits=1, timeout=current_app.config["HOTLINE_WHISPER_TIMEOUT"],
+                        action=_leg_url("invited", ctx))  # fmt: skip
+    say(g, words)
+    say(g, words)
+    response.hangup()
+    return response
+
+
 def _screen(seq: int, ctx: Context) -> VoiceResponse:
     """The engineer's screen: a key press accepts; anything else, a voicemail box included,
     reaches `<Hangup/>` and the call is never bridged (twilio-facts.md §2.1)."""
@@ -176,12 +267,17 @@ def _screen(seq: int, ctx: Context) -> VoiceResponse:
     response = VoiceResponse()
     g = response.gather(
         num_digits=1, timeout=current_app.config["HOTLINE_WHISPER_TIMEOUT"],
-        action=url("accept", ticket=ctx.ticket, attempt=seq),
+        action=url("accept", ticket=ctx.ticket, attempt=seq, **_on_leg(ctx)),
     )  # fmt: skip
     say(g, words)
     say(g, words)
     response.hangup()
     return response
+
+
+def _on_leg(ctx: Context) -> dict[str, int | str]:
+    """A conference leg's requests name the leg and the caller's call (their lock)."""
+    return {"leg": ctx.leg, "call": ctx.call} if ctx.leg else {}
 
 
 def gather(

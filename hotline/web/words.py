@@ -28,6 +28,15 @@ WORDS: dict[str, str] = {
     "not-accepted": "ohne Tastendruck (Mailbox?)",
     "cancelled": "abgebrochen",
     "canceled": "abgebrochen",
+    "not-placed": "nicht gewählt (Twilio-API)",
+    # a leg of the conference bridge (hotline/dialer.py)
+    "queued": "wird gewählt",
+    "sending": "wird gewählt",
+    "sent": "gewählt",
+    "initiated": "gewählt",
+    "in-progress": "im Gespräch",
+    "completed": "beendet",
+    "error": "Fehler",
     # timeline events (escalation.callflow.Kind and the services' own)
     "arrived": "Anruf eingegangen",
     "identified": "Kunde erkannt",
@@ -61,6 +70,10 @@ WORDS: dict[str, str] = {
     "message left on a repeat call": "Nachricht beim erneuten Anruf",
     "note added": "Notiz hinzugefügt",
     "customer assigned": "Kunde zugeordnet",
+    "conference failed, ringing by dial": "Konferenz nicht möglich, Wahl wie üblich",
+    "joined the conference": "in der Konferenz",
+    "left the conference": "Konferenz verlassen",
+    "pulled into the conference": "dazugeholt (Stern-Taste)",
 }
 
 # What a dispatcher decided on a displaced appointment (escalation/displacement.py DECISIONS).
