@@ -8,31 +8,17 @@ hotline's work. The servers run `flask --app _cluster serve`, the Procfile's ser
 from __future__ import annotations
 
 import os
-import threading
 
 from flask import Response
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline import calls, create_app, db
+from hotline import calls, create_app
 from hotline.models import Engineer
-from hotline.voice import guard
 
 app = create_app()
 
-# Experiments (bench/cluster.py --slots, --pool): the voice guard's handler slots and the
-# database pool of this process, instead of the product's (guard.SLOTS; SQLAlchemy's 5 + 10).
-if os.environ.get("BENCH_SLOTS"):
-    guard._slots = threading.BoundedSemaphore(int(os.environ["BENCH_SLOTS"]))
-    guard.within.__defaults__ = (guard._slots,)
-if os.environ.get("BENCH_POOL"):
-    app.extensions["hotline.engine"].dispose()
-    engine = db.make_engine(
-        app.config["DATABASE_URL"], pool_size=int(os.environ["BENCH_POOL"]), max_overflow=0
-    )
-    app.extensions["hotline.engine"] = engine
-    app.extensions["hotline.sessions"] = sessionmaker(engine, expire_on_commit=False)
 _fixed = VoiceResponse()
 _gather = _fixed.gather(action="/voice/confirm?ticket=1&try=1", timeout=6, num_digits=1)
 _gather.say("Notdienst Bench. Guten Tag, Kunde 1 GmbH. Ist es ein Notfall?", language="de-DE")

@@ -56,16 +56,24 @@ from sqlalchemy import select as sql_select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from hotline import create_app, db, migrate  # noqa: E402
+from hotline.config import SETTINGS  # noqa: E402
 from hotline.models import Engineer, Message, Ticket  # noqa: E402
 from hotline.simulator import Clock, Result, Script, Simulator  # noqa: E402
 from hotline.voice.fallback import FAILURE  # noqa: E402
 
 PG = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 CENTRAL = "+49309876540"
-CALLERS = [  # the demo's customers, each by a number of its own
-    "+49301234567", "+49302345678", "+49308889990", "+493412223330", "+493314445550",
-    "+49894455660", "+492213344550", "+497115556670", "+494055517",
-]  # fmt: skip
+# Every call from a number of its own: a second call from a number with an open emergency joins
+# its ticket (docs/calls.md, "Calls that repeat"), which is not what 200 callers do. The demo's
+# three customers with a number block (a PBX's extensions) give as many numbers as wanted.
+BLOCKS = ["+4930123456", "+49405551", "+4934122233"]
+
+
+def caller(index: int) -> str:
+    """The caller ID of call `index`: an extension of one of the three blocks, never reused."""
+    return f"{BLOCKS[index % len(BLOCKS)]}{index // len(BLOCKS):04d}"
+
+
 START = "2026-12-01T10:00"  # a Tuesday of the demo week: every team has someone on call
 DRY_RUN = re.compile(r"DRY RUN, not sent \([^)]*\): (SMS|e-mail) (\d+) to")
 
@@ -223,7 +231,7 @@ def play_calls(
         call = results[index]
         gate.wait()
         try:
-            call.run(CALLERS[index % len(CALLERS)], CENTRAL)
+            call.run(caller(index), CENTRAL)
             call.finished = True
         except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
             timings.error(f"call {index}: {type(exc).__name__}: {exc}")
@@ -295,8 +303,10 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--floor-rounds", type=int, default=8, help="requests per floor client")
     parser.add_argument("--deadline", help="HOTLINE_VOICE_DEADLINE for the run (default: 4 s)")
-    parser.add_argument("--slots", help="experiment: voice handler slots per web instance")
-    parser.add_argument("--pool", help="experiment: database connections per web instance")
+    parser.add_argument("--pool", type=int, help="HOTLINE_DB_POOL of every process (default 10)")
+    parser.add_argument(
+        "--overflow", type=int, help="HOTLINE_DB_OVERFLOW of every process (default 10)"
+    )
     parser.add_argument(
         "--skip-locked",
         action="store_true",
@@ -308,8 +318,13 @@ def main() -> int:
     name = f"hotline_cluster_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG.replace("postgresql://", "postgresql+psycopg://", 1),
                           isolation_level="AUTOCOMMIT")  # fmt: skip
+    pool = args.pool if args.pool is not None else SETTINGS["HOTLINE_DB_POOL"][0]
+    overflow = args.overflow if args.overflow is not None else SETTINGS["HOTLINE_DB_OVERFLOW"][0]
+    if not enough_connections(admin, 4 * (pool + overflow) + OWN):
+        return 2
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    peak = Peak(admin, name)
     url = PG.rsplit("/", 1)[0] + f"/{name}"
     processes: list[subprocess.Popen[bytes]] = []
     proxy_process = None
@@ -327,10 +342,10 @@ def main() -> int:
             }  # fmt: skip
             if args.deadline:
                 env["HOTLINE_VOICE_DEADLINE"] = args.deadline
-            if args.slots:
-                env["BENCH_SLOTS"] = args.slots
-            if args.pool:
-                env["BENCH_POOL"] = args.pool
+            if args.pool is not None:
+                env["HOTLINE_DB_POOL"] = str(args.pool)
+            if args.overflow is not None:
+                env["HOTLINE_DB_OVERFLOW"] = str(args.overflow)
             if args.skip_locked:
                 env["BENCH_SKIP_LOCKED"] = "1"
             migrate.upgrade(url)
@@ -367,19 +382,26 @@ def main() -> int:
                 for index in range(4):
                     call = HttpCall(app, port, script_for(index), warm, engineers)
                     with contextlib.suppress(Exception):
-                        call.run(CALLERS[index], CENTRAL)
+                        call.run(caller(10_000 + index), CENTRAL)
                     warmed.append(call.sid)
                 floor(port, 8, 2, warm)
                 floors = Timings()
                 floor(port, args.calls, args.floor_rounds, floors)
                 started = time.perf_counter()
+                peak.start()
+                pids = {"web 1": web1.process.pid, "web 2": web2.process.pid,
+                        "worker 1": processes[0].pid, "worker 2": processes[1].pid,
+                        "proxy": proxy_process.pid, "callers": os.getpid()}  # fmt: skip
+                before = cpu(pids)
                 timings, results = play_calls(app, port, args.calls, engineers)
                 played = time.perf_counter() - started
+                spent = {k: v - before[k] for k, v in cpu(pids).items()}
                 floor(port, args.calls, args.floor_rounds, floors)
 
                 problems = timings.errors + floors.errors
                 problems += overlapping_rings(timings.rings)
                 problems += drain_and_check(app, folder, results, warmed)
+                peak.stop()
                 if problems:  # what the servers said, while their logs still exist
                     errors: Counter[str] = Counter()
                     for log in sorted(folder.glob("*.log")):
@@ -394,6 +416,7 @@ def main() -> int:
                     for line, count in errors.most_common(12):
                         print(f"  {count:5} x {line}")
     finally:
+        peak.stop()
         if proxy_process is not None:
             proxy_process.terminate()
         for process in processes:
@@ -405,6 +428,11 @@ def main() -> int:
         admin.dispose()
 
     report(timings, floors, played, args.calls)
+    print(f"\nCPU seconds while the calls played ({played:.1f} s on {os.cpu_count()} cores): "
+          + ", ".join(f"{k} {v:.1f}" for k, v in spent.items()))  # fmt: skip
+    print(f"\ndatabase connections: at most {peak.most} open at once (the four processes may "
+          f"hold {4 * (pool + overflow)}: HOTLINE_DB_POOL {pool} + HOTLINE_DB_OVERFLOW "
+          f"{overflow} each)")  # fmt: skip
     if problems:
         print(f"\n{len(problems)} PROBLEMS:")
         kinds = Counter(re.sub(r"^call \d+: ", "", problem) for problem in problems)
@@ -414,6 +442,63 @@ def main() -> int:
     print("\nno errors, no engineer rung twice at once, one ticket per call, every message "
           "sent once")  # fmt: skip
     return 0
+
+
+def cpu(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each process, and by the whole machine (every core's busy
+    time: PostgreSQL and anything else running here are the difference)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used[name] = (int(fields[11]) + int(fields[12])) / tick
+    busy = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    used["machine"] = (sum(busy) - busy[3] - busy[4]) / tick  # all but idle and iowait
+    return used
+
+
+OWN = 3  # connections of this script: the admin engine, its peak counter, its own app
+
+
+def enough_connections(admin: Any, wanted: int) -> bool:
+    """Print what the server allows and others hold; False when this run might not fit (the
+    server's connections are shared with other work on this machine)."""
+    with admin.connect() as conn:
+        most = int(conn.scalar(text("SHOW max_connections")))
+        reserved = int(conn.scalar(text("SHOW superuser_reserved_connections")))
+        held = conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                                "'client backend'"))  # fmt: skip
+    free = most - reserved - held
+    print(f"PostgreSQL: max_connections {most}, {reserved} reserved for superusers, {held} in "
+          f"use now: {free} free; this run may open {wanted}")  # fmt: skip
+    if wanted > free:
+        print("not enough connections for this run: wait for other work to end, or pass a "
+              "smaller --pool/--overflow")  # fmt: skip
+        return False
+    return True
+
+
+class Peak:
+    """Counts the connections to the run's database while the calls play (every 0.2 s)."""
+
+    def __init__(self, admin: Any, name: str) -> None:
+        self.admin, self.name, self.most = admin, name, 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def run(self) -> None:
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name")
+        with self.admin.connect() as conn:
+            while not self.stopped.wait(0.2):
+                self.most = max(self.most, conn.scalar(query, {"name": self.name}))
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join()
 
 
 def drain_and_check(

@@ -37,6 +37,9 @@ def create_app(settings: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
 
     from hotline import api, cli, voice, web
+    from hotline.voice import guard
+
+    guard.init_app(app)  # its handler slots: as many as the pool keeps connections
     from hotline.calendar import calendar
     from hotline.probes import probes
     from hotline.sms import sms

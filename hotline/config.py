@@ -20,6 +20,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite at instance/hotline.db"),
     "PORT": (5000, int, "port of the web server (`flask --app hotline serve`, `bin/serve`)"),
     "HOTLINE_WEB_THREADS": (48, int, "threads of the web server answering requests"),
+    "HOTLINE_DB_POOL": (10, int, "database connections a process keeps = voice webhooks at once"),
+    "HOTLINE_DB_OVERFLOW": (10, int, "connections a process may open beyond its pool at a peak"),
     "HOTLINE_CONNECTIONS_PER_CLIENT": (64, int, "connections one address may hold (0: any)"),
     "HOTLINE_DEVELOPMENT": (False, bool, "a demo run: demo accounts, generated secrets, http://"),
     "HOTLINE_CLOCK_START": (None, str, "development only: the clock starts at this ISO time"),

@@ -60,7 +60,14 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    """The app's engine, its pool sized by HOTLINE_DB_POOL (kept open) and HOTLINE_DB_OVERFLOW
+    (opened at a peak, closed after): every process of a deployment may hold their sum, and the
+    sums of all processes must stay under the server's `max_connections` (docs/operations.md)."""
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        pool_size=int(app.config["HOTLINE_DB_POOL"]),
+        max_overflow=int(app.config["HOTLINE_DB_OVERFLOW"]),
+    )
     app.extensions["hotline.engine"] = engine
     app.extensions["hotline.sessions"] = sessionmaker(engine, expire_on_commit=False)
 

@@ -25,12 +25,12 @@ from escalation.gaps import Gap
 from hotline import db, heartbeat, migrate, roster, watch
 from hotline.clock import now
 from hotline.models import Answer, Message
-from hotline.voice.guard import Late, within
+from hotline.voice.guard import Late, Slots, within
 
 DEADLINE = 3.0  # seconds /healthz waits for the database before it answers 503 (a cold start
 # on a busy host took 1 to 2 s: connect, first queries)
 STATEMENT_MS = 2500  # PostgreSQL cancels a statement of the check after this
-_slots = threading.BoundedSemaphore(2)  # checks that may hang at once; more answer 503 at once
+_slots = Slots(2)  # checks that may hang at once; more answer 503 at once
 ROTA_KEPT = timedelta(minutes=1)
 _rota: dict[str, tuple[datetime, tuple[Gap, ...]]] = {}  # per database URL: computed at, gaps
 _rota_lock = threading.Lock()

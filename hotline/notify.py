@@ -11,6 +11,7 @@ read by more people than the outbox, which the retention purge empties (hotline/
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import smtplib
@@ -84,8 +85,18 @@ def enqueue_email(
 
 
 def _enqueue(session: Session, key: str, **values: Any) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING in the caller's transaction: a retry inserts nothing."""
+    """INSERT ... ON CONFLICT DO NOTHING in the caller's transaction: a retry inserts nothing.
+
+    A message that does not fit its columns would fail the whole transaction (an alarm, a call's
+    webhook): a subject too long is cut with an ellipsis, a key too long (it may end with an
+    address) is replaced by its digest, which keeps it unique and the same on a retry."""
     now = clock.now()
+    columns = Message.__table__.c
+    if len(key) > columns.dedupe_key.type.length:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    subject, room = values.get("subject"), columns.subject.type.length
+    if subject is not None and len(subject) > room:
+        values["subject"] = subject[: room - 1].rstrip() + "…"
     due = values.pop("not_before", None) or now
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

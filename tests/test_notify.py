@@ -63,6 +63,21 @@ def test_enqueue_joins_the_callers_transaction(session: Any) -> None:
     assert messages(session) == []
 
 
+def test_a_message_too_long_for_its_columns_is_still_queued(session: Any) -> None:
+    """A subject over its column is cut with an ellipsis; a key over its column (it may end with
+    a long address) becomes its digest, still one message per key. Either overflow used to fail
+    the caller's whole transaction on PostgreSQL (SQLite does not check lengths)."""
+    address = "x" * 180 + "@example.de"
+    key = f"alarm:fallback:20261201T030000:cleared:{address}"
+    assert notify.enqueue_email(session, address, "Betreff " * 60, "Text", key)
+    assert not notify.enqueue_email(session, address, "Betreff " * 60, "Text", key)
+    session.commit()
+    [message] = messages(session)
+    assert len(message.subject) <= 300 and message.subject.endswith("…")
+    assert ("Betreff " * 60).startswith(message.subject[:-1])
+    assert message.dedupe_key.startswith("sha256:") and len(message.dedupe_key) <= 200
+
+
 def test_concurrent_enqueue_of_one_key_inserts_once(app: Flask) -> None:
     """Two requests (a Twilio retry racing the original) enqueue the same key at once."""
     barrier = threading.Barrier(2)

@@ -151,6 +151,33 @@ def test_a_call_that_fell_to_the_fallback_raises_the_alarm_once(
     assert raised(app) == set()
 
 
+def test_a_burst_of_calls_to_the_fallback_raises_one_alarm_that_fits_an_sms_and_a_subject(
+    app: Flask, provider: None, clock: Clock
+) -> None:
+    """Sixty calls whose chain ran out at once (everyone busy): the alarm names the first three
+    tickets and counts the rest. Listing all sixty overflowed the e-mail subject's column and the
+    job failed on PostgreSQL, so no alarm went out at all."""
+    beat(app, "worker", clock())
+    with app.app_context():
+        session = db.session()
+        for i in range(60):
+            ticket = Ticket(call_sid=f"CA{i}", arrived_at=clock(), state="ringing")
+            ticket.attempts.append(Attempt(seq=1, entry=4, level="fallback", number=FALLBACK,
+                                           started_at=clock()))  # fmt: skip
+            session.add(ticket)
+        session.commit()
+        first = sorted(session.scalars(select(Ticket.id)))[:3]
+    run_worker_watch(app, clock)
+    assert raised(app) == {"fallback"}
+    listed = ", ".join(f"#{i}" for i in first)
+    line = (f"Hotline-ALARM: 60 Notrufe sind bei der Rückfallnummer gelandet (Notfälle {listed} "
+            f"und 57 weitere).")  # fmt: skip
+    assert {b for c, _, b in alarm_messages(app) if c == "sms"} == {f"{line} (01.12. 03:00)"}
+    with app.app_context():
+        subjects = db.session().scalars(select(Message.subject).where(Message.channel == "email"))
+        assert list(subjects) == [line]
+
+
 def test_messages_that_keep_failing_raise_an_alarm(app: Flask, provider: None, clock: Clock):
     beat(app, "worker", clock())
     with app.app_context():
@@ -249,7 +276,7 @@ def test_alarm_texts_are_one_sms_line_each(app: Flask, provider: None, clock: Cl
     sms = [b for c, to, b in alarm_messages(app) if c == "sms" and to == FALLBACK]
     assert len(sms) == 12 and all("\n" not in b and len(b) < 320 for b in sms)
     assert "Bereitschaftslücke ab 01.12. 18:00 (alle Teams und 1 weitere)" in sms[10]
-    assert "(Notfall #3, #4)" in sms[4]
+    assert "2 Notrufe sind bei der Rückfallnummer gelandet (Notfälle #3, #4)" in sms[4]
 
 
 def test_the_web_process_timer_beats_at_once_and_stops_when_told(

@@ -5,6 +5,11 @@
 - A handler runs in a thread of its own against a deadline (HOTLINE_VOICE_DEADLINE, a few
   seconds): a database that hangs, a lock held elsewhere or a bug gives the caller the fallback
   in time, never Twilio's "application error" after 15 s. A late handler never commits.
+- At most HOTLINE_DB_POOL handlers of a process run at once (each holds a database connection).
+  A request that finds them all taken waits its turn for up to half its deadline; if none comes
+  free, the caller gets the fallback in time all the same. A busy process says nothing about the
+  database, so that wait never counts towards the circuit breaker; a handler that had its slot
+  and still missed the deadline does.
 - Requests of one call are serialised (a PostgreSQL advisory lock on the caller's CallSid; on
   SQLite every write transaction is serial), and each answer is stored under a digest of its
   request: Twilio's retry of a request, even one racing the original, gets the same answer.
@@ -25,7 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, abort, copy_current_request_context, current_app, g, request
+from flask import Flask, Response, abort, copy_current_request_context, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
@@ -42,14 +47,63 @@ log = logging.getLogger("hotline.voice")
 requests_log = logging.getLogger("hotline.webhooks")
 T = TypeVar("T")
 
-# Handler threads that may be stuck at once (a hanging database): beyond these, requests get the
-# fallback at once instead of piling up threads.
-SLOTS = 32
-_slots = threading.BoundedSemaphore(SLOTS)
-
 
 class Late(Exception):
     """The handler did not answer within the deadline."""
+
+
+class Busy(Late):
+    """No handler slot came free in time: the process is busy, the database not known to fail."""
+
+
+class Slots:
+    """At most `size` holders at once, and first come, first served: a slot that comes free goes
+    to the request that has waited longest (a semaphore lets a newcomer take it, and under a
+    steady stream of requests the oldest waiter would miss its deadline)."""
+
+    def __init__(self, size: int) -> None:
+        self.lock = threading.Lock()
+        self.free = size
+        self.waiting: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float = 0.0) -> bool:
+        """Take a slot, waiting up to `timeout` seconds for one; False if none came."""
+        with self.lock:
+            if self.free and not self.waiting:
+                self.free -= 1
+                return True
+            if timeout <= 0:
+                return False
+            turn = threading.Event()
+            self.waiting.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self.lock:
+            if turn.is_set():  # handed a slot just as the wait ran out
+                return True
+            self.waiting.remove(turn)
+            return False
+
+    def release(self) -> None:
+        """Hand the slot to the longest waiter, or free it."""
+        with self.lock:
+            if self.waiting:
+                self.waiting.popleft().set()
+            else:
+                self.free += 1
+
+
+def init_app(app: Flask) -> None:
+    """The app's handler slots: as many as its pool keeps connections (HOTLINE_DB_POOL), so a
+    handler never waits for a connection, and a hanging database can hold at most these threads
+    (and their connections: the pool's overflow stays free for pages and `/healthz`)."""
+    app.extensions["hotline.voice.slots"] = Slots(int(app.config["HOTLINE_DB_POOL"]))
+
+
+def slots() -> Slots:
+    """The current app's voice handler slots (`init_app`)."""
+    found: Slots = current_app.extensions["hotline.voice.slots"]
+    return found
 
 
 class Breaker:
@@ -171,8 +225,9 @@ def _serve(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> tuple[Response, str]:
-    """The answer and how it came about: answered, fallback (the handler failed or was late),
-    breaker (the database is failing); a bad signature aborts with 403."""
+    """The answer and how it came about: answered, fallback (the handler failed), late (it
+    missed the deadline), busy (no handler slot came free in time), breaker (the database is
+    failing); a bad signature aborts with 403."""
     if not signed():
         # Twilio signs the URL it calls: if this is every request, HOTLINE_PUBLIC_URL
         # or TWILIO_AUTH_TOKEN is wrong (`flask --app hotline check`).
@@ -190,10 +245,18 @@ def _serve(
                       "the fallback at once", request.path, caller_call_sid())  # fmt: skip
             return on_failure(), "breaker"
         seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
-        answer = _answer if store else _fresh
-        response = within(seconds, functools.partial(answer, handler, *args, **kwargs))
+        work = functools.partial(_answer if store else _fresh, handler, *args, **kwargs)
+        response = within(seconds, work, slots(), queue=seconds / 2)
         breaker.succeeded()
         return response, "answered"
+    except Busy:
+        log.error(
+            "voice %s for CallSid=%s: no handler came free within %.1f s (this process is "
+            "busy; HOTLINE_DB_POOL handlers at once); answering with the fallback",
+            request.path, caller_call_sid(),
+            float(current_app.config["HOTLINE_VOICE_DEADLINE"]) / 2,
+        )  # fmt: skip
+        return on_failure(), "busy"
     except Late:
         breaker.failed(time.monotonic())
         log.error(
@@ -224,13 +287,21 @@ def _count_signature_failure() -> None:
         log.warning("a signature failure could not be counted", exc_info=True)
 
 
-def within(seconds: float, work: Callable[[], T], slots: threading.BoundedSemaphore = _slots) -> T:
+def within(
+    seconds: float,
+    work: Callable[[], T],
+    slots: Slots,
+    queue: float = 0.0,
+) -> T:
     """Run `work` in a thread with a copy of this request's context; raise `Late` if it has not
-    answered after `seconds`. The thread is told (`g.late`) so it never commits afterwards.
-    `slots` bounds how many such threads may be stuck at once (the voice requests' own by
-    default; `/healthz` has its own, so polling never takes a caller's)."""
-    if not slots.acquire(blocking=False):
-        raise Late("too many requests are still waiting for the database")
+    answered `seconds` after the call. The thread is told (`g.late`) so it never commits
+    afterwards. `slots` bounds how many such threads may run (and be stuck) at once: with all
+    taken, wait up to `queue` seconds for one, then raise `Busy`; the work gets what is left of
+    `seconds`. (`/healthz` has slots of its own, so polling never takes a caller's.)"""
+    started = time.monotonic()
+    if not slots.acquire(timeout=queue):
+        raise Busy("no handler slot came free")
+    seconds -= time.monotonic() - started
     done, late = threading.Event(), threading.Event()
     result: dict[str, Any] = {}
 
