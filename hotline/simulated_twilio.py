@@ -42,6 +42,7 @@ class Leg:
     answered: datetime | None = None
     in_conference: bool = False
     action: str = ""  # the conference <Dial>'s action (`*`, or the conference ended)
+    talking: bool = False  # joined once: the hang-up after the talk is scheduled
     form: dict[str, str] = field(default_factory=dict)
 
 
@@ -158,7 +159,7 @@ class SimulatedTwilio(HttpClient):
             press = {"accept": "1", "decline": "2"}.get(leg.behaviour, "")
         if not press:
             self.sim.say(f"{self.sim.stamp()}   ({leg.who}'s voicemail answered; nobody "
-                         "presses a key, the other phones keep ringing)")  # fmt: skip
+                         "presses a key)")  # fmt: skip
             wait = float(verb.get("timeout", 5)) + 8
             self.sim.schedule(wait, lambda: self.end(leg, "completed"))
             return
@@ -183,8 +184,10 @@ class SimulatedTwilio(HttpClient):
             self.sim.connected(leg.who)
             if self.sim.script.star_after is not None:
                 self.sim.schedule(self.sim.script.star_after, lambda: self.star(leg))
-        talk = self.sim.script.talk
-        self.sim.schedule(talk, lambda: self.hang_up(leg, talk))
+        if not leg.talking:  # back after `*`: the same conversation goes on
+            leg.talking = True
+            talk = self.sim.script.talk
+            self.sim.schedule(talk, lambda: self.hang_up(leg, talk))
 
     def star(self, leg: Leg) -> None:
         if not leg.in_conference:

@@ -245,6 +245,10 @@ class Simulator:
         """Run one TwiML document; return the next one, or None when the call is over."""
         self.document_at = self.clock()
         for verb in document:
+            if self.twilio is not None and self.twilio.moved_to:  # the hotline moved the call
+                moved, self.twilio.moved_to = self.twilio.moved_to, None
+                self.say(f"{self.stamp()} the hotline moves the caller on")
+                return self.post(moved, self.form)
             if verb.tag == "Say":
                 self.hear(verb.text or "")
             elif verb.tag == "Gather":

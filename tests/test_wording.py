@@ -38,5 +38,5 @@ def test_settings_keep_every_value_in_its_column(
         assert alone or line[value_end] == " ", line
         if alone:  # ... and its source and meaning on the next, in their columns
             assert lines[i + 1][: value_end + 1].isspace()
-            assert lines[i + 1].split()[0] == "environment"
+            assert lines[i + 1].split()[0] in ("environment", "default")
     assert any("hotline:***@db.internal" in line for line in lines)

@@ -41,6 +41,7 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "id": ticket.id,
         "call_sid": ticket.call_sid,
         "state": ticket.state,
+        "bridge": ticket.bridge or "dial",  # how the caller met the engineers (docs/calls.md)
         "caller_as_sent": ticket.from_raw,
         "caller": ticket.from_number,
         "customer": {"number": customer.number, "name": customer.name} if customer else None,

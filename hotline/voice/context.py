@@ -29,6 +29,8 @@ def context(
     ring = current_app.config["HOTLINE_RING_TIMEOUT"]
     now_on = next((r for r in ticket.repeat_calls if r.call_sid == ticket.call_sid), None)
     first = (now_on.first_attempt if now_on else None) or 1
+    placed = [a.seq for a in ticket.attempts if a.seq >= first and a.outcome != "not-placed"]
+    first = min(placed, default=first)  # a conference leg the REST API refused never rang
     opening = next((a for a in ticket.attempts if a.seq == first), None)
     return Context(
         ticket=ticket.id,

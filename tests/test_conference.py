@@ -1,0 +1,202 @@
+"""The conference bridge, played whole through the real webhooks and the simulated Twilio: a
+level rings at once, a voicemail box stops nothing, one engineer wins, `*` pulls someone in,
+and a REST API that fails never leaves the caller without a ringing phone."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from builders import CENTRAL, MOBILES, MUELLER_PHONE, small_provider
+from flask import Flask
+from sqlalchemy import select
+
+from hotline import db, tickets
+from hotline.models import Engineer, Provider, Rotation, RotationMember, Team, Ticket
+from hotline.simulator import Clock, Script, Simulator
+
+POLICY = {
+    "bridge": "conference",
+    "levels": ["own-primary", "own-secondary", {"level": "pool", "ring": "simultaneous"},
+               "project-lead", "fallback"],
+}  # fmt: skip
+
+
+@pytest.fixture
+def provider(app: Flask) -> None:
+    """The small provider with a pool of two (lena, paul) that rings at once."""
+    with app.app_context():
+        session = db.session()
+        small_provider(session)
+        gruen = session.scalar(select(Team).where(Team.key == "gruen"))
+        paul = session.scalar(select(Engineer).where(Engineer.key == "paul"))
+        rotation = Rotation(key="gruen-secondary", team=gruen, layer="secondary", shift="1w",
+                            handoff="Mon 08:00", start=date(2026, 11, 2))  # fmt: skip
+        rotation.members.append(RotationMember(position=0, engineer=paul))
+        session.add(rotation)
+        Provider.one(session).policy = POLICY
+        session.commit()
+
+
+def play(app: Flask, clock: Clock, **script: Any) -> tuple[dict[str, Any], Simulator, list[str]]:
+    lines: list[str] = []
+    moving = Clock(clock())  # the call's clock, which the app reads too
+    app.config["CLOCK"] = moving
+    sim = Simulator(app, moving, Script(presses=["1"], conference=True, **script), lines.append)
+    result = sim.run(MUELLER_PHONE, CENTRAL)
+    with app.app_context():
+        ticket = db.session().get(Ticket, result.ticket_id)
+        assert ticket is not None
+        return tickets.as_dict(ticket), sim, lines
+
+
+def calls_created(sim: Simulator) -> list[dict[str, Any]]:
+    assert sim.twilio is not None
+    return [form for method, url, form in sim.twilio.requests if url.endswith("/Calls.json")]
+
+
+def test_a_level_rings_at_once_a_voicemail_box_stops_nothing_one_wins(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    ticket, sim, lines = play(
+        app, clock, engineers={"jonas": "no-answer", "mia": "busy", "lena": "voicemail",
+                               "paul": "accept"}, talk=90,
+    )  # fmt: skip
+    attempts = {a["engineer"]: a for a in ticket["attempts"]}
+    assert ticket["state"] == "connected" and ticket["accepted_by"] == "paul"
+    assert attempts["jonas"]["outcome"] == "no-answer" and attempts["mia"]["outcome"] == "busy"
+    assert attempts["lena"]["outcome"] == "not-accepted"  # her mailbox answered, pressed nothing
+    assert attempts["lena"]["started_at"] == attempts["paul"]["started_at"]  # rung together
+    assert attempts["paul"]["talk_seconds"] == 90
+    assert "anna" not in attempts  # the level was answered: nobody further was rung
+    # every leg placed with the central number as caller ID and a status callback
+    created = calls_created(sim)
+    assert [c["To"] for c in created] == [MOBILES[k] for k in ("jonas", "mia", "lena", "paul")]
+    assert all(c["From"] == CENTRAL and "/voice/leg?" in c["StatusCallback"] for c in created)
+    assert all(c["StatusCallbackEvent"] for c in created)
+    legs = {leg["engineer"]: leg for leg in ticket["legs"] if leg["purpose"] == "ring"}
+    assert legs["paul"]["pressed"] == "1" and legs["paul"]["joined_at"] and legs["paul"]["left_at"]
+    assert any("caller enters the conference" in line for line in lines)
+    assert any("caller hears (on hold): " in line for line in lines)
+
+
+def test_two_engineers_pressing_one_at_once_get_one_winner(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    ticket, sim, lines = play(
+        app, clock, engineers={"jonas": "no-answer", "mia": "no-answer", "lena": "accept",
+                               "paul": "accept"}, talk=30,
+    )  # fmt: skip
+    outcomes = [a["outcome"] for a in ticket["attempts"]]
+    assert outcomes.count("accepted") == 1
+    pressed = [leg for leg in ticket["legs"] if leg["pressed"] == "1"]
+    assert len(pressed) == 2  # both pressed 1 in the same second
+    loser = next(leg for leg in pressed if leg["engineer"] != ticket["accepted_by"])
+    assert loser["joined_at"] is None  # told "already taken", never joined the caller
+    assert any("bereits angenommen" in line for line in lines)
+
+
+def test_star_pulls_in_the_project_lead_and_the_caller_stays(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    ticket, sim, lines = play(
+        app, clock, default="accept", star_after=40, pull="2", talk=100,
+    )  # fmt: skip
+    warm = [leg for leg in ticket["legs"] if leg["purpose"] == "warm"]
+    assert [leg["engineer"] for leg in warm] == ["anna"]
+    assert warm[0]["joined_at"] and warm[0]["pressed"] == "1"
+    events = [e["event"] for e in ticket["timeline"]]
+    assert "pulled into the conference" in events
+    assert events.count("joined the conference") == 3  # jonas, jonas back after *, anna
+    assert ticket["state"] == "connected" and ticket["ended_at"]
+    # the caller said goodbye only when the last engineer left
+    goodbye = next(i for i, line in enumerate(lines) if "caller hears: Auf Wiederhören" in line)
+    assert "anna hangs up" in lines[goodbye - 2] or "anna hangs up" in lines[goodbye - 1]
+
+
+def test_rest_api_refusing_falls_back_to_dial_at_once(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    ticket, sim, lines = play(app, clock, rest_fails=True, default="accept", talk=30)
+    outcomes = [(a["engineer"], a["outcome"]) for a in ticket["attempts"]]
+    assert outcomes == [("jonas", "not-placed"), ("jonas", "accepted")]  # rung again by <Dial>
+    assert ticket["state"] == "connected"
+    assert "conference failed, ringing by dial" in [e["event"] for e in ticket["timeline"]]
+    assert [(leg["purpose"], leg["status"]) for leg in ticket["legs"]][0] == ("ring", "error")
+    dialled = next(line for line in lines if "rings jonas at" in line and "REST" not in line)
+    assert int(dialled[1:3]) * 60 + float(dialled[4:8]) < 15  # ringing by <Dial> within seconds
+
+
+def test_caller_hanging_up_stops_every_ringing_leg(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    ticket, sim, lines = play(
+        app, clock, engineers={"jonas": "no-answer", "mia": "no-answer", "lena": "no-answer",
+                               "paul": "no-answer"}, hangup_after=70,
+    )  # fmt: skip
+    assert ticket["state"] == "abandoned"
+    assert all(leg["status"] in ("no-answer", "canceled") for leg in ticket["legs"]
+               if leg["purpose"] == "ring")  # fmt: skip
+    stops = [form for method, url, form in sim.twilio.requests  # type: ignore[union-attr]
+             if "/Calls/" in url and form.get("Status") == "canceled"]  # fmt: skip
+    assert stops, "the ringing legs were stopped through the REST API"
+    with app.app_context():
+        busy = db.session().scalars(select(Engineer).where(Engineer.busy_ticket_id.is_not(None)))
+        assert list(busy) == []
+
+
+def test_no_number_rings_twice_at_once_for_one_ticket(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    ticket, _, _ = play(app, clock, default="voicemail", message=10)
+    spans: dict[str, list[tuple[str, str]]] = {}
+    for leg in ticket["legs"]:
+        if leg["purpose"] == "ring":
+            spans.setdefault(leg["to"], []).append((leg["created_at"], leg["ended_at"]))
+    for number, found in spans.items():
+        found.sort()
+        assert all(a[1] <= b[0] for a, b in zip(found, found[1:], strict=False)), number
+    assert ticket["state"] == "callback_pending"  # everybody's mailbox: the caller left a message
+
+
+def test_hold_document_holds_only_what_a_wait_url_may(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """Twilio refuses any other verb in a waitUrl document (error 13238)."""
+    _, sim, _ = play(app, clock, engineers={"jonas": "no-answer"}, talk=5)
+    with app.app_context():
+        ticket = db.session().scalars(select(Ticket)).one()
+    response = sim.client.post(f"/voice/hold?ticket={ticket.id}&call={ticket.call_sid}",
+                               data=sim.form, headers={"X-Twilio-Signature": "x"})  # fmt: skip
+    assert response.status_code == 403  # signed like every webhook
+    sim.twilio = None  # the call is over: nothing more to dial
+    document = sim.post(f"/voice/hold?ticket={ticket.id}&call={ticket.call_sid}", sim.form)
+    assert document is not None
+    assert {verb.tag for verb in document} <= {"Say", "Play", "Pause", "Redirect"}
+    ET.fromstring(ET.tostring(document))
+
+
+def test_started_at_is_a_real_instant(app: Flask, clock: Clock, provider: None) -> None:
+    ticket, _, _ = play(app, clock, default="accept", talk=5)
+    assert datetime.fromisoformat(ticket["legs"][0]["created_at"]).utcoffset() is not None
+
+
+def test_the_readme_conference_call_on_the_demo(app: Flask) -> None:
+    """The README's line: the demo's pool rings at once, David takes it, pulls in Anna."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo", "--week", "2026-11-30"]).exit_code == 0
+    result = runner.invoke(args=[
+        "simulate-call", "--live", "--from", "030 2345678", "--conference",
+        "--at", "2026-12-02T03:00", "--others", "voicemail", "--engineer", "david=accept",
+        "--engineer", "anna=accept", "--star-after", "60", "--json",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ticket = json.loads(result.output)
+    assert ticket["accepted_by"] == "david" and ticket["bridge"] == "conference"
+    pool = [a for a in ticket["attempts"] if a["level"] == "pool"]
+    assert len(pool) >= 3 and len({a["started_at"] for a in pool}) == 1  # rung at once
+    warm = [leg for leg in ticket["legs"] if leg["purpose"] == "warm"]
+    assert [(leg["engineer"], bool(leg["joined_at"])) for leg in warm] == [("anna", True)]
