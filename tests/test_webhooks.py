@@ -576,3 +576,11 @@ def test_an_error_quoting_the_caller_is_masked_in_the_log_and_on_the_page(
         assert "1234567" not in db.session().scalars(select(Delivery.last_error)).one()
     page = client_as(app, "admin").get("/webhooks").get_data(as_text=True)
     assert "is no customer of ours" in page and "1234567" not in page
+
+
+def test_check_names_a_webhook_whose_secret_is_not_set(app: Flask, receiver: Receiver) -> None:
+    configure(app, generic(receiver.url), zammad(receiver.url))
+    del app.config["HOTLINE_WEBHOOK_CRM_SECRET"]
+    out = app.test_cli_runner().invoke(args=["check"]).output
+    assert "WARN  webhook crm: HOTLINE_WEBHOOK_CRM_SECRET not set, its deliveries wait" in out
+    assert f"OK    webhook zammad: zammad to {receiver.url}" in out
