@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from escalation import regions, routing
 from hotline import fallback, roster
-from hotline.outbound import targets
 from hotline.clock import local, zone
 from hotline.directory.schema import Settings
 from hotline.models import Customer, Delivery, Engineer, Phone, Provider, Team
+from hotline.outbound import targets
 
 FAIL, WARN, OK = "FAIL", "WARN", "OK"
 
