@@ -86,13 +86,15 @@ def deliver(session: Session, now: datetime) -> int:
     session.commit()
     delivered = 0
     silent: set[str] = set()  # targets that did not answer in this run
-    while ids := _due(session, now, silent):
-        for delivery_id in ids:
+    while due := _due(session, now, silent):
+        for delivery_id, target in due:
             if monotonic() > deadline:
                 log.warning("webhooks are slow: deliveries left for the next run")
                 return delivered
+            if target in silent:
+                continue  # it did not answer the one before: this waits for the next run
             delivery = _claim(session, delivery_id, now)
-            if delivery is None or delivery.target in silent:
+            if delivery is None:
                 continue
             answer = _send(session, delivery, configured.get(delivery.target), zone, now)
             delivered += answer.delivered
@@ -101,7 +103,8 @@ def deliver(session: Session, now: datetime) -> int:
     return delivered
 
 
-def _due(session: Session, now: datetime, silent: set[str]) -> list[int]:
+def _due(session: Session, now: datetime, silent: set[str]) -> list[tuple[int, str]]:
+    """(id, target) of the deliveries due now, oldest first, none waiting for an earlier one."""
     earlier = aliased(Delivery)
     waiting = exists().where(
         earlier.target == Delivery.target,
@@ -110,16 +113,16 @@ def _due(session: Session, now: datetime, silent: set[str]) -> list[int]:
         earlier.status == "pending",
     )
     query = (
-        select(Delivery.id)
+        select(Delivery.id, Delivery.target)
         .where(Delivery.status == "pending", Delivery.next_try_at <= now, ~waiting)
         .order_by(Delivery.id)
         .limit(BATCH)
     )
     if silent:
         query = query.where(Delivery.target.not_in(silent))
-    ids = list(session.scalars(query))
+    due = [(delivery_id, target) for delivery_id, target in session.execute(query)]
     session.commit()
-    return ids
+    return due
 
 
 def _claim(session: Session, delivery_id: int, now: datetime) -> Delivery | None:
