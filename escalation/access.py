@@ -26,7 +26,8 @@ class Permission(StrEnum):
     CALLER_DATA = "caller-data"  # caller numbers and voicemails of the tickets one may see
     APPOINTMENTS = "appointments"  # decide on displaced appointments
     WAIVE = "waive"  # waive a surcharge (with a reason, under one's own name)
-    BILLING = "billing"  # the month per customer, the month-end run, the export, status e-mails
+    BILLING = "billing"  # the month per customer, the month-end run, the export, GL reports
+    STATUS_EMAIL = "status-email"  # the JourFixe page: preview and send a status e-mail
     HOURS = "hours"  # enter and see one's own time entries (support and project work)
     ALL_HOURS = "all-hours"  # enter and see every engineer's time entries
     ROTA = "rota"  # see the rota
@@ -47,6 +48,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.APPOINTMENTS: _OFFICE,
     Permission.WAIVE: frozenset({Role.PROJECT_LEAD}),
     Permission.BILLING: frozenset({Role.PROJECT_LEAD}),
+    Permission.STATUS_EMAIL: _OFFICE,
     Permission.HOURS: frozenset({Role.PROJECT_LEAD, Role.ENGINEER}),
     Permission.ALL_HOURS: frozenset({Role.PROJECT_LEAD}),
     Permission.ROTA: _ALL,

@@ -29,6 +29,7 @@ from escalation.callflow import (
     Call,
     Effect,
     Goodbye,
+    Hold,
     InHand,
     Kind,
     Note,
@@ -99,15 +100,23 @@ def rechain(current: Chain, accepted: Entry | None) -> Chain:
         return current
     first = replace(accepted, reason="accepted the earlier call")
     rest = tuple(entry for entry in current.entries if entry.number != accepted.number)
-    return Chain((first, *rest), current.skipped)
+    return replace(current, entries=(first, *rest))
 
 
-def join(how: Joins, call_sid: str, **sent: Any) -> Step:
-    """The repeat call's first step on the ticket it joins; `sent` is what Twilio sent."""
+def join(how: Joins, call_sid: str, call: Call | None = None, **sent: Any) -> Step:
+    """The repeat call's first step on the ticket it joins; `sent` is what Twilio sent.
+
+    A second phone of the same line while the emergency is being talked about in the conference
+    bridge (`call`) joins that conversation (a colleague of the caller, or the caller on another
+    phone); it neither starts nor ends it.
+    """
     note = Note(Kind.CALLED_AGAIN, {"call_sid": call_sid, "joins": how.value, **sent})
     if how is Joins.WALK:
         return Step(Walk(), state=State.RINGING, question=None, notes=(note,),
                     effects=(Effect.TAKE_OVER,))  # fmt: skip
+    talking = call is not None and call.bridge and call.state is State.CONNECTED
+    if how is Joins.IN_HAND and talking and call is not None and not call.ended:
+        return Step(Hold(joins=True), notes=(note,))
     waiting = how is Joins.MESSAGE_WAITING
     return Step(InHand(waiting), notes=(note,), effects=(Effect.REANNOUNCE,) if waiting else ())
 

@@ -149,12 +149,14 @@ def _unbilled(session: Session, ticket: Ticket) -> None:
 
 
 def phone_seconds(ticket: Ticket) -> int:
-    """Bridged time as Twilio reported it; else the call's span from acceptance."""
+    """Bridged time as Twilio reported it (else the call's span from acceptance), plus the
+    call-backs through the hotline (hotline/callback.py)."""
+    back = ticket.callback_seconds or 0
     if ticket.bridged_seconds is not None:
-        return ticket.bridged_seconds
-    if ticket.accepted_at and ticket.ended_at:
-        return max(int((ticket.ended_at - ticket.accepted_at).total_seconds()), 0)
-    return 0
+        return ticket.bridged_seconds + back
+    if ticket.accepted_at and ticket.ended_at and ticket.accepted_at < ticket.ended_at:
+        return int((ticket.ended_at - ticket.accepted_at).total_seconds()) + back
+    return back
 
 
 def terms(contract: Contract | None, month: date | None = None) -> Terms:
@@ -247,14 +249,38 @@ def months(
 
 def month_lines(session: Session, customer: Customer, month: date, now: datetime) -> list[Line]:
     """A customer's lines of `month`: the closed run's, else those resolved and entered so far."""
+    return [line for _, line in dated_lines(session, customer, month, now)]
+
+
+def dated_lines(
+    session: Session, customer: Customer, month: date, now: datetime
+) -> list[tuple[date, Line]]:
+    """`month_lines`, each with its day in the provider's zone (an emergency's: the day it
+    was accepted), for what a status e-mail counts since the last JourFixe."""
+    zone = appointments.planning(session).zone
     run = session.scalar(select(BillingRun).where(BillingRun.month == month))
     if run is not None:
-        return [as_line(x) for x in run.lines if x.customer_id == customer.id]
-    since = month_start(month, appointments.planning(session).zone)
+        return [
+            (x.accepted_at.astimezone(zone).date(), as_line(x))
+            for x in run.lines
+            if x.customer_id == customer.id
+        ]
+    since = month_start(month, zone)
     mine = [t for t in unbilled(session, since, now) if t.customer_id == customer.id]
     work = [e for e in unbilled_entries(session, next_month(month)) if e.day >= month]
     work = [e for e in work if e.customer_id == customer.id]
-    return [line for m in months(session, month, mine, work) for _, line in m.lines]
+    return [
+        (_day(item, zone), line)
+        for m in months(session, month, mine, work)
+        for item, line in m.lines
+    ]
+
+
+def _day(item: Ticket | TimeEntry, zone: ZoneInfo) -> date:
+    if isinstance(item, TimeEntry):
+        return item.day
+    assert item.accepted_at is not None
+    return item.accepted_at.astimezone(zone).date()
 
 
 def as_line(x: BillingLine) -> Line:

@@ -194,7 +194,7 @@ def _take_over(session: Session, ticket: Ticket, now: datetime, call_sid: str = 
     accepted = entries[won.entry] if won and 0 <= won.entry < len(entries) else None
     chain = repeat.rechain(roster.chain_for(session, ticket.customer, now), accepted)
     again.earlier_call_sid, again.first_attempt = ticket.call_sid, len(ticket.attempts) + 1
-    ticket.call_sid, ticket.chain = call_sid, chain.to_json()
+    ticket.call_sid, ticket.chain, ticket.bridge = call_sid, chain.to_json(), _bridge(chain)
     ticket.ended_at = ticket.accepted_attempt_id = None
     tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries), again=True)
 
@@ -289,12 +289,18 @@ def _freeze_chain(session: Session, ticket: Ticket, now: datetime, **_: Any) -> 
     ticket.confirmed_at = now
     chain = roster.chain_for(session, ticket.customer, now)
     ticket.chain = chain.to_json()
-    forced = current_app.config.get("HOTLINE_BRIDGE", "policy")
-    wanted = chain.bridge if forced not in ("dial", "conference") else forced
-    ticket.bridge = "conference" if wanted == "conference" and dialer.available() else "dial"
+    ticket.bridge = _bridge(chain)
     tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries),
                 bridge=ticket.bridge)  # fmt: skip
     outbound.publish(session, ticket, "emergency.opened", now)
+
+
+def _bridge(chain: Any) -> str:
+    """How this call meets its engineers: the policy's bridge (or HOTLINE_BRIDGE over it), a
+    conference only where the REST API can place its legs."""
+    forced = current_app.config.get("HOTLINE_BRIDGE", "policy")
+    wanted = chain.bridge if forced not in ("dial", "conference") else forced
+    return "conference" if wanted == "conference" and dialer.available() else "dial"
 
 
 def _release(
@@ -509,6 +515,38 @@ def _not_placed(session: Session, leg: Leg, now: datetime) -> None:
 
 
 dialer.NOT_PLACED[dialer.RING] = _not_placed
+
+
+def dial(session: Session, now: datetime) -> int:
+    """The worker's `dialer` job: legs whose status callbacks never came are ended as
+    unanswered (the caller holding in the conference is rung the next level), then whatever
+    is queued is sent."""
+    overdue = session.execute(
+        select(Leg.id, Ticket.call_sid).join(Ticket).where(
+            Leg.purpose == dialer.RING, Leg.status.in_(["sent", "initiated", "ringing"]),
+            Leg.answered_at.is_(None), Ticket.ended_at.is_(None),
+        )
+    ).all()  # fmt: skip
+    session.commit()
+    for leg_id, call_sid in overdue:
+        lock(session, call_sid)
+        leg = session.get(Leg, leg_id, populate_existing=True)
+        if leg is None or leg.attempt is None or not _overdue(leg, now):
+            session.commit()
+            continue
+        leg.stop = True  # whatever it is doing at Twilio, it rings no longer
+        ticket = leg.ticket
+        if dialer.reported(session, leg, "no-answer", None, now):
+            apply(session, ticket, bridge.leg_ended(view(ticket), leg.attempt.seq,
+                                                    callflow.CallStatus.NO_ANSWER, False, False),
+                  now, dial_status="no-answer")  # fmt: skip
+        session.commit()
+    return dialer.send(session, now)
+
+
+def _overdue(leg: Leg, now: datetime) -> bool:
+    """Unanswered after the ring could have ended (the claim's own end, `_ring_end`)."""
+    return leg.answered_at is None and now > _ring_end(leg.created_at, leg.timeout)
 
 
 def pull_in(session: Session, ticket: Ticket, entry: Any, now: datetime) -> None:

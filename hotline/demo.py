@@ -33,6 +33,8 @@ ENGINEERS = [
     ("david", "David Richter", "rot", "consultant", "0172 5550302"),
     ("katharina", "Katharina Klein", "rot", "consultant", "0172 5550303"),
 ]
+# Further phones after the mobile (a level with `phones: all` rings them; SMS never go there).
+LANDLINES = {"anna": "030 5550901"}
 TEAMS = [
     ("blau", "Team Blau", "anna"),
     ("gruen", "Team Grün", "markus"),
@@ -59,6 +61,9 @@ CUSTOMERS: list[dict[str, Any]] = [
         "team": "blau",
         "contact": "jonas",
         "email": "it@mueller-soehne.example",
+        # the status e-mail after each JourFixe: from Anna, to IT and the managing director
+        "project_lead": "anna",
+        "status_recipients": ["it@mueller-soehne.example", "gf@mueller-soehne.example"],
         "phones": [
             {"number": "030 1234567", "label": "Empfang"},
             {"block": "+49 30 123456", "label": "Telefonanlage"},
@@ -162,6 +167,31 @@ CUSTOMERS: list[dict[str, Any]] = [
         "contract": _contract(14, "135.00"),
     },
 ]
+# Each customer's JourFixe: weekday, time, every so many weeks, and from which week (relative
+# to the demo week) the rhythm counts. Müller & Söhne meets every second Tuesday at 10:00, the
+# last time in the week before the demo week, the next time in the week after it.
+JOURFIXE = {
+    "10042": ("Tue", "10:00", 2, -1), "10043": ("Thu", "09:00", 4, -2),
+    "10044": ("Wed", "14:00", 2, 0), "10045": ("Mon", "08:30", 4, -3),
+    "10050": ("Mon", "10:00", 1, 0), "10051": ("Fri", "13:00", 4, -1),
+    "10052": ("Tue", "08:00", 2, 0), "10053": ("Wed", "15:00", 4, 0),
+    "10060": ("Fri", "11:00", 2, -1), "10061": ("Wed", "09:30", 4, -2),
+    "10062": ("Mon", "14:00", 2, 0), "10063": ("Thu", "10:30", 2, 0),
+}  # fmt: skip
+GL_WEEKS = (-23, 2)  # the GL-JourFixes: half a year apart, the next one two weeks ahead
+
+
+def _jourfixe(number: str, monday: date) -> dict[str, Any]:
+    """A customer's JourFixe rhythm and GL-JourFixe dates for the demo week of `monday`."""
+    day, at, every, week = JOURFIXE[number]
+    thursday = [monday + timedelta(weeks=w, days=3) for w in GL_WEEKS]
+    return {
+        "jourfixe": {"weekday": day, "time": at, "every_weeks": every,
+                     "start": (monday + timedelta(weeks=week)).isoformat(), "minutes": 120},
+        "gl_jourfixe": [f"{d.isoformat()}T14:00" for d in thursday],
+    }  # fmt: skip
+
+
 # Appointment slots (start, end, title, on site), wall-clock times of the demo's zone.
 SLOTS = [
     ("09:00", "12:00", "JourFixe", True),
@@ -239,6 +269,11 @@ def directory(now: datetime, ticket_system: str | None = None) -> dict[str, Any]
             "team": team,
             "role": role,
             "mobile": mobile,
+            **(
+                {"phones": [{"number": LANDLINES[key], "label": "Festnetz"}]}
+                if key in LANDLINES
+                else {}
+            ),
             "email": f"{key}@solutionbar.example",
         }
         for key, name, team, role, mobile in ENGINEERS
@@ -301,7 +336,10 @@ def directory(now: datetime, ticket_system: str | None = None) -> dict[str, Any]
         "teams": [{"key": k, "name": n, "project_lead": lead} for k, n, lead in TEAMS],
         "engineers": engineers,
         # every customer can be told of a rescheduled appointment
-        "customers": [{"email": f"it-{c['number']}@kunde.example", **c} for c in CUSTOMERS],
+        "customers": [
+            {"email": f"it-{c['number']}@kunde.example", **c, **_jourfixe(c["number"], monday)}
+            for c in CUSTOMERS
+        ],
         "rotations": rotations,
         "overrides": [
             {

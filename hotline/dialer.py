@@ -2,9 +2,9 @@
 
 A handler never calls the REST API while Twilio waits for its answer. It queues the work as a
 `Leg` row in its own transaction (`place`, `stop`, `move_caller`); once that commits, a thread of
-the same process sends it (`kick`), within a second, and the worker's `dialer` job picks up
-whatever a dead thread left. Each piece of work is claimed with a conditional UPDATE, so two
-senders never send one leg twice.
+the same process sends it (`kick`), within a second, and the worker's `dialer` job
+(`hotline.calls.dial`) picks up whatever a dead thread left. Each piece of work is claimed with
+a conditional UPDATE, so two senders never send one leg twice.
 
 What Twilio then reports about a leg comes to `/voice/leg` (its status callback) and, for the
 conference, to `/voice/conference`; `hotline.voice.bridge` applies it. A purpose whose legs need
@@ -131,11 +131,6 @@ def kick(app: Flask) -> None:
             _running.release()
 
     threading.Thread(target=run, name="dialer", daemon=True).start()
-
-
-def job(session: Session, now: datetime) -> int:
-    """The worker's job: what no thread sent (a process died right after its commit)."""
-    return send(session, now)
 
 
 def send(session: Session, now: datetime) -> int:

@@ -133,7 +133,10 @@ class Engineer(Base):
     name: Mapped[str] = mapped_column(String(200))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     role: Mapped[str] = mapped_column(String(32), default="consultant")  # project_lead|consultant
-    mobile: Mapped[str | None] = mapped_column(String(32))  # E.164
+    mobile: Mapped[str | None] = mapped_column(String(32))  # E.164: rung first, gets the SMS
+    # Further phones after the mobile, in the order a level with `phones: all` rings them:
+    # [{"number": E.164, "label": "Festnetz"}], checked by escalation.chain.parse_phones.
+    phones: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
@@ -147,6 +150,10 @@ class Engineer(Base):
     last_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # round-robin order
 
     team: Mapped[Team | None] = relationship(back_populates="engineers", foreign_keys=[team_id])
+
+    def numbers(self) -> list[str]:
+        """Every number of this engineer, the mobile first: where a call to them may go."""
+        return [n for n in [self.mobile, *(p.get("number") for p in self.phones or [])] if n]
 
 
 class Customer(Base):
@@ -165,12 +172,25 @@ class Customer(Base):
     emergency_notes: Mapped[str | None] = mapped_column(Text)
 
     team: Mapped[Team | None] = relationship(back_populates="customers")
-    contact: Mapped[Engineer | None] = relationship()
+    contact: Mapped[Engineer | None] = relationship(foreign_keys=[contact_id])
     phones: Mapped[list[Phone]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="Phone.id"
     )
     contract: Mapped[Contract | None] = relationship(
         back_populates="customer", cascade="all, delete-orphan", uselist=False
+    )
+    # The status e-mail: sent by this project lead (None: the team's), to these addresses
+    # (None: `email`); after each JourFixe of `jourfixe`, the rhythm.
+    project_lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("engineers.id", ondelete="SET NULL")
+    )
+    status_recipients: Mapped[list[str] | None] = mapped_column(JSON)
+    project_lead: Mapped[Engineer | None] = relationship(foreign_keys=[project_lead_id])
+    jourfixe: Mapped[JourFixe | None] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", uselist=False
+    )
+    gl_jourfixes: Mapped[list[GLJourFixe]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="GLJourFixe.at"
     )
 
 
@@ -211,6 +231,39 @@ class Contract(Base):
     quota_history: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
     customer: Mapped[Customer] = relationship(back_populates="contract")
+
+
+class JourFixe(Base):
+    """A customer's JourFixe rhythm (escalation.jourfixe.Rhythm): every `every_weeks` weeks on
+    `weekday` (0 = Monday) at the wall-clock time `at` ("10:00"), from the first such weekday on
+    or after `start`, for `minutes`. Its occurrences are computed, never stored."""
+
+    __tablename__ = "jourfixes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), unique=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(5))
+    every_weeks: Mapped[int] = mapped_column(Integer, default=1)
+    start: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer, default=120)
+
+    customer: Mapped[Customer] = relationship(back_populates="jourfixe")
+
+
+class GLJourFixe(Base):
+    """A GL-JourFixe: the half-yearly meeting with the customer's management."""
+
+    __tablename__ = "gl_jourfixes"
+    __table_args__ = (UniqueConstraint("customer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(back_populates="gl_jourfixes")
 
 
 # --- the rota ------------------------------------------------------------------------------
@@ -323,6 +376,7 @@ class Ticket(Base):
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bridged_seconds: Mapped[int | None] = mapped_column(Integer)
+    callback_seconds: Mapped[int | None] = mapped_column(Integer)  # talked on call-backs: billed
     voicemail_url: Mapped[str | None] = mapped_column(String(500))
     voicemail_seconds: Mapped[int | None] = mapped_column(Integer)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -428,6 +482,13 @@ class Leg(Base):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seconds: Mapped[int | None] = mapped_column(Integer)  # Twilio's CallDuration
+    # A voice re-page (escalation/repage.py): its round, and the chain entry it rings (the
+    # project lead's phones -1, -2, ...), so the next decision knows who was rung when.
+    repage_round: Mapped[int | None] = mapped_column(Integer)
+    chain_entry: Mapped[int | None] = mapped_column(Integer)
+    # A call-back (hotline/callback.py): seconds the engineer talked to the customer through
+    # the hotline on this leg (Twilio's DialCallDuration): phone time on the ticket.
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
 
     ticket: Mapped[Ticket] = relationship(back_populates="legs")
     engineer: Mapped[Engineer | None] = relationship()
@@ -631,7 +692,11 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[str] = mapped_column(String(8))  # sms | email
-    to: Mapped[str] = mapped_column(String(200))
+    to: Mapped[str] = mapped_column(String(1000))  # e-mail: one or more, "a@x, b@y"
+    # An e-mail sent for a person (a status e-mail, for the project lead): From is the
+    # hotline's address under `sender_name`, and answers go to `reply_to`.
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    reply_to: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)

@@ -24,7 +24,7 @@ from email.header import Header
 from email.message import Message as Email
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
 from time import monotonic
 from typing import Any, Literal
 
@@ -75,12 +75,16 @@ def enqueue_email(
     html: str | None = None,
     ticket_id: int | None = None,
     not_before: datetime | None = None,
+    sender_name: str | None = None,
+    reply_to: str | None = None,
 ) -> bool:
-    """Queue an e-mail (text, and HTML as an alternative); False when `key` was queued before.
-    `not_before`: the worker sends it from then on (the morning, not at night)."""
+    """Queue an e-mail (text, and HTML as an alternative) to one address or several
+    (`"a@x, b@y"`); False when `key` was queued before. `not_before`: the worker sends it from
+    then on (the morning, not at night). `sender_name`, `reply_to`: sent for a person, under
+    their name from the hotline's address, answers to them."""
     return _enqueue(
         session, key, channel="email", to=to, subject=subject, body=text, html=html,
-        ticket_id=ticket_id, not_before=not_before,
+        ticket_id=ticket_id, not_before=not_before, sender_name=sender_name, reply_to=reply_to,
     )  # fmt: skip
 
 
@@ -196,14 +200,14 @@ def _deliver(session: Session, message: Message, now: datetime, sender: str | No
             message.status = "failed"
             log.error(
                 "message %s (%s to %s) FAILED after %d tries, not retried: %s",
-                message.id, message.channel, phones.masked(message.to), message.tries,
+                message.id, message.channel, masked(message.to), message.tries,
                 for_log(message.last_error),
             )  # fmt: skip
         else:
             message.next_try_at = now + backoff(message.tries)
             log.warning(
                 "message %s (%s to %s) try %d failed, next at %s: %s",
-                message.id, message.channel, phones.masked(message.to), message.tries,
+                message.id, message.channel, masked(message.to), message.tries,
                 message.next_try_at.isoformat(), for_log(message.last_error),
             )  # fmt: skip
         session.commit()
@@ -314,7 +318,7 @@ def send_sms(message: Message, sender: str | None) -> str:
     if client is None:
         log.warning(
             "DRY RUN, not sent (TWILIO_ACCOUNT_SID is not set): SMS %s to %s:\n%s",
-            message.id, phones.masked(message.to), for_log(message.body),
+            message.id, masked(message.to), for_log(message.body),
         )  # fmt: skip
         return DRY_RUN
     if not sender:
@@ -328,22 +332,35 @@ def send_email(message: Message, now: datetime) -> str:
     if not config.get("HOTLINE_SMTP_HOST"):
         log.warning(
             "DRY RUN, not sent (HOTLINE_SMTP_HOST is not set): e-mail %s to %s, subject %r%s:\n%s",
-            message.id, phones.masked(message.to), for_log(message.subject),
+            message.id, masked(message.to), for_log(message.subject),
             " (with HTML part)" if message.html else "", for_log(message.body),
         )  # fmt: skip
         return DRY_RUN
     sender = config["HOTLINE_MAIL_FROM"]
+    if message.sender_name:  # for a person: their name, the hotline's address
+        sender = formataddr((message.sender_name, parseaddr(sender)[1]))
     with db.new_session() as session:  # read and closed: nothing is held during the send
         sent_at = local(now, clock.zone(session))
-    email = compose(sender, message.to, message.subject or "", message.body, message.html, sent_at)
+    email = compose(sender, message.to, message.subject or "", message.body, message.html, sent_at,
+                    reply_to=message.reply_to)  # fmt: skip
     host, port = config["HOTLINE_SMTP_HOST"], config["HOTLINE_SMTP_PORT"]
     with smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT) as smtp:
         if config.get("HOTLINE_SMTP_STARTTLS"):
             smtp.starttls()
         if config.get("HOTLINE_SMTP_USER"):
             smtp.login(config["HOTLINE_SMTP_USER"], config.get("HOTLINE_SMTP_PASSWORD") or "")
-        smtp.sendmail(parseaddr(sender)[1], [parseaddr(message.to)[1]], wire(email))
+        smtp.sendmail(parseaddr(sender)[1], recipients(message.to), wire(email))
     return email["Message-ID"]
+
+
+def masked(to: str) -> str:
+    """A message's `to` for a log line: a number, or each of several addresses, masked."""
+    return ", ".join(phones.masked(part.strip()) for part in to.split(","))
+
+
+def recipients(to: str) -> list[str]:
+    """The addresses of a `to` of one or several ("a@x, B <b@y>")."""
+    return [addr for _, addr in getaddresses([one_line(to)]) if addr]
 
 
 # --- composing an e-mail -------------------------------------------------------------------
@@ -370,10 +387,16 @@ def address(text: str) -> str:
 
 
 def compose(
-    sender: str, to: str, subject: str, text: str, html: str | None, now: datetime
+    sender: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    now: datetime,
+    reply_to: str | None = None,
 ) -> Email:
     """The e-mail as it goes out: Date is `now` with its offset (`send_email` gives it in the
-    provider's zone)."""
+    provider's zone); `to` one address or several, comma-separated."""
     plain = MIMEText("\n".join(text.splitlines()) + "\n", "plain", UTF8)
     email: Email = plain
     if html is not None:
@@ -382,7 +405,11 @@ def compose(
         email.attach(MIMEText("\n".join(html.splitlines()) + "\n", "html", UTF8))
     domain = parseaddr(sender)[1].rpartition("@")[2] or "hotline"
     email["From"] = address(sender)
-    email["To"] = address(to)
+    email["To"] = ", ".join(
+        formataddr(pair, charset="utf-8") for pair in getaddresses([one_line(to)]) if pair[1]
+    ) or address(to)
+    if reply_to:
+        email["Reply-To"] = address(reply_to)
     email["Subject"] = Header(one_line(subject), UTF8)
     email["Date"] = format_datetime(now)
     email["Message-ID"] = make_msgid(domain=domain)

@@ -130,11 +130,11 @@ def directory_findings(session: Session, provider: Provider) -> Iterator[tuple[s
         (f"the provider's {name.replace('_', ' ')}", getattr(provider, name))
         for name in ("central_number", "fallback_number", "office_number")
     ]
-    mobiles = session.execute(
-        select(Engineer.key, Engineer.mobile).where(Engineer.mobile.is_not(None))
-    ).tuples()
+    engineers = session.scalars(select(Engineer).order_by(Engineer.key)).all()
     known = [routing.Known(n, where, central="central" in where) for where, n in own if n] + [
-        routing.Known(mobile, f"engineer {key}'s mobile") for key, mobile in mobiles
+        routing.Known(number, f"engineer {e.key}'s {'mobile' if i == 0 and e.mobile else 'phone'}")
+        for e in engineers
+        for i, number in enumerate(e.numbers())
     ]
     for finding in routing.findings(listed, known):
         level = FAIL if finding.level == routing.ERROR else WARN

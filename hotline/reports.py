@@ -1,20 +1,28 @@
-"""The status e-mail of the seed: per customer, this month's hours against the quota, the
-emergencies and their outcome, the customer's displaced appointments, and the quota notices."""
+"""The status e-mail of the seed, sent for the customer's project lead after each JourFixe: the
+hours since the last JourFixe and in the month against the quota, the open requests, the top
+topics, the month's emergencies with their surcharges, the customer's displaced appointments,
+and the notice at 80 % and when the quota is used up.
+
+It comes from the hotline's address under the project lead's name, and answers go to the lead
+(`Reply-To`): the provider's mail server sends it, so it passes SPF and DMARC as every other
+e-mail of the hotline, and the customer still writes back to a person.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from escalation import jourfixe as rule
 from escalation.billing import cents, hours, notice, quota_share
 from escalation.displacement import DISPLACING
-from hotline import appointments, billing, texts
-from hotline.models import Appointment, Customer, Displacement, Ticket
+from hotline import appointments, billing, jourfixe, texts
+from hotline.models import Appointment, Customer, Displacement, Ticket, TimeEntry
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,10 @@ class Status:
     text: str
     html: str
     notice: str | None  # "near" (80 %) or "used_up", from escalation.billing.notice
+    to: list[str]  # the recipients (none: it cannot be sent)
+    sender: str  # the From's name: the project lead's, at the provider
+    reply_to: str | None  # the project lead's address (else the provider's support address)
+    jourfixe: datetime | None  # the JourFixe it reports; None: a report on request
 
 
 def decimal_comma(value: object) -> str:
@@ -34,8 +46,21 @@ def percent(share: Decimal | None) -> int | None:
     return None if share is None else int((share * 100).quantize(Decimal(1), ROUND_HALF_UP))
 
 
-def status(session: Session, customer: Customer, now: datetime) -> Status:
+def preview(session: Session, customer: Customer, now: datetime) -> Status:
+    """The customer's next status e-mail as it would go out now: for the JourFixe it will
+    report (`jourfixe.target`), or without a rhythm the month's report."""
+    return status(session, customer, now, jourfixe.target(session, customer, now))
+
+
+def status(
+    session: Session, customer: Customer, now: datetime, occurrence: datetime | None = None
+) -> Status:
+    """The customer's status e-mail at `now`: for the JourFixe beginning at `occurrence`, or
+    (None) the month's report, on request or for a quota notice."""
     zone = appointments.planning(session).zone
+    rhythm = jourfixe.rhythm(customer)
+    if rhythm is None:
+        occurrence = None
     month = billing.month_of(now, zone)
     since = billing.month_start(month, zone)
     every = billing.month_lines(session, customer, month, now)  # emergencies and time entries
@@ -43,6 +68,7 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
     terms = billing.terms(customer.contract, month)
     used = sum(line.billed_minutes for line in every)
     share = quota_share(used, terms)
+    period = rule.period(rhythm, occurrence, now, zone)
     # The month's emergencies so far, and any earlier one whose hours count in this month.
     emergencies = session.scalars(
         select(Ticket)
@@ -64,10 +90,13 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         .order_by(Appointment.starts_at)
     ).all()
     language = appointments.language(customer)
+    lead = jourfixe.lead(customer)
+    provider = appointments.provider(session)
     context: dict[str, Any] = {
         "language": language,
         "customer": customer,
-        "provider": appointments.provider(session).name,
+        "provider": provider.name,
+        "lead": lead.name if lead else None,
         "month": month,
         "zone": zone,
         "quota": cents(terms.monthly_hours),
@@ -78,23 +107,83 @@ def status(session: Session, customer: Customer, now: datetime) -> Status:
         "notice": notice(share),
         "emergencies": [(t, lines.get(t.id)) for t in emergencies],
         "moved": moved,
+        "jourfixe": occurrence.astimezone(zone) if occurrence else None,
+        "next_jourfixe": (
+            rhythm.following(occurrence, zone).astimezone(zone) if rhythm and occurrence else None
+        ),
+        "since": period.since,
+        "since_hours": hours(_since(session, customer, period, month, now)),
+        "topics": [(t, hours(m)) for t, m in rule.top_topics(_work(session, customer, period))],
+        "requests": jourfixe.open_requests(session, customer, now),
     }
     mail = texts.email("status", **context)
-    return Status(mail.subject, mail.text, mail.html or "", context["notice"])
+    return Status(
+        mail.subject, mail.text, mail.html or "", context["notice"], jourfixe.recipients(customer),
+        f"{lead.name} ({provider.name})" if lead and provider.name else provider.name,
+        (lead.email if lead and lead.email else None) or provider.support_email, occurrence,
+    )  # fmt: skip
 
 
-def queue_status(session: Session, customer: Customer, now: datetime) -> bool:
-    """Queue one customer's status e-mail now (the billing page's button), at most once a day
-    like `status-emails`; False when it was queued today already or there is no address."""
+def _since(
+    session: Session, customer: Customer, period: rule.Period, month: date, now: datetime
+) -> int:
+    """Billed minutes of the period's days, from every month it touches (each line once)."""
+    first = (period.since or month).replace(day=1)
+    seen: dict[tuple[int | None, int | None], int] = {}
+    while first <= month:
+        for day, line in billing.dated_lines(session, customer, first, now):
+            if period.holds(day):
+                seen[(line.ticket_id, line.entry_id)] = line.billed_minutes
+        first = billing.next_month(first)
+    return sum(seen.values())
+
+
+def _work(session: Session, customer: Customer, period: rule.Period) -> list[tuple[str, int]]:
+    """The period's time entries as (topic, minutes), billable or not: what was worked on."""
+    query = select(TimeEntry.topic, TimeEntry.minutes).where(
+        TimeEntry.customer_id == customer.id, TimeEntry.day <= period.until
+    )
+    if period.since is not None:
+        query = query.where(TimeEntry.day >= period.since)
+    else:
+        query = query.where(TimeEntry.day >= period.until.replace(day=1))
+    return [(topic, minutes) for topic, minutes in session.execute(query).tuples()]
+
+
+def queue(session: Session, customer: Customer, mail: Status, key: str) -> bool:
+    """Put `mail` into the outbox under `key`; False when that key was queued before or the
+    customer has no address."""
     from hotline import notify
 
-    if not customer.email:
+    if not mail.to:
         return False
-    mail = status(session, customer, now)
-    day = now.astimezone(appointments.planning(session).zone).date()
     return notify.enqueue_email(
-        session, customer.email, mail.subject, mail.text, _daily(customer, day), mail.html
-    )
+        session, ", ".join(mail.to), mail.subject, mail.text, key, mail.html,
+        sender_name=mail.sender, reply_to=mail.reply_to,
+    )  # fmt: skip
+
+
+def queue_status(
+    session: Session, customer: Customer, now: datetime, occurrence: datetime | None = None
+) -> bool:
+    """Queue a status e-mail now (the preview's button): the one of the JourFixe beginning at
+    `occurrence` (the one previewed: a second press sends nothing), which then sends no other;
+    without `occurrence` the next one; without a rhythm the month's report, at most one a day.
+    False when it was queued already or there is no address; ValueError for an `occurrence`
+    that is no JourFixe of the customer's rhythm."""
+    rhythm = jourfixe.rhythm(customer)
+    if rhythm is None:
+        mail = status(session, customer, now, None)
+        day = now.astimezone(appointments.planning(session).zone).date()
+        return queue(session, customer, mail, _daily(customer, day))
+    zone = appointments.planning(session).zone
+    if occurrence is None:
+        occurrence = jourfixe.target(session, customer, now)
+    elif rhythm.latest(occurrence, zone) != occurrence:
+        raise ValueError(f"{occurrence.isoformat()} is no JourFixe of {customer.number}")
+    assert occurrence is not None
+    mail = status(session, customer, now, occurrence)
+    return queue(session, customer, mail, jourfixe.key(customer, occurrence))
 
 
 def _daily(customer: Customer, day: date) -> str:
@@ -102,44 +191,29 @@ def _daily(customer: Customer, day: date) -> str:
     return f"status:{customer.number}:{day.isoformat()}"
 
 
-JOURFIXE = "jourfixe"  # an appointment whose title names it is a JourFixe (case ignored)
-AFTER_JOURFIXE = timedelta(days=1)
-
-
 def queue_status_emails(session: Session, now: datetime, everyone: bool = False) -> int:
-    """The scheduler's daily job: a customer's status e-mail goes out the morning after each
-    JourFixe (the seed's rhythm), and once when the quota reaches 80 % and once when it is used
-    up; `everyone` (the `status-emails` command) sends all of them now, at most once a day.
-    Returns how many were queued; commits."""
-    from hotline import notify
-
+    """The worker's job: a customer's status e-mail after each JourFixe of its rhythm (once
+    per JourFixe, whoever runs this: the key names it), and once a month when the quota
+    reaches 80 % and once when it is used up; `everyone` (the `status-emails` command) sends
+    every customer's report now, at most once a day. Returns how many were queued; commits."""
     zone = appointments.planning(session).zone
-    day = now.astimezone(zone).date()
-    met = set(
-        session.scalars(
-            select(Appointment.customer_id).where(
-                func.lower(Appointment.title).contains(JOURFIXE),
-                Appointment.ends_at.between(now - AFTER_JOURFIXE, now),
-                Appointment.status.not_in(DISPLACING),
-            )
-        )
-    )
     queued = 0
-    customers = session.scalars(
-        select(Customer).where(Customer.email.is_not(None)).order_by(Customer.number)
-    ).all()
-    for customer in customers:
-        if customer.contract is None or not customer.email:
+    for customer in session.scalars(select(Customer).order_by(Customer.number)):
+        if customer.contract is None or not jourfixe.recipients(customer):
             continue
-        mail = status(session, customer, now)
-        if everyone or customer.id in met:
-            key = _daily(customer, day)
+        rhythm = jourfixe.rhythm(customer)
+        due = rhythm.due(now, zone) if rhythm and not everyone else None
+        if due is not None:
+            mail = status(session, customer, now, due)
+            queued += queue(session, customer, mail, jourfixe.key(customer, due))
+            continue
+        mail = status(session, customer, now, None)
+        if everyone:
+            key = _daily(customer, now.astimezone(zone).date())
         elif mail.notice:
             key = f"status:{customer.number}:{billing.month_of(now, zone)}:{mail.notice}"
         else:
             continue
-        queued += notify.enqueue_email(
-            session, customer.email, mail.subject, mail.text, key, mail.html
-        )
+        queued += queue(session, customer, mail, key)
     session.commit()
     return queued

@@ -95,9 +95,10 @@ def table(zone: tzinfo) -> dict[str, Job]:
             timedelta(seconds=10), lease=timedelta(minutes=5),
         ),
         # The REST calls a web process queued but did not send (it died right after its
-        # commit): its own thread sends within a second, this within five.
+        # commit): its own thread sends within a second, this within five; and conference legs
+        # whose status callback never came end as unanswered, so a holding caller moves on.
         "dialer": Job(
-            "hotline.dialer:job", IntervalTrigger(seconds=5), timedelta(seconds=5),
+            "hotline.calls:dial", IntervalTrigger(seconds=5), timedelta(seconds=5),
             lease=timedelta(minutes=1),
         ),
         "check-displacements": Job(
@@ -116,6 +117,11 @@ def table(zone: tzinfo) -> dict[str, Job]:
             "hotline.tickets:reannounce", IntervalTrigger(minutes=1), timedelta(minutes=1),
             lease=timedelta(minutes=2),
         ),
+        # A voicemail nobody took: the chain is called again by voice (hotline/repage.py).
+        "repage": Job(
+            "hotline.repage:due", IntervalTrigger(seconds=30), timedelta(seconds=30),
+            lease=timedelta(minutes=2),
+        ),
         "purge-personal-data": Job(
             "hotline.retention:purge_personal_data",
             CronTrigger(hour=3, minute=30, timezone=zone), DAY, grace=12 * 3600,
@@ -124,9 +130,11 @@ def table(zone: tzinfo) -> dict[str, Job]:
             "hotline.retention:purge_answers", CronTrigger(minute=45), timedelta(hours=1),
             grace=3600,
         ),
+        # A status e-mail goes out after each customer's JourFixe (within 10 minutes of its
+        # end), or when the quota reaches a notice; each once, by its outbox key.
         "status-emails": Job(
-            "hotline.reports:queue_status_emails", CronTrigger(hour=7, timezone=zone), DAY,
-            grace=6 * 3600,
+            "hotline.reports:queue_status_emails", IntervalTrigger(minutes=10),
+            timedelta(minutes=10), grace=5 * 60,
         ),
         "month-end": Job(
             "hotline.billing:run_month_end", CronTrigger(day=1, hour=2, timezone=zone),

@@ -1,6 +1,7 @@
 """`/billing`: only a project lead opens it; the month per customer, the month-end run (once,
 however often the button is pressed), the CSV as `billing-export` writes it (read back by the
-csv module and by LibreOffice), and a customer's status e-mail previewed, then queued."""
+csv module and by LibreOffice), and a customer's status e-mail previewed, then queued (the
+JourFixe page, which the dispatcher opens too: tests/test_jourfixe_page.py)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def database(app: Flask) -> Iterator[Session]:
 @pytest.mark.parametrize("role", [None, *sorted(ROLES)])
 def test_only_a_project_lead_opens_billing(app: Flask, world: None, role: str | None) -> None:
     client = client_as(app, role)
-    for path in ("/billing", "/billing/status/10099", "/billing/export?month=2026-12"):
+    for path in ("/billing", "/jourfixe/10099/gl-report", "/billing/export?month=2026-12"):
         answer = client.get(path)
         if role is None:
             assert answer.status_code == 302 and "/login" in answer.headers["Location"]
@@ -110,25 +111,27 @@ def test_the_month_end_run_closes_once_and_the_csv_is_the_commands(
 
 
 def test_a_status_email_is_previewed_then_queued_once_a_day(app: Flask, world: None) -> None:
+    """Without a JourFixe rhythm (10099 has none): the month's report, once a day."""
     lead = client_as(app, "project_lead")
-    preview = lead.get("/billing/status/10099")
+    preview = lead.get("/jourfixe/10099")
     text = html.unescape(preview.get_data(as_text=True))
     assert (
         "chef@brot.example" in text
         and "Bäckerei Brot" in text
         and "0,50 Std. von 2,00 Std." in text
+        and "kein JourFixe-Rhythmus" in text
     )
-    frame = lead.get("/billing/status/10099/html")
+    frame = lead.get("/jourfixe/10099/html")
     assert "sandbox" in frame.headers["Content-Security-Policy"]
     assert "Bäckerei Brot" in html.unescape(frame.get_data(as_text=True))
     with database(app) as session:
         assert not session.scalars(select(Message).where(Message.to == "chef@brot.example")).all()
 
-    sent = post(lead, "/billing/status/10099", "/billing/status/10099", follow_redirects=True)
-    assert "ist unterwegs" in sent.get_data(as_text=True)
-    twice = post(lead, "/billing/status/10099", "/billing/status/10099", follow_redirects=True)
-    assert "heute schon verschickt" in twice.get_data(as_text=True)
+    sent = post(lead, "/jourfixe/10099", "/jourfixe/10099", follow_redirects=True)
+    assert "liegt in der Ausgangspost" in sent.get_data(as_text=True)
+    twice = post(lead, "/jourfixe/10099", "/jourfixe/10099", follow_redirects=True)
+    assert "schon in der Ausgangspost" in twice.get_data(as_text=True)
     with database(app) as session:
         [mail] = session.scalars(select(Message).where(Message.to == "chef@brot.example")).all()
     assert mail.subject and mail.subject in text  # the e-mail queued is the one previewed
-    assert lead.get("/billing/status/99999").status_code == 404
+    assert lead.get("/jourfixe/99999").status_code == 404

@@ -5,17 +5,21 @@ and a REST API that fails never leaves the caller without a ringing phone."""
 from __future__ import annotations
 
 import json
+import threading
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from typing import Any
 
 import pytest
 from builders import CENTRAL, MOBILES, MUELLER_PHONE, small_provider
+from conftest import TwilioClient
 from flask import Flask
 from sqlalchemy import select
+from twilio_recorder import RecordingHttpClient
 
-from hotline import db, tickets
-from hotline.models import Engineer, Provider, Rotation, RotationMember, Team, Ticket
+from escalation import callflow
+from hotline import calls, db, tickets
+from hotline.models import Customer, Engineer, Provider, Rotation, RotationMember, Team, Ticket
 from hotline.simulator import Clock, Script, Simulator
 
 POLICY = {
@@ -200,3 +204,118 @@ def test_the_readme_conference_call_on_the_demo(app: Flask) -> None:
     assert len(pool) >= 3 and len({a["started_at"] for a in pool}) == 1  # rung at once
     warm = [leg for leg in ticket["legs"] if leg["purpose"] == "warm"]
     assert [(leg["engineer"], bool(leg["joined_at"])) for leg in warm] == [("anna", True)]
+
+
+def test_a_second_phone_of_the_line_joins_the_conversation_in_the_bridge(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """The same number calls again while its emergency is talked about: into that conference,
+    without starting or ending it, and nobody else is rung."""
+    heard: list[ET.Element] = []
+    moving = Clock(clock())
+    app.config["CLOCK"] = moving
+    sim = Simulator(app, moving, Script(presses=["1"], conference=True, talk=300), print)
+
+    def second_phone() -> None:
+        form = {**sim.form, "CallSid": "CA" + "7" * 32}
+        document = sim.post("/voice/incoming", form)
+        assert document is not None
+        heard.append(document)
+
+    sim.schedule(120, second_phone)
+    result = sim.run(MUELLER_PHONE, CENTRAL)
+    (document,) = heard
+    dial = document.find("Dial")
+    assert dial is not None and [verb.tag for verb in document] == ["Say", "Dial", "Say"]
+    room = dial.find("Conference")
+    assert room is not None and room.text == f"hotline-ticket-{result.ticket_id}"
+    assert room.get("endConferenceOnExit") == "false"
+    assert room.get("startConferenceOnEnter") == "false"
+    with app.app_context():
+        ticket = db.session().get(Ticket, result.ticket_id)
+        assert ticket is not None and len(ticket.attempts) == 1  # nobody else was rung
+        assert [r.joins for r in ticket.repeat_calls] == ["in hand"]
+
+
+def test_a_leg_whose_status_never_comes_ends_as_unanswered_and_the_walk_goes_on(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """Twilio's status callback of a ringing leg is lost: the worker's dialer job ends it after
+    its ring could have ended, so the holding caller is rung the next level."""
+    recorder = RecordingHttpClient()
+    app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
+    with app.app_context():
+        session = db.session()
+        ticket = Ticket(call_sid="CA" + "5" * 32, arrived_at=clock(), to_number=CENTRAL,
+                        from_number=MUELLER_PHONE, state="confirming", question="confirmation",
+                        question_try=1)  # fmt: skip
+        ticket.customer = session.scalar(select(Customer).where(Customer.number == "10042"))
+        session.add(ticket)
+        session.flush()
+
+        calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
+        session.commit()
+        assert ticket.bridge == "conference"
+        calls.dial(session, clock())
+        assert [r.data["To"] for r in recorder.requests] == [MOBILES["jonas"]]
+        clock.advance(seconds=30)
+        calls.dial(session, clock())  # not yet overdue: the ring may still be going
+        assert len(recorder.requests) == 1
+        clock.advance(seconds=60)
+        calls.dial(session, clock())
+        session.refresh(ticket)
+        assert [a.outcome for a in ticket.attempts] == ["no-answer", "ringing"]
+        sent = [(r.url.rsplit("/", 1)[1], r.data.get("To") or r.data.get("Status"))
+                for r in recorder.requests]  # fmt: skip
+        assert sent[1:] == [("CA00000000000000000000000000000001.json", "canceled"),
+                            ("Calls.json", MOBILES["mia"])]  # fmt: skip
+
+
+def test_two_ones_at_the_same_moment_on_two_servers_threads_get_one_winner(
+    app: Flask, clock: Clock, provider: None
+) -> None:
+    """Two engineers' legs press 1 at the same instant (two threads, each its own client and
+    connection): one joins the caller, the other hears it is taken."""
+    recorder = RecordingHttpClient()
+    app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
+    with app.app_context():
+        session = db.session()
+        ticket = Ticket(
+            call_sid="CA" + "6" * 32,
+            arrived_at=clock(),
+            to_number=CENTRAL,
+            state="confirming",
+            question="confirmation",
+            question_try=1,
+            typed=True,
+        )  # fmt: skip  (unidentified: the pool of four rings at once)
+        session.add(ticket)
+        session.flush()
+        calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
+        session.commit()
+        calls.dial(session, clock())
+        legs = [(leg.id, leg.attempt.seq, leg.call_sid)  # type: ignore[union-attr]
+                for leg in ticket.legs[:2]]  # fmt: skip
+        ticket_id, caller = ticket.id, ticket.call_sid
+    start, answers = threading.Barrier(2), {}
+
+    def press(leg: int, seq: int, sid: str) -> None:
+        client = TwilioClient(app.test_client())
+        path = f"/voice/accept?ticket={ticket_id}&attempt={seq}&leg={leg}&call={caller}"
+        form = {"CallSid": sid, "Digits": "1", "AccountSid": "AC" + "0" * 32}
+        start.wait()
+        answers[leg] = ET.fromstring(client.post(path, form).get_data(as_text=True))
+
+    threads = [threading.Thread(target=press, args=leg) for leg in legs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    joined = [leg for leg, doc in answers.items() if doc.find("Dial/Conference") is not None]
+    assert len(joined) == 1
+    loser = next(doc for leg, doc in answers.items() if leg not in joined)
+    assert loser.find("Hangup") is not None and "bereits angenommen" in ET.tostring(
+        loser, encoding="unicode")  # fmt: skip
+    with app.app_context():
+        won = db.session().get(Ticket, ticket_id)
+        assert won is not None and sum(a.outcome == "accepted" for a in won.attempts) == 1

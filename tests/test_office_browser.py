@@ -57,5 +57,5 @@ def test_a_project_lead_opens_billing_on_a_phone(site: Site, page_as: Any) -> No
     assert width <= 412, f"the page is {width} px wide at 412"
     shot(page, "billing")
     row.locator("text=Vorschau").click()
-    assert "Statusbericht 12/2026" in page.locator("#subject").inner_text()
+    assert "Statusbericht zum JourFixe am 08.12.2026" in page.locator("#subject").inner_text()
     assert "Guten Tag" in page.locator("#text").inner_text()

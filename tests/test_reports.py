@@ -135,7 +135,7 @@ def test_status_emails_go_out_once_a_day_by_smtp(
     text = received.get_body(("plain",)).get_content()
     html = received.get_body(("html",)).get_content()
     assert "0,75 Std. von 2,00 Std. Stundenkontingent (38 %)" in text
-    assert "<h1>Statusbericht 12/2026: Bäckerei Brot</h1>" in html
+    assert ">Statusbericht 12/2026: Bäckerei Brot</h1>" in html
     assert session.scalars(select(Message)).one().status == "sent"
 
 
@@ -148,24 +148,36 @@ def test_status_of_a_closed_month_reads_the_run(session: Session, world: World) 
     assert f"- #{world.ticket.id} 01.12.2026 09:00: gelöst, 45 min" in mail.text
 
 
-def test_the_worker_mails_after_a_jourfixe_and_at_the_quota_notices(
+def test_the_worker_mails_after_each_jourfixe_and_at_the_quota_notices(
     session: Session, world: World
 ) -> None:
-    """Not every day: the morning after a JourFixe, and once per notice level and month."""
-    from hotline.models import Appointment
+    """Not every day: after each JourFixe of the rhythm (Tuesdays 09:00 for 3 h), and once per
+    notice level and month. An appointment titled JourFixe is an appointment like any other."""
+    from hotline.models import Appointment, JourFixe
 
-    morning = at("2026-12-02 07:00")
-    assert reports.queue_status_emails(session, morning) == 0  # nothing due
     session.add(Appointment(key="jf-1", engineer=world.anna, customer=world.caller,
-                            starts_at=at("2026-12-01 09:00"), ends_at=at("2026-12-01 12:00"),
+                            starts_at=at("2026-12-02 09:00"), ends_at=at("2026-12-02 12:00"),
                             title="JourFixe vor Ort", onsite=True))  # fmt: skip
     session.commit()
-    assert reports.queue_status_emails(session, morning) == 1
-    assert reports.queue_status_emails(session, morning + timedelta(days=1)) == 0  # once
+    assert reports.queue_status_emails(session, at("2026-12-03 07:00")) == 0  # nothing due
+    world.caller.jourfixe = JourFixe(weekday=1, at="09:00", start=at("2026-11-01 00:00").date(),
+                                     every_weeks=1, minutes=180)  # fmt: skip
+    session.commit()
+    assert reports.queue_status_emails(session, at("2026-12-01 11:59")) == 0  # still on
+    assert reports.queue_status_emails(session, at("2026-12-01 12:00")) == 1  # it has ended
+    assert reports.queue_status_emails(session, at("2026-12-01 12:10")) == 0  # once
+    assert reports.queue_status_emails(session, at("2026-12-02 07:00")) == 0
     billing.resolve(session, world.ticket, at("2026-12-01 12:00"), work_minutes=90)
     session.commit()  # 10 min phone + 90 min work: 105 of 120 minutes, 88 %
     later = at("2026-12-05 07:00")
-    assert reports.queue_status_emails(session, later) == 1
+    assert reports.queue_status_emails(session, later) == 1  # the 80 % notice
     assert reports.queue_status_emails(session, later + timedelta(days=1)) == 0
+    assert reports.queue_status_emails(session, at("2026-12-08 12:30")) == 1  # next Tuesday
+    keys = session.scalars(select(Message.dedupe_key).order_by(Message.id)).all()
+    assert keys == ["status:10099:jourfixe:2026-12-01T08:00Z", "status:10099:2026-12-01:near",
+                    "status:10099:jourfixe:2026-12-08T08:00Z"]  # fmt: skip
     mails = session.scalars(select(Message).order_by(Message.id)).all()
-    assert [m.to for m in mails] == ["chef@brot.example"] * 2
+    assert {m.to for m in mails} == {"chef@brot.example"}
+    assert {(m.sender_name, m.reply_to) for m in mails} == {
+        ("Lena Koch (Solutionbar IT-Service)", "support@example.de")  # Lena has no address
+    }

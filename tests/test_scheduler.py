@@ -179,22 +179,23 @@ def test_production_jobs_resolve_or_name_a_function() -> None:
         # 02:00 in Berlin on the 1st: CET (UTC+1) in November, CEST (UTC+2) in April
         ("month-end", datetime(2026, 10, 15, tzinfo=UTC), datetime(2026, 11, 1, 1, 0, tzinfo=UTC)),
         ("month-end", datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 4, 1, 0, 0, tzinfo=UTC)),
-        # 07:00 in Berlin on the day the clocks go back, and the day after
+        # 03:30 in Berlin on the day the clocks go back (an hour after the second 02:30),
+        # and the day after
         (
-            "status-emails",
+            "purge-personal-data",
             datetime(2026, 10, 24, 6, tzinfo=UTC),
-            datetime(2026, 10, 25, 6, tzinfo=UTC),
+            datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
         ),
         (
-            "status-emails",
+            "purge-personal-data",
             datetime(2026, 10, 25, 7, tzinfo=UTC),
-            datetime(2026, 10, 26, 6, tzinfo=UTC),
+            datetime(2026, 10, 26, 2, 30, tzinfo=UTC),
         ),
         # and on the day they go forward
         (
-            "status-emails",
+            "purge-personal-data",
             datetime(2026, 3, 28, 7, tzinfo=UTC),
-            datetime(2026, 3, 29, 5, tzinfo=UTC),
+            datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
         ),
     ],
 )

@@ -20,9 +20,11 @@ from hotline.models import (
     BillingLine,
     BillingRun,
     Displacement,
+    JourFixe,
     Message,
     Rotation,
     Ticket,
+    TimeEntry,
 )
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -125,7 +127,14 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
     overquota.tell(session, run)
     urgent.queue(session, known, AT)  # pressed 3 at 03:00: the team hears at 08:00
     mueller.language, acme.language = "de", "en"
-    statuses = [reports.status(session, c, AT + timedelta(hours=2)) for c in (mueller, acme)]
+    # Müller meets every second Tuesday at 10:00: its next e-mail reports today's JourFixe,
+    # with the open call-back (#701) and a topic; Acme has no rhythm: the month's report.
+    mueller.jourfixe = JourFixe(weekday=1, at="10:00", start=date(2026, 11, 3), every_weeks=2)
+    session.add(TimeEntry(customer=mueller, engineer=engineers["jonas"], day=date(2026, 11, 20),
+                          minutes=90, topic="Server-Migration: Freigaben", created_at=AT,
+                          created_by="test"))  # fmt: skip
+    session.flush()
+    statuses = [reports.preview(session, c, AT + timedelta(hours=2)) for c in (mueller, acme)]
     for rotation in session.scalars(select(Rotation)):  # nobody on call: the support mailbox
         session.delete(rotation)
     session.flush()

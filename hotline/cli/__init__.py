@@ -16,6 +16,7 @@ MODULES = [
     "rota",
     "appointments",
     "billing",
+    "jourfixe",
     "hours",
     "worker",
     "webhooks",

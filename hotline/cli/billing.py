@@ -122,25 +122,31 @@ def billing_export(month: str, semicolon: bool, totals: bool, output: Path | Non
 
 
 @click.command("status-emails")
-@click.option("--show", "number", help="print one customer's status e-mail instead of sending")
+@click.option("--show", "number", help="print one customer's next status e-mail, not sending it")
+@click.option("--due", is_flag=True, help="only what the worker's job queues now: after a "
+              "JourFixe, at a quota notice")  # fmt: skip
 @at_option(
     "Act as if it were this wall-clock time of the provider's zone (default: now): the e-mails "
     "report that time's month, and are queued at that time."
 )
-def status_emails(number: str | None) -> None:
+def status_emails(number: str | None, due: bool) -> None:
     """Queue this month's status e-mail for every customer with a contract, now (at most once a
-    day). The worker sends them by itself after each JourFixe and at 80 % / 100 % of the quota;
-    `send-pending` sends them at once."""
+    day). The worker queues them by itself after each JourFixe and at 80 % / 100 % of the
+    quota (`--due` does what it does); `send-pending` sends them at once."""
     session = db.session()
     now = clock.now()
     if number:
         customer = session.scalar(select(Customer).where(Customer.number == number))
         if customer is None:
             raise click.ClickException(f"no customer {number!r}")
-        mail = reports.status(session, customer, now)
-        click.echo(f"Subject: {mail.subject}\n\n{mail.text}")
+        mail = reports.preview(session, customer, now)
+        click.echo(
+            f"From: {mail.sender}\nReply-To: {mail.reply_to or '-'}\n"
+            f"To: {', '.join(mail.to) or '(no address: not sent)'}\n"
+            f"Subject: {mail.subject}\n\n{mail.text}"
+        )
         return
-    queued = reports.queue_status_emails(session, now, everyone=True)
+    queued = reports.queue_status_emails(session, now, everyone=not due)
     click.echo(f"{queued} status {'e-mail' if queued == 1 else 'e-mails'} queued")
 
 

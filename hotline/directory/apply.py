@@ -26,6 +26,8 @@ from hotline.models import (
     Contract,
     Customer,
     Engineer,
+    GLJourFixe,
+    JourFixe,
     Override,
     Phone,
     Provider,
@@ -184,17 +186,28 @@ def apply(session: Session, plan: dict[str, Any], now: datetime) -> Summary:
     customers = {
         c.number: c
         for c in session.scalars(
-            select(Customer).options(selectinload(Customer.phones), selectinload(Customer.contract))
+            select(Customer).options(
+                selectinload(Customer.phones),
+                selectinload(Customer.contract),
+                selectinload(Customer.jourfixe),
+                selectinload(Customer.gl_jourfixes),
+            )
         )
     }
     for entry in plan["customers"]:
-        values = _without(entry, "team", "contact", "phones", "contract") | {
+        values = _without(entry, *PARTS, "team", "contact", "project_lead") | {
             "team_id": teams[entry["team"]].id,
             "contact_id": engineers[entry["contact"]].id if entry["contact"] else None,
+            "project_lead_id": (
+                engineers[entry["project_lead"]].id if entry["project_lead"] else None
+            ),
         }
         customer, verb = _upsert(session, Customer, customers, entry["number"], values)
-        changed = _sync_phones(customer, entry["phones"]) | _sync_contract(
-            customer, entry["contract"]
+        changed = (
+            _sync_phones(customer, entry["phones"])
+            | _sync_one(customer, "contract", Contract, entry["contract"])
+            | _sync_one(customer, "jourfixe", JourFixe, entry["jourfixe"])
+            | _sync_gl(customer, entry["gl_jourfixe"])
         )
         if verb or changed:
             summary.count("customers", verb or "updated")
@@ -364,12 +377,28 @@ def _sync_phones(customer: Customer, wanted: list[tuple[str, str, str | None]]) 
     return changed
 
 
-def _sync_contract(customer: Customer, wanted: dict[str, Any] | None) -> bool:
+PARTS = ("phones", "contract", "jourfixe", "gl_jourfixe")  # a customer's rows of their own
+
+
+def _sync_one(customer: Customer, name: str, model: type, wanted: dict[str, Any] | None) -> bool:
+    """A customer's one row of `model` (its contract, its JourFixe) as the file says."""
+    row = getattr(customer, name)
     if wanted is None:
-        changed = customer.contract is not None
-        customer.contract = None
-        return changed
-    if customer.contract is None:
-        customer.contract = Contract(**wanted)
+        setattr(customer, name, None)
+        return row is not None
+    if row is None:
+        setattr(customer, name, model(**wanted))
         return True
-    return _assign(customer.contract, wanted)
+    return _assign(row, wanted)
+
+
+def _sync_gl(customer: Customer, wanted: list[datetime]) -> bool:
+    """The GL-JourFixe dates: those no longer in the file go, new ones come."""
+    have = {row.at: row for row in customer.gl_jourfixes}
+    for at, row in have.items():
+        if at not in wanted:
+            customer.gl_jourfixes.remove(row)
+    for at in wanted:
+        if at not in have:
+            customer.gl_jourfixes.append(GLJourFixe(at=at))
+    return set(have) != set(wanted)

@@ -24,6 +24,8 @@ from hotline.directory.schema import (
     CustomerEntry,
     Directory,
     EngineerEntry,
+    EngineerPhoneEntry,
+    JourFixeEntry,
     OverrideEntry,
     PhoneEntry,
     ProviderEntry,
@@ -58,6 +60,14 @@ def _contract(customer: Customer) -> ContractEntry | None:
     return ContractEntry.model_construct(**_said(**{n: getattr(c, n) for n in names}))
 
 
+def _jourfixe(customer: Customer) -> JourFixeEntry | None:
+    j = customer.jourfixe
+    if j is None:
+        return None
+    names = JourFixeEntry.model_fields
+    return JourFixeEntry.model_construct(**_said(**{n: getattr(j, n) for n in names}))
+
+
 def export_directory(session: Session) -> dict[str, Any]:
     """The database as a directory dict in the import's shape (export -> import changes nothing)."""
     provider = Provider.one(session)
@@ -68,7 +78,12 @@ def export_directory(session: Session) -> dict[str, Any]:
     engineer_key = {e.id: e.key for e in engineers}
     customers = session.scalars(
         select(Customer)
-        .options(selectinload(Customer.phones), selectinload(Customer.contract))
+        .options(
+            selectinload(Customer.phones),
+            selectinload(Customer.contract),
+            selectinload(Customer.jourfixe),
+            selectinload(Customer.gl_jourfixes),
+        )
         .order_by(Customer.number)
     ).all()
     customer_number = {c.id: c.number for c in customers}
@@ -118,6 +133,9 @@ def export_directory(session: Session) -> dict[str, Any]:
                 team=team_key.get(e.team_id),
                 role=e.role,
                 mobile=e.mobile,
+                phones=[
+                    EngineerPhoneEntry.model_construct(**_said(**phone)) for phone in e.phones or []
+                ],
                 email=e.email,
                 active=None if e.active else False,
             )
@@ -142,6 +160,10 @@ def export_directory(session: Session) -> dict[str, Any]:
                     for p in c.phones
                 ],
                 contract=_contract(c),
+                project_lead=engineer_key.get(c.project_lead_id),
+                status_recipients=c.status_recipients,
+                jourfixe=_jourfixe(c),
+                gl_jourfixe=[g.at for g in c.gl_jourfixes],
             )
         )
         for c in customers

@@ -129,9 +129,13 @@ def routing_review(directory: Directory) -> tuple[list[str], list[str]]:
         )
         if number
     ] + [
-        routing.Known(e.mobile, f"{entry_name('engineers', i, {'key': e.key})}.mobile")
+        routing.Known(number, f"{entry_name('engineers', i, {'key': e.key})}.{where}")
         for i, e in enumerate(directory.engineers)
-        if e.mobile
+        for where, number in [
+            ("mobile", e.mobile),
+            *((f"phones[{j}]", p.number) for j, p in enumerate(e.phones)),
+        ]
+        if number
     ]
     found = routing.findings(listed, known)
     errors = [f"{f.where}: {f.text}" for f in found if f.level == routing.ERROR]
@@ -226,10 +230,12 @@ def plan(directory: Directory) -> dict[str, Any]:
         "teams": [t.model_dump() for t in directory.teams],
         "engineers": [e.model_dump() for e in directory.engineers],
         "customers": [
-            c.model_dump(exclude={"phones", "contract"})
+            c.model_dump(exclude={"phones", "contract", "jourfixe", "status_recipients"})
             | {
                 "phones": [(ph.kind, ph.number or ph.block, ph.label) for ph in c.phones],
                 "contract": c.contract.model_dump() if c.contract else None,
+                "jourfixe": c.jourfixe.model_dump() if c.jourfixe else None,
+                "status_recipients": c.status_recipients or None,
             }
             for c in directory.customers
         ],

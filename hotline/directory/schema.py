@@ -43,11 +43,11 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from escalation import regions, routing
-from escalation.chain import parse_policy
+from escalation import jourfixe, regions, routing
+from escalation.chain import Phone, parse_phones, parse_policy
 from escalation.rota import LAYERS, parse_handoff, parse_restriction, parse_shift
 from escalation.slots import WorkingHours
-from escalation.wallclock import DEFAULT_ZONE, instant, parse, wall
+from escalation.wallclock import DEFAULT_ZONE, WEEKDAYS, instant, parse, wall
 from hotline import models as m
 from hotline.outbound.events import EVENTS
 from hotline.outbound.targets import ALL, NAME, PREFIX
@@ -747,10 +747,36 @@ class EngineerEntry(Entry):
         "consultant", description="`project_lead` or `consultant`"
     )
     mobile: PhoneNumber | None = Field(
-        None, description="the number rung in an emergency (stored as E.164)"
+        None,
+        description="the number rung in an emergency, first of the engineer's phones, and the "
+        "one every SMS goes to (stored as E.164)",
+    )
+    phones: list[EngineerPhoneEntry] = Field(
+        [],
+        description="further phones after the mobile, in the order they are rung: "
+        "`[{number: ..., label: Festnetz}]`; only a policy level with `phones: all` rings them "
+        "(docs/rota.md), SMS never go there",
     )
     email: Email | None = Field(None, description="e-mail address")
     active: Bool = Field(True, description="`false` keeps the engineer but never rings them")
+
+    @model_validator(mode="after")
+    def _phones_once(self) -> EngineerEntry:
+        """Each number once, none the mobile (escalation/chain.py `parse_phones`)."""
+        parse_phones([p.model_dump() for p in self.phones], self.mobile)
+        return self
+
+
+class EngineerPhoneEntry(Entry):
+    number: PhoneNumber = Field(description="the number (stored as E.164)")
+    label: Annotated[str, BeforeValidator(_text(Phone.LABEL))] | None = Field(
+        None, description="what it is, e.g. `Festnetz`"
+    )
+
+    @model_validator(mode="after")
+    def _dialable(self) -> EngineerPhoneEntry:
+        Phone.parse(self.model_dump(exclude_none=True))
+        return self
 
 
 class PhoneEntry(Entry):
@@ -926,6 +952,62 @@ def _identity(
 Phones = Annotated[list[PhoneEntry], _section("phone", name="number")]
 
 
+def _weekday(value: Any) -> int:
+    try:
+        return jourfixe.weekday(value)
+    except ValueError as exc:
+        raise ValueError(f"{shown(value)}: {exc}") from None
+
+
+def _clock(value: Any) -> str:
+    """A wall-clock time "HH:MM"; YAML reads an unquoted 10:00 as the number 600."""
+    if not isinstance(value, str):
+        raise ValueError(f'{shown(value)}: write the time in quotes, e.g. "10:00"')
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+        raise ValueError(f"{shown(value)}: expected HH:MM, e.g. 10:00")
+    return f"{time.fromisoformat(value.strip().zfill(5)):%H:%M}"
+
+
+def _weeks(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 52:
+        raise ValueError(f"{shown(value)} is not a number of weeks (1 to 52)")
+    return value
+
+
+Weekday = Annotated[
+    int, BeforeValidator(_weekday), PlainSerializer(lambda d: WEEKDAYS[d], when_used=JSON)
+]
+MAX_RECIPIENTS = 10
+
+
+class JourFixeEntry(Entry):
+    """A customer's JourFixe rhythm (escalation/jourfixe.py), wall-clock time of the provider."""
+
+    weekday: Weekday = Field(description="`Mon` ... `Sun`")
+    at: Annotated[str, BeforeValidator(_clock)] = Field(
+        alias="time", description='when it begins, `"10:00"` (quote it)'
+    )
+    every_weeks: Annotated[int, BeforeValidator(_weeks)] = Field(
+        1, description="`1` every week, `2` every second week ..."
+    )
+    start: Day = Field(
+        description="the first JourFixe is the first `weekday` on or after this date; it "
+        "sets which weeks of an `every_weeks` rhythm it falls in"
+    )
+    minutes: Minutes(1) = Field(
+        120, description="how long it lasts: the status e-mail goes out after its end"
+    )
+
+
+def _recipients(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > MAX_RECIPIENTS:
+        raise ValueError(f"at most {MAX_RECIPIENTS} addresses")
+    return value
+
+
+Recipients = Annotated[list[Email], BeforeValidator(_recipients)]
+
+
 class CustomerEntry(Entry):
     number: Digits = Field(description="the customer number (Kundennummer), digits")
     name: Text(m.Customer.name) = Field(
@@ -965,6 +1047,36 @@ class CustomerEntry(Entry):
         None,
         description="the service contract's billing terms, below; without it the customer has none",
     )
+    project_lead: EngineerRef | None = Field(
+        None,
+        description="an engineer key: the project lead who sends the status e-mail (it comes "
+        "from the hotline's address under their name, answers go to them); default the "
+        "team's `project_lead`",
+    )
+    status_recipients: Recipients = Field(
+        [],
+        description=f"addresses of the status e-mail (at most {MAX_RECIPIENTS}); default `email`",
+    )
+    jourfixe: JourFixeEntry | None = Field(
+        None,
+        description="the JourFixe rhythm, below: a status e-mail goes out after each one "
+        "(docs/jourfixe.md)",
+    )
+    gl_jourfixe: list[Instant] = Field(
+        [],
+        description="the GL-JourFixe dates (with the management, about every six months), "
+        '`["2026-06-16T10:00", "2026-12-15T10:00"]`',
+    )
+
+    @model_validator(mode="after")
+    def _status(self) -> CustomerEntry:
+        if len(set(self.gl_jourfixe)) != len(self.gl_jourfixe):
+            raise ValueError("gl_jourfixe: each date once")
+        if len(", ".join(self.status_recipients)) > m.Message.to.type.length:
+            raise ValueError(
+                f"status_recipients: longer than {m.Message.to.type.length} characters together"
+            )
+        return self
 
 
 class RotationEntry(Entry):

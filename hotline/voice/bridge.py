@@ -9,7 +9,7 @@ and chose whom to pull in), `/invite` and `/invited` (the pulled-in engineer's s
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from escalation import bridge, callflow
@@ -19,8 +19,9 @@ from hotline.clock import now
 from hotline.models import Leg, Ticket
 from hotline.voice import twiml, voice
 from hotline.voice.context import context
+from hotline.voice.engineer import placed_leg
 from hotline.voice.fallback import caller_fallback, empty, rejoin
-from hotline.voice.guard import number, param, webhook
+from hotline.voice.guard import number, param, public_url, webhook
 from hotline.voice.prompts import text
 
 
@@ -29,12 +30,10 @@ def _ticket() -> Ticket:
 
 
 def _leg(ticket: Ticket) -> Leg:
-    """The leg the signed URL names; it must be the ticket's, and the call asking must be it."""
-    leg = db.session().get(Leg, number("leg", "args") or 0)
-    sid = param("CallSid", 64)
-    if leg is None or leg.ticket_id != ticket.id or (leg.call_sid and sid and leg.call_sid != sid):
-        raise LookupError(f"leg {request.args.get('leg')} is not a leg of ticket {ticket.id}")
-    return leg
+    found = placed_leg(ticket)
+    if found is None:
+        raise LookupError(f"a conference request of ticket {ticket.id} names no leg")
+    return found
 
 
 def _answer(ticket: Ticket, step: callflow.Step, leg: Leg | None = None) -> Response:
@@ -46,8 +45,8 @@ def waiting() -> Response:
     """The wait document without the database: music, then ask again."""
     response = VoiceResponse()
     twiml.say(response, text("hold_first"))
-    response.play(twiml.current_app.config["HOTLINE_HOLD_MUSIC"])
-    response.redirect(request.url)
+    response.play(current_app.config["HOTLINE_HOLD_MUSIC"])
+    response.redirect(public_url())  # the URL Twilio signs, not the one a proxy passed on
     return Response(str(response), mimetype="text/xml")
 
 
@@ -75,6 +74,7 @@ def bridge_ended() -> Response:
 def hold() -> Response:
     ticket = _ticket()
     ctx = context(db.session(), ticket, callflow.Hold())
+    dialer.kick(current_app._get_current_object())  # type: ignore[attr-defined]  # what is left
     return twiml.reply(twiml.hold_music(ctx))
 
 
@@ -119,9 +119,9 @@ def conference() -> Response:
     session, ticket, at = db.session(), _ticket(), now()
     event, sid = param("StatusCallbackEvent", 32), param("CallSid", 64)
     found = next((leg for leg in ticket.legs if leg.call_sid and leg.call_sid == sid), None)
-    who = found.engineer.key if found and found.engineer else None
-    if found is None:  # the caller's own leg
+    if found is None:  # the caller's own leg (or a second phone of the line)
         return empty()
+    who = found.engineer.key if found.engineer else None
     if event == "participant-join" and (found.joined_at is None or found.left_at):
         found.joined_at, found.left_at = found.joined_at or at, None  # back after `*`
         tickets.log(session, ticket, at, callflow.Kind.JOINED, engineer=who, leg=found.id)
@@ -169,7 +169,7 @@ def invite() -> Response:
     """A pulled-in engineer answered: who calls, who asks them in."""
     ticket = _ticket()
     found = _leg(ticket)
-    colleague = ticket.accepted_by.name if ticket.accepted_by else "Ein Kollege"
+    colleague = ticket.accepted_by.name if ticket.accepted_by else text("a_colleague")
     return _answer(ticket, bridge.invite(calls.view(ticket), colleague), found)
 
 

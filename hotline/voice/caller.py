@@ -60,7 +60,7 @@ def incoming() -> Response:
         step = callflow.refuse(caller_as_sent=raw, to=to)
     elif joined := _joins(raw, at):  # the same number, its emergency still open: one ticket
         ticket, how = joined
-        step = repeat.join(how, sid, caller_as_sent=raw, to=to)
+        step = repeat.join(how, sid, calls.view(ticket), caller_as_sent=raw, to=to)
         return _answer(ticket, calls.join(session, ticket, how, step, sid, at))
     else:
         step = callflow.arrive(

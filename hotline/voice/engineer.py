@@ -23,8 +23,9 @@ def _ticket() -> Ticket:
                       param("ParentCallSid", 64) or request.args.get("call"))  # fmt: skip
 
 
-def _leg(ticket: Ticket) -> Leg | None:
-    """A conference leg (placed through the REST API) names itself in its signed URL."""
+def placed_leg(ticket: Ticket) -> Leg | None:
+    """A conference leg (placed through the REST API) names itself in its signed URL; it must be
+    the ticket's, and the call asking must be it."""
     if "leg" not in request.args:
         return None
     leg = db.session().get(Leg, number("leg", "args") or 0)
@@ -39,7 +40,7 @@ def _leg(ticket: Ticket) -> Leg | None:
 @webhook(engineer_fallback)
 def whisper() -> Response:
     ticket = _ticket()
-    leg = _leg(ticket)
+    leg = placed_leg(ticket)
     step = callflow.whisper(calls.view(ticket), number("attempt", "args") or 0)
     step = calls.apply(db.session(), ticket, step, now(), child_call_sid=param("CallSid", 64))
     return twiml.render(step.action, context(db.session(), ticket, step.action,
@@ -50,7 +51,7 @@ def whisper() -> Response:
 @webhook(engineer_fallback)
 def accept() -> Response:
     ticket, seq = _ticket(), number("attempt", "args") or 0
-    leg = _leg(ticket)
+    leg = placed_leg(ticket)
     if leg is not None:
         leg.pressed = param("Digits", 8) or None
     won = calls.attempt(ticket, seq)

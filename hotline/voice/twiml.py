@@ -119,6 +119,15 @@ def _document(action: callflow.Action, ctx: Context) -> VoiceResponse:
                 response.pause(length=1)
             response.redirect(url("bridge", ticket=ctx.ticket, call=ctx.call, **{"try": try_}))
             return response
+        case callflow.Hold(joins=True):
+            response = VoiceResponse()
+            say(response, text("joining", lang), lang)
+            response.dial().conference(
+                CONFERENCE.format(ticket=ctx.ticket), beep=False,
+                start_conference_on_enter=False, end_conference_on_exit=False,
+            )  # fmt: skip
+            say(response, text("goodbye", lang), lang)
+            return response
         case callflow.Hold():
             return _hold(ctx)
         case callflow.Join(why=why, name=name):

@@ -1,5 +1,5 @@
-"""`/billing`: the project lead's month per customer, the month-end run, the CSV export and
-each customer's status e-mail, previewed before it is sent.
+"""`/billing`: the project lead's month per customer, the month-end run, the CSV export, and
+every customer's status e-mail at once (each one is previewed on the JourFixe page).
 
 Doors into `hotline/billing.py` and `hotline/reports.py`, the same services as `flask
 billing-run`, `billing-export` and `status-emails`: the figures are the run's, the file is the
@@ -18,11 +18,8 @@ from escalation import billing as rule
 from escalation.access import Permission
 from hotline import billing, clock, db, reports
 from hotline.billing import BillingError
-from hotline.models import BillingRun, Customer, Provider
+from hotline.models import BillingRun, Provider
 from hotline.web import access, problem, web
-
-# What the HTML of a status e-mail may do inside the preview's frame: show itself, nothing else.
-MAIL_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
 
 
 def _month(value: str | None) -> date | None:
@@ -31,13 +28,6 @@ def _month(value: str | None) -> date | None:
         return date.fromisoformat(f"{value}-01") if value and len(value) == 7 else None
     except ValueError:
         return None
-
-
-def _customer(number: str) -> Customer:
-    found = db.session().scalar(select(Customer).where(Customer.number == number))
-    if found is None:
-        abort(404)
-    return found
 
 
 @web.get("/billing", endpoint="billing")
@@ -121,44 +111,6 @@ def billing_export() -> ResponseReturnValue:
     name = f"abrechnung-{month:%Y-%m}{'-summen' if totals else ''}{'' if german else '-intl'}.csv"
     return Response(data, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
-
-
-@web.get("/billing/status/<number>")
-@access.needs(Permission.BILLING)
-def status_email(number: str) -> ResponseReturnValue:
-    """A customer's status e-mail as it would be sent now: subject, text and HTML."""
-    session = db.session()
-    customer = _customer(number)
-    mail = reports.status(session, customer, clock.now())
-    return render_template("billing/status.html", c=customer, mail=mail)
-
-
-@web.get("/billing/status/<number>/html")
-@access.needs(Permission.BILLING)
-def status_email_html(number: str) -> ResponseReturnValue:
-    """The HTML part alone, for the preview's frame: sandboxed, nothing may run or load."""
-    mail = reports.status(db.session(), _customer(number), clock.now())
-    answer = Response(mail.html, mimetype="text/html")
-    answer.headers["Content-Security-Policy"] = MAIL_POLICY
-    answer.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return answer
-
-
-@web.post("/billing/status/<number>")
-@access.needs(Permission.BILLING)
-def send_status_email(number: str) -> ResponseReturnValue:
-    """Queue the previewed e-mail; the worker sends it (at most one a day per customer)."""
-    session = db.session()
-    customer = _customer(number)
-    if not customer.email:
-        flash(f"{customer.name} hat keine E-Mail-Adresse im Verzeichnis.")
-    elif reports.queue_status(session, customer, clock.now()):
-        access.audit("queue status e-mail", f"customer {customer.number}")
-        flash(f"Status-E-Mail an {customer.email} ist unterwegs.")
-    else:
-        flash(f"Die Status-E-Mail an {customer.email} ist heute schon verschickt worden.")
-    session.commit()
-    return redirect(url_for("web.status_email", number=customer.number))
 
 
 @web.post("/billing/status")

@@ -74,6 +74,11 @@ WORDS: dict[str, str] = {
     "joined the conference": "in der Konferenz",
     "left the conference": "Konferenz verlassen",
     "pulled into the conference": "dazugeholt (Stern-Taste)",
+    "re-paged": "erneut angerufen (Nachricht)",
+    "passed on": "weitergegeben",
+    "re-page ended": "Anrufe zur Nachricht beendet",
+    "call-back": "Rückruf über die Hotline",
+    "called back": "zurückgerufen",
 }
 
 # What a dispatcher decided on a displaced appointment (escalation/displacement.py DECISIONS).
@@ -90,6 +95,14 @@ LEVELS: dict[str, str] = {
     "pool": "teamübergreifend",
     "project-lead": "Projektleitung",
     "fallback": "Ausfallnummer",
+}
+# The calls the hotline places itself (hotline/dialer.py `Leg.purpose`) and what became of them.
+PURPOSES: dict[str, str] = {
+    "ring": "Bereitschaft (Konferenz)",
+    "warm": "dazugeholt (Stern-Taste)",
+    "caller": "Anrufer umgeleitet",
+    "repage": "Nachricht: erneut angerufen",
+    "callback": "Rückruf",
 }
 # The roles of escalation/access.py as the pages name them.
 ROLES: dict[str, str] = {
@@ -115,7 +128,6 @@ ENGLISH: dict[str, str] = {
     "alle": "all",
     "wartet": "pending",
     "zugestellt": "delivered",
-    "fehlgeschlagen": "failed",
     "Ereignis": "Event",
     "Versuche": "Tries",
     "Letzte Antwort": "Last answer",
@@ -302,11 +314,51 @@ ENGLISH: dict[str, str] = {
     "Projektleitung": "Project lead",
     "Feiertage": "Holidays",
     "Name": "Name",
-    "Mobil": "Mobile",
+    "Mobil, weitere Telefone": "Mobile, further phones",
+    "weiteres Telefon": "further phone",
     "Rolle": "Role",
     "inaktiv": "inactive",
     "keine": "none",
     "Consultant": "Consultant",
+    # the JourFixe page
+    "JourFixe und Status-E-Mails": "JourFixe and status e-mails",
+    "Nach jedem JourFixe geht die Status-E-Mail im Namen der Projektleitung raus, einmal.": (
+        "After each JourFixe the status e-mail goes out for the project lead, once."
+    ),
+    "Rhythmus": "Rhythm",
+    "nächster JourFixe": "next JourFixe",
+    "GL-JourFixe": "GL-JourFixe",
+    "Status-E-Mail": "Status e-mail",
+    "kein Rhythmus": "no rhythm",
+    "GL-Bericht": "GL report",
+    "Noch keine Kunden im Verzeichnis.": "No customers in the directory yet.",
+    "Zum JourFixe": "For the JourFixe",
+    "geht nach seinem Ende automatisch raus, ab": "goes out by itself after it ends, from",
+    "kein JourFixe-Rhythmus: Monatsstand auf Anfrage": "no JourFixe rhythm: the month on request",
+    "Von": "From",
+    "Antwort an": "Reply to",
+    "An": "To",
+    "Betreff": "Subject",
+    "Hinweis": "Notice",
+    "Kontingent zu 80 % genutzt": "80 % of the quota used",
+    "Kontingent aufgebraucht": "quota used up",
+    "Jetzt senden": "Send now",
+    "Gilt als die E-Mail dieses JourFixe: zu ihm geht keine zweite raus.": (
+        "Counts as this JourFixe's e-mail: no second one goes out for it."
+    ),
+    "Höchstens eine am Tag.": "At most one a day.",
+    "So sieht sie aus": "How it looks",
+    "HTML-Fassung": "HTML version",
+    "Textfassung": "Text version",
+    "In der Ausgangspost": "In the outbox",
+    "Nr.": "No.",
+    "verschickt": "sent",
+    "fehlgeschlagen": "failed",
+    "wartet auf den Versand": "waiting to be sent",
+    "Noch keine Status-E-Mail an diesen Kunden.": "No status e-mail to this customer yet.",
+    "keine E-Mail-Adresse im Verzeichnis: wird nicht verschickt": (
+        "no e-mail address in the directory: not sent"
+    ),
 }
 
 
