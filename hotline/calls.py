@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from escalation import bridge, callflow, repeat
 from escalation.callflow import Customer as Change
@@ -51,9 +51,14 @@ def by_call_sid(session: Session, call_sid: str) -> Ticket | None:
     return ticket
 
 
+# What every webhook of a call reads of its ticket, in the one query that loads it.
+WITH_CALL = (joinedload(Ticket.customer), joinedload(Ticket.attempts),
+             joinedload(Ticket.repeat_calls))  # fmt: skip
+
+
 def load(session: Session, ticket_id: str | None, call_sid: str | None) -> Ticket:
     """The ticket an action URL names; it must belong to the call that asks."""
-    ticket = session.get(Ticket, int(ticket_id or ""))
+    ticket = session.get(Ticket, int(ticket_id or ""), options=WITH_CALL)
     if ticket is None or (call_sid and ticket.call_sid != call_sid):
         raise LookupError(f"ticket {ticket_id} is not the ticket of call {call_sid}")
     logs.bind(ticket=ticket.id)

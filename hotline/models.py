@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    inspect,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -97,8 +98,14 @@ class Provider(Base):
 
     @classmethod
     def one(cls, session: Session) -> Provider | None:
-        """The provider of this deployment (None before a directory is imported)."""
-        return session.scalars(select(cls).order_by(cls.id).limit(1)).first()
+        """The provider of this deployment (None before a directory is imported); read once
+        per session (a call's confirmation asks for it several times)."""
+        known = session.info.get(cls)
+        if known is not None and inspect(known).persistent and inspect(known).session is session:
+            return known  # type: ignore[no-any-return]
+        found = session.scalars(select(cls).order_by(cls.id).limit(1)).first()
+        session.info[cls] = found
+        return found
 
 
 class Team(Base):
