@@ -13,6 +13,7 @@ MODULES = [
     "directory",
     "tickets",
     "simulate",
+    "repage",
     "rota",
     "appointments",
     "billing",
