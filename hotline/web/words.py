@@ -98,10 +98,10 @@ LEVELS: dict[str, str] = {
 }
 # The calls the hotline places itself (hotline/dialer.py `Leg.purpose`) and what became of them.
 PURPOSES: dict[str, str] = {
-    "ring": "Bereitschaft (Konferenz)",
-    "warm": "dazugeholt (Stern-Taste)",
+    "ring": "Notfall (Konferenz)",
+    "warm": "Stern-Taste",
     "caller": "Anrufer umgeleitet",
-    "repage": "Nachricht: erneut angerufen",
+    "repage": "Nachricht, erneut angerufen",
     "callback": "Rückruf",
 }
 # The roles of escalation/access.py as the pages name them.
