@@ -1,23 +1,26 @@
 """More than one machine: two web instances and two workers on one PostgreSQL behind a
 round-robin reverse proxy, playing N simultaneous whole calls.
 
-    .venv/bin/python bench/cluster.py [--calls 200] [--floor-rounds 2]
+    .venv/bin/python bench/cluster.py [--calls 200] [--pace 1] [--pool N] [--overflow N]
 
 Each call is every webhook of a call in order, signed as Twilio signs them, as the simulator
 plays it (hotline/simulator.py): incoming, the confirmation, each ring with the engineer's
 whisper and key press, the dial result, a voicemail when nobody takes it, the status callback.
 Every request opens a new connection, as Twilio's do, so the proxy spreads each call's webhooks
-over both web instances. Calls are played without their pauses (nobody waits 20 s for a phone
-to ring), so the N calls overlap as tightly as they can. A third of the callers' engineers
-decline and leave a voicemail, a sixth do not answer, the rest accept.
+over both web instances. All N calls start at the same instant, and each takes the pauses of a
+real call (the caller hears the prompt out before pressing, a phone rings before it is picked
+up, the engineer hears the whisper, they talk TALK seconds) times `--pace`; `--pace 0` leaves
+them out, so the N calls overlap as tightly as they can (a stress test: N clients that never
+pause). A third of the callers' engineers decline and leave a voicemail, a sixth do not answer,
+the rest accept.
 
 It fails (exit 1) on any error: a webhook that does not answer 200/204 with TwiML a strict
 parser reads, a call that got the fallback, an engineer's phone rung for two calls at once (from
 the moment the hotline's Dial reached the caller's leg until its result was posted), a call with
 no ticket or two, a message that is not sent, or sent twice (each delivery is one DRY RUN line
-in one worker's log). It prints p50/p99 per step against a floor measured in the same run: a
-bare route of the same app on the same servers behind the same proxy, under the same number of
-simultaneous clients.
+in one worker's log). It prints p50/p99 per step against the floor measured in the same run:
+after each webhook the same client posts a bare route of the same app, on the same servers
+behind the same proxy, so the floor is taken under the same load at the same moments.
 
 Not part of the tests; the results of runs are in bench/README.md.
 """
@@ -75,6 +78,9 @@ def caller(index: int) -> str:
 
 
 START = "2026-12-01T10:00"  # a Tuesday of the demo week: every team has someone on call
+FLOOR = "floor (bare route)"
+TALK = 30  # seconds an accepted call talks: no webhook meanwhile, so a real call's minutes would
+# only make the run longer (the engineer stays claimed meanwhile all the same)
 DRY_RUN = re.compile(r"DRY RUN, not sent \([^)]*\): (SMS|e-mail) (\d+) to")
 
 
@@ -130,6 +136,7 @@ class Timings:
         self.steps: dict[str, list[float]] = defaultdict(list)
         self.errors: list[str] = []
         self.rings: list[tuple[str, float, float, str]] = []  # number, from, until, CallSid
+        self.open = self.most = 0  # webhooks under way, and the most at once
 
     def add(self, step: str, seconds: float) -> None:
         with self.lock:
@@ -145,12 +152,13 @@ def step_of(path: str) -> str:
 
 
 class HttpCall(Simulator):
-    """The simulator's call, over HTTP through the proxy, without its pauses."""
+    """The simulator's call, over HTTP through the proxy, its pauses taken `pace` times as long
+    (0: none). After each webhook the same client posts the bare route once: the floor."""
 
     def __init__(self, app: Any, port: int, script: Script, timings: Timings,
-                 engineers: dict[str, str]) -> None:  # fmt: skip
+                 engineers: dict[str, str], pace: float) -> None:  # fmt: skip
         super().__init__(app, Clock(app.config["CLOCK"]()), script, say=lambda _line: None)
-        self.port, self.timings, self.engineers = port, timings, engineers
+        self.port, self.timings, self.engineers, self.pace = port, timings, engineers, pace
         self.validator = RequestValidator(TOKEN)
         self.ringing: tuple[str, float, str] | None = None
         self.sid = ""
@@ -167,6 +175,22 @@ class HttpCall(Simulator):
         body = urlencode(form)
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "X-Twilio-Signature": self.validator.compute_signature(full, form)}  # fmt: skip
+        status, text_ = self.send(path, body, headers, step_of(path))
+        self.bare(body)
+        if status == 204:
+            return None
+        if status != 200:
+            raise RuntimeError(f"{step_of(path)} answered {status}: {text_[:200]}")
+        document = ET.fromstring(text_)
+        if any((say.text or "") == FAILURE for say in document.iter("Say")):
+            raise RuntimeError(f"{step_of(path)} answered with the fallback")
+        return document
+
+    def send(self, path: str, body: str, headers: dict[str, str], step: str) -> tuple[int, str]:
+        """One request on a connection of its own, as Twilio sends them, timed as `step`."""
+        with self.timings.lock:
+            self.timings.open += 1
+            self.timings.most = max(self.timings.most, self.timings.open)
         started = time.perf_counter()
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
@@ -175,18 +199,22 @@ class HttpCall(Simulator):
             text_ = response.read().decode()
         finally:
             connection.close()
-        self.timings.add(step_of(path), time.perf_counter() - started)
-        if response.status == 204:
-            return None
-        if response.status != 200:
-            raise RuntimeError(f"{step_of(path)} answered {response.status}: {text_[:200]}")
-        document = ET.fromstring(text_)
-        if any((say.text or "") == FAILURE for say in document.iter("Say")):
-            raise RuntimeError(f"{step_of(path)} answered with the fallback")
-        return document
+            with self.timings.lock:
+                self.timings.open -= 1
+        self.timings.add(step, time.perf_counter() - started)
+        return response.status, text_
+
+    def bare(self, body: str) -> None:
+        """The floor: the bare route, posted the same way at the same moment of the run."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, _ = self.send("/bench/fixed", body, headers, FLOOR)
+        if status != 200:
+            self.timings.error(f"the bare route answered {status}")
 
     def wait(self, seconds: float) -> None:
-        self.clock.advance(seconds)  # no pause: the calls overlap as tightly as they can
+        self.clock.advance(seconds)
+        if self.pace:
+            time.sleep(seconds * self.pace)
 
     def run(self, from_: str, to: str) -> Result:
         """The simulator's call, without its console and its ticket look-up (the tickets are
@@ -216,15 +244,15 @@ def script_for(index: int) -> Script:
         return Script(presses=["1"], default="decline", message=20)
     if index % 6 == 2:
         return Script(presses=["1"], default="no-answer", message=15)
-    return Script(presses=["1"], default="accept", talk=300)
+    return Script(presses=["1"], default="accept", talk=TALK)
 
 
 def play_calls(
-    app: Any, port: int, count: int, engineers: dict[str, str]
+    app: Any, port: int, count: int, engineers: dict[str, str], pace: float
 ) -> tuple[Timings, list[HttpCall]]:
     """The calls, all started at once; each call's `finished` says whether it ran to its end."""
     timings = Timings()
-    results = [HttpCall(app, port, script_for(i), timings, engineers) for i in range(count)]
+    results = [HttpCall(app, port, script_for(i), timings, engineers, pace) for i in range(count)]
     gate = threading.Barrier(count)
 
     def one(index: int) -> None:
@@ -242,39 +270,6 @@ def play_calls(
     for thread in threads:
         thread.join()
     return timings, results
-
-
-def floor(port: int, clients: int, rounds: int, timings: Timings) -> None:
-    """`clients` simultaneous clients, each posting `rounds` times to the bare route."""
-    gate = threading.Barrier(clients)
-
-    def one() -> None:
-        gate.wait()
-        for _ in range(rounds):
-            started = time.perf_counter()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                connection.request(
-                    "POST",
-                    "/bench/fixed",
-                    body="CallSid=CA1",
-                    headers={"Content-Type": "application/x-www-form-urlencoded"},
-                )
-                response = connection.getresponse()
-                response.read()
-                if response.status != 200:
-                    timings.error(f"floor answered {response.status}")
-            except OSError as exc:
-                timings.error(f"floor: {exc}")
-            finally:
-                connection.close()
-            timings.add("floor (bare route)", time.perf_counter() - started)
-
-    threads = [threading.Thread(target=one) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
 
 
 # --- checks --------------------------------------------------------------------------------
@@ -301,7 +296,12 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--floor-rounds", type=int, default=8, help="requests per floor client")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=1.0,
+        help="the pauses of a call (prompts, ringing, talk) times this; 0: none (default 1)",
+    )
     parser.add_argument("--deadline", help="HOTLINE_VOICE_DEADLINE for the run (default: 4 s)")
     parser.add_argument("--pool", type=int, help="HOTLINE_DB_POOL of every process (default 10)")
     parser.add_argument(
@@ -380,25 +380,21 @@ def main() -> int:
                 warm = Timings()  # first requests of a process load code: not what is measured
                 warmed = []
                 for index in range(4):
-                    call = HttpCall(app, port, script_for(index), warm, engineers)
+                    call = HttpCall(app, port, script_for(index), warm, engineers, 0)
                     with contextlib.suppress(Exception):
                         call.run(caller(10_000 + index), CENTRAL)
                     warmed.append(call.sid)
-                floor(port, 8, 2, warm)
-                floors = Timings()
-                floor(port, args.calls, args.floor_rounds, floors)
                 started = time.perf_counter()
                 peak.start()
                 pids = {"web 1": web1.process.pid, "web 2": web2.process.pid,
                         "worker 1": processes[0].pid, "worker 2": processes[1].pid,
                         "proxy": proxy_process.pid, "callers": os.getpid()}  # fmt: skip
                 before = cpu(pids)
-                timings, results = play_calls(app, port, args.calls, engineers)
+                timings, results = play_calls(app, port, args.calls, engineers, args.pace)
                 played = time.perf_counter() - started
                 spent = {k: v - before[k] for k, v in cpu(pids).items()}
-                floor(port, args.calls, args.floor_rounds, floors)
 
-                problems = timings.errors + floors.errors
+                problems = list(timings.errors)
                 problems += overlapping_rings(timings.rings)
                 problems += drain_and_check(app, folder, results, warmed)
                 peak.stop()
@@ -427,7 +423,7 @@ def main() -> int:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    report(timings, floors, played, args.calls)
+    report(timings, played, args.calls)
     print(f"\nCPU seconds while the calls played ({played:.1f} s on {os.cpu_count()} cores): "
           + ", ".join(f"{k} {v:.1f}" for k, v in spent.items()))  # fmt: skip
     print(f"\ndatabase connections: at most {peak.most} open at once (the four processes may "
@@ -549,12 +545,13 @@ def drain_and_check(
     return problems
 
 
-def report(timings: Timings, floors: Timings, played: float, calls: int) -> None:
-    base = floors.steps["floor (bare route)"]
+def report(timings: Timings, played: float, calls: int) -> None:
+    base = timings.steps.pop(FLOOR)
     floor50, floor99 = percentile(base, 0.5), percentile(base, 0.99)
     requests = sum(len(v) for v in timings.steps.values())
     print(f"\n{calls} whole calls, {requests} webhooks in {played:.1f} s "
-          f"({requests / played:.0f} webhooks/s through the proxy)\n")  # fmt: skip
+          f"({requests / played:.0f} webhooks/s through the proxy on average; up to "
+          f"{timings.most} requests at once, the bare route's included)\n")  # fmt: skip
     print(f"{'step':34} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'p50/floor':>10} {'p99/floor':>10}")
     print(f"{'floor (bare route, same servers)':34} {len(base):6} {floor50 * 1000:9.1f} "
           f"{floor99 * 1000:9.1f} {1:10.1f} {1:10.1f}")  # fmt: skip

@@ -168,6 +168,12 @@ class Kind(StrEnum):
     PULLED_IN = "pulled into the conference"  # warm escalation: `*` in the bridge
     NOTE_ADDED = "note added"  # after the call, by the people who work the ticket
     CUSTOMER_ASSIGNED = "customer assigned"  # an unidentified caller's customer, found later
+    # After a voicemail (escalation/repage.py, escalation/callback.py):
+    REPAGED = "re-paged"  # a re-page call placed to an engineer's phone
+    PASSED_ON = "passed on"  # the re-paged engineer pressed 3
+    REPAGE_ENDED = "re-page ended"  # rounds exhausted: the SMS reminders go on
+    CALLBACK = "call-back"  # the hotline calls an engineer to call the customer back
+    CALLED_BACK = "called back"  # the engineer talked to the customer through the hotline
 
 
 @dataclass(frozen=True)

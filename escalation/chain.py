@@ -3,7 +3,8 @@
 Levels in the default order: the own team's primary, its secondary, the on-call engineers of the
 other teams (the cross-team pool), the customer's project lead, the fallback number. Nobody
 appears twice; inactive and absent engineers and those without a usable mobile are skipped with
-a reason; an empty level adds nothing.
+a reason; an empty level adds nothing. A level may ring all of an engineer's phones (the mobile,
+then a landline ...): one entry per phone, the same engineer, one after the other.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ LEVELS = ("own-primary", "own-secondary", "pool", "project-lead", "fallback")
 ORDERS = ("fewest-displaced", "round-robin", "fixed", "random")
 RINGS = ("sequential", "simultaneous")  # how a level's people are rung: one by one, or all at once
 BRIDGES = ("dial", "conference")  # how the caller meets the engineer: a <Dial>, or a conference
+PHONES = ("first", "all")  # of a level: ring an engineer's mobile only, or all their phones
 DEPRECATED_KEYS = ("window",)  # of a policy: accepted for files and rows written before, ignored
 
 
@@ -90,6 +92,7 @@ class Level:
     order: str = "fewest-displaced"
     timeout: int | None = None  # None: the app's HOTLINE_RING_TIMEOUT
     ring: str = "sequential"  # "simultaneous": the whole level at once (conference bridge only)
+    phones: str = "first"  # "first": the mobile; "all": the mobile, then every further phone
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,9 @@ def parse_policy(obj: Any) -> Policy:
 
     Shape (every key optional):
     `{"levels": ["own-primary", {"level": "pool", "order": "round-robin", "timeout": 15}, ...],
-      "order": "fewest-displaced", "timeout": 20, "silent": "voicemail"}`.
-    `order` and `timeout` at the top are the defaults of every level; `levels` lists the levels
+      "order": "fewest-displaced", "timeout": 20, "phones": "first", "silent": "voicemail"}`.
+    `order`, `timeout` and `phones` at the top are the defaults of every level (`phones: all`
+    rings each engineer's mobile and then their further phones); `levels` lists the levels
     walked, in order, each at most once, and must end with "fallback" (never a dead line).
     `window` (`"2h"`) is deprecated and ignored: policies stored before still read, and a bad
     one is still refused. The expected emergency duration is one setting, the provider's
@@ -138,14 +142,16 @@ def parse_policy(obj: Any) -> Policy:
         return Policy()
     if not isinstance(obj, Mapping):
         raise ValueError(f"policy {obj!r}: expected a mapping")
-    unknown = set(obj) - {"levels", "order", "timeout", "silent", "ring", "bridge",
+    unknown = set(obj) - {"levels", "order", "timeout", "silent", "ring", "bridge", "phones",
                           *DEPRECATED_KEYS}  # fmt: skip
     if unknown:
         raise ValueError(
-            f"policy: unknown keys {sorted(unknown)} (levels, order, timeout, ring, bridge, silent)"
+            f"policy: unknown keys {sorted(unknown)} "
+            "(levels, order, timeout, ring, bridge, phones, silent)"
         )
     bridge = _choice(obj.get("bridge", "dial"), BRIDGES, "bridge")
     ring = _choice(obj.get("ring", "sequential"), RINGS, "ring")
+    phones = _choice(obj.get("phones", "first"), PHONES, "phones")
     if obj.get("silent", "voicemail") not in ("voicemail", "pool"):
         raise ValueError(f"policy silent {obj.get('silent')!r}: expected 'voicemail' or 'pool'")
     order = _order(obj.get("order", "fewest-displaced"), "order")
@@ -155,8 +161,11 @@ def parse_policy(obj: Any) -> Policy:
     levels: list[Level] = []
     for item in obj.get("levels", LEVELS):
         spec = {"level": item} if isinstance(item, str) else item
-        if not isinstance(spec, Mapping) or set(spec) - {"level", "order", "timeout", "ring"}:
-            raise ValueError(f"policy level {item!r}: expected a name or level/order/timeout/ring")
+        if not isinstance(spec, Mapping) or set(spec) - {"level", "order", "timeout", "ring",
+                                                         "phones"}:  # fmt: skip
+            raise ValueError(
+                f"policy level {item!r}: expected a name or level/order/timeout/ring/phones"
+            )
         name = spec.get("level")
         if name not in LEVELS:
             raise ValueError(f"policy level {name!r}: expected one of {', '.join(LEVELS)}")
@@ -170,6 +179,7 @@ def parse_policy(obj: Any) -> Policy:
                 _order(spec.get("order", order), where),
                 own_timeout if own_timeout is not None else timeout,
                 _choice(spec.get("ring", ring), RINGS, f"{where} ring"),
+                _choice(spec.get("phones", phones), PHONES, f"{where} phones"),
             )
         )
     if not levels or levels[-1].name != "fallback":
@@ -204,6 +214,49 @@ def usable_number(number: str | None) -> bool:
 
 
 @dataclass(frozen=True)
+class Phone:
+    """One of an engineer's phones beyond the mobile (a landline, a second mobile), rung after
+    the mobile by a level with `phones: all`. SMS never go here: they go to the mobile."""
+
+    number: str  # E.164
+    label: str | None = None  # e.g. "Festnetz"
+
+    LABEL = 40  # characters
+
+    @classmethod
+    def parse(cls, obj: Any) -> Phone:
+        """A phone as the directory stores it, `{"number": E.164, "label": text}`, checked."""
+        if not isinstance(obj, Mapping) or "number" not in obj or set(obj) - {"number", "label"}:
+            raise ValueError(f"phone {obj!r}: expected number and an optional label")
+        number, label = obj["number"], obj.get("label")
+        if not isinstance(number, str) or not usable_number(number):
+            raise ValueError(f"phone {number!r}: expected a number Twilio can dial (E.164)")
+        if label is not None and (
+            not isinstance(label, str) or not label.strip() or len(label) > cls.LABEL
+            or not label.isprintable()
+        ):  # fmt: skip
+            raise ValueError(f"phone label {label!r}: expected a text of up to {cls.LABEL}")
+        return cls(number, label.strip() if label else None)
+
+
+def parse_phones(obj: Any, mobile: str | None = None) -> tuple[Phone, ...]:
+    """An engineer's further phones, in the order they are rung: each number once and none
+    the mobile (a number rung twice for one call is skipped anyway, so it is a typo)."""
+    if obj is None:
+        return ()
+    if not isinstance(obj, list | tuple):
+        raise ValueError(f"phones {obj!r}: expected a list of {{number, label}}")
+    phones = tuple(Phone.parse(item) for item in obj)
+    numbers = [p.number for p in phones]
+    for i, number in enumerate(numbers):
+        if number == mobile:
+            raise ValueError(f"phones[{i}] {number} is the mobile already")
+        if number in numbers[:i]:
+            raise ValueError(f"phones[{i}] {number} is listed twice")
+    return phones
+
+
+@dataclass(frozen=True)
 class Person:
     """What the chain needs to know of an engineer."""
 
@@ -212,6 +265,18 @@ class Person:
     mobile: str | None
     active: bool = True
     last_called_at: datetime | None = None
+    phones: tuple[Phone, ...] = ()  # after the mobile, in order (not checked again here)
+
+    def ringing(self, phones: str) -> list[tuple[str | None, str]]:
+        """(number, what it is) in the order a level with `phones` rings them: the mobile
+        ("") first, then with `all` each further phone ("phone 2 (Festnetz)")."""
+        found: list[tuple[str | None, str]] = [(self.mobile, "")]
+        if phones == "all":
+            found += [
+                (p.number, f"phone {i}" + (f" ({p.label})" if p.label else ""))
+                for i, p in enumerate(self.phones, start=2)
+            ]
+        return found
 
 
 @dataclass(frozen=True)
@@ -280,12 +345,21 @@ def ordered(level: Level, found: list[Candidate], s: Situation) -> list[Candidat
     return sorted(found, key=rank)
 
 
+def _fresh(phones: list[tuple[str | None, str]], dialled: set[str]) -> list[tuple[str, str]]:
+    """The usable phones not dialled yet for this call, each number once, in order."""
+    found: list[tuple[str, str]] = []
+    for number, what in phones:
+        if number and usable_number(number) and number not in dialled | {n for n, _ in found}:
+            found.append((number, what))
+    return found
+
+
 def build(s: Situation) -> Chain:
     """The chain for one call: levels in policy order, each person once, skips explained."""
     entries: list[Entry] = []
     skipped: list[Skip] = []
     seen: set[str] = set()
-    dialled: set[str | None] = set()
+    dialled: set[str] = set()
     for level in s.policy.levels:
         timeout = level.timeout if level.timeout is not None else s.ring_timeout
         if level.name == "fallback":
@@ -305,26 +379,30 @@ def build(s: Situation) -> Chain:
         for candidate in ordered(level, candidates(level.name, s), s):
             key = candidate.engineer
             person = s.people.get(key)
+            phones = person.ringing(level.phones) if person else []
+            fresh = _fresh(phones, dialled)
             problem = (
                 "unknown engineer" if person is None
                 else "already in chain" if key in seen
                 else "inactive" if not person.active
                 else f"absent ({s.absent[key]})" if key in s.absent
-                else "no usable mobile" if not usable_number(person.mobile)
-                else "number already in chain" if person.mobile in dialled
+                else "no usable mobile" if not any(usable_number(n) for n, _ in phones)
+                else "number already in chain" if not fresh
                 else None
             )  # fmt: skip
             if problem:
                 skipped.append(Skip(level.name, key, problem))
                 continue
-            assert person is not None and person.mobile is not None
+            assert person is not None
             seen.add(key)
-            dialled.add(person.mobile)
             reason = candidate.reason
             if level.order == "fewest-displaced" and level.name != "project-lead":
                 count = s.displaced.get(key, 0)
                 reason += f"; {count} planned appointment{'' if count == 1 else 's'} in the window"
-            entries.append(
-                Entry(level.name, person.mobile, key, person.name, timeout, reason, level.ring)
-            )
+            for number, phone in fresh:
+                dialled.add(number)
+                said = f"{reason}; {phone}" if phone else reason
+                entries.append(
+                    Entry(level.name, number, key, person.name, timeout, said, level.ring)
+                )
     return Chain(tuple(entries), tuple(skipped), s.policy.bridge)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from escalation import billing as rule
 from escalation import wallclock
 from escalation.billing import Emergency, Line, Terms
-from hotline import appointments, overquota, spreadsheet, tickets
+from hotline import appointments, outbound, overquota, spreadsheet, tickets
 from hotline.models import (
     Appointment,
     BillingLine,
@@ -57,6 +57,7 @@ def resolve(
     if notes:
         ticket.notes = f"{ticket.notes}\n{notes}" if ticket.notes else notes
     tickets.log(session, ticket, at, "resolved", work_minutes=work_minutes)
+    outbound.publish(session, ticket, "emergency.resolved", at)
     session.flush()  # on PostgreSQL, waits for a displacement check holding the ticket
     session.refresh(ticket, ["displacement_checked_at"])  # which may have ended since loading
     appointments.recheck(session, ticket, at)
@@ -148,12 +149,14 @@ def _unbilled(session: Session, ticket: Ticket) -> None:
 
 
 def phone_seconds(ticket: Ticket) -> int:
-    """Bridged time as Twilio reported it; else the call's span from acceptance."""
+    """Bridged time as Twilio reported it (else the call's span from acceptance), plus the
+    call-backs through the hotline (hotline/callback.py)."""
+    back = ticket.callback_seconds or 0
     if ticket.bridged_seconds is not None:
-        return ticket.bridged_seconds
-    if ticket.accepted_at and ticket.ended_at:
-        return max(int((ticket.ended_at - ticket.accepted_at).total_seconds()), 0)
-    return 0
+        return ticket.bridged_seconds + back
+    if ticket.accepted_at and ticket.ended_at and ticket.accepted_at < ticket.ended_at:
+        return int((ticket.ended_at - ticket.accepted_at).total_seconds()) + back
+    return back
 
 
 def terms(contract: Contract | None, month: date | None = None) -> Terms:

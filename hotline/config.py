@@ -48,6 +48,8 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "HOTLINE_VOICE_EN": (None, str, "Twilio voice for English, e.g. Polly.Amy-Neural"),
     "HOTLINE_UNIDENTIFIED": ("pool", str, "unidentified callers: 'pool' (cross-team) or 'refer'"),
     "HOTLINE_REANNOUNCE_MINUTES": (15, int, "re-send unacknowledged voicemail alerts every N min"),
+    "HOTLINE_REPAGE_MINUTES": (10, int, "call the chain about a voicemail not taken in N min"),
+    "HOTLINE_REPAGE_ROUNDS": (2, int, "re-page rounds through the chain before the lead"),
     "HOTLINE_SMTP_HOST": (None, str, "SMTP server for e-mail; without it e-mail is logged"),
     "HOTLINE_SMTP_PORT": (25, int, "SMTP port"),
     "HOTLINE_SMTP_USER": (None, str, "SMTP user"),

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    inspect,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -94,11 +95,20 @@ class Provider(Base):
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Working hours and emergency defaults for appointments and billing (escalation/).
     settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The webhook targets (ticket systems) as the directory gives them: [{"key", "url",
+    # "format", "secret", "events", "zammad"}]; read by hotline/outbound/targets.py.
+    webhooks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     @classmethod
     def one(cls, session: Session) -> Provider | None:
-        """The provider of this deployment (None before a directory is imported)."""
-        return session.scalars(select(cls).order_by(cls.id).limit(1)).first()
+        """The provider of this deployment (None before a directory is imported); read once
+        per session (a call's confirmation asks for it several times)."""
+        known = session.info.get(cls)
+        if known is not None and inspect(known).persistent and inspect(known).session is session:
+            return known  # type: ignore[no-any-return]
+        found = session.scalars(select(cls).order_by(cls.id).limit(1)).first()
+        session.info[cls] = found
+        return found
 
 
 class Team(Base):
@@ -130,7 +140,10 @@ class Engineer(Base):
     name: Mapped[str] = mapped_column(String(200))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     role: Mapped[str] = mapped_column(String(32), default="consultant")  # project_lead|consultant
-    mobile: Mapped[str | None] = mapped_column(String(32))  # E.164
+    mobile: Mapped[str | None] = mapped_column(String(32))  # E.164: rung first, gets the SMS
+    # Further phones after the mobile, in the order a level with `phones: all` rings them:
+    # [{"number": E.164, "label": "Festnetz"}], checked by escalation.chain.parse_phones.
+    phones: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
@@ -144,6 +157,10 @@ class Engineer(Base):
     last_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # round-robin order
 
     team: Mapped[Team | None] = relationship(back_populates="engineers", foreign_keys=[team_id])
+
+    def numbers(self) -> list[str]:
+        """Every number of this engineer, the mobile first: where a call to them may go."""
+        return [n for n in [self.mobile, *(p.get("number") for p in self.phones or [])] if n]
 
 
 class Customer(Base):
@@ -366,6 +383,7 @@ class Ticket(Base):
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id"))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bridged_seconds: Mapped[int | None] = mapped_column(Integer)
+    callback_seconds: Mapped[int | None] = mapped_column(Integer)  # talked on call-backs: billed
     voicemail_url: Mapped[str | None] = mapped_column(String(500))
     voicemail_seconds: Mapped[int | None] = mapped_column(Integer)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -471,6 +489,13 @@ class Leg(Base):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seconds: Mapped[int | None] = mapped_column(Integer)  # Twilio's CallDuration
+    # A voice re-page (escalation/repage.py): its round, and the chain entry it rings (the
+    # project lead's phones -1, -2, ...), so the next decision knows who was rung when.
+    repage_round: Mapped[int | None] = mapped_column(Integer)
+    chain_entry: Mapped[int | None] = mapped_column(Integer)
+    # A call-back (hotline/callback.py): seconds the engineer talked to the customer through
+    # the hotline on this leg (Twilio's DialCallDuration): phone time on the ticket.
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
 
     ticket: Mapped[Ticket] = relationship(back_populates="legs")
     engineer: Mapped[Engineer | None] = relationship()
@@ -691,6 +716,57 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     external_id: Mapped[str | None] = mapped_column(String(64))  # Twilio SID / Message-ID
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One event of a ticket for one webhook target (a ticket system), sent by the worker.
+
+    Written in the transaction of the event itself, so an event that happened has its delivery
+    and one rolled back has none; sent later by the worker, so no voice request ever waits for a
+    ticket system. `body` is the event in the generic format (docs/webhooks.md), the bytes a
+    generic target gets on every try. `external_id` is the ticket system's own ticket once it
+    made one (Zammad's ticket id): the ticket's later events are added to it.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_target_ticket", "target", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # one per event and target
+    target: Mapped[str] = mapped_column(String(64))  # the target's key in the directory
+    event: Mapped[str] = mapped_column(String(32))  # hotline.outbound.events.EVENTS
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)  # emptied by the retention purge once sent
+    # pending | delivered | failed
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)  # the last try's HTTP status
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    attempts: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="delivery", cascade="all, delete-orphan", order_by="DeliveryAttempt.id"
+    )
+
+
+class DeliveryAttempt(Base):
+    """One try of a delivery: the delivery log's line (what the target answered, or why not)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None: no answer at all
+    error: Mapped[str | None] = mapped_column(Text)
+    milliseconds: Mapped[int] = mapped_column(Integer)
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempts")
 
 
 class Lease(Base):

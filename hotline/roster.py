@@ -103,7 +103,21 @@ def on_call(session: Session, at: datetime, team: str | None = None) -> list[rot
 
 def people(session: Session) -> dict[str, chain.Person]:
     rows = session.scalars(select(m.Engineer)).all()
-    return {e.key: chain.Person(e.key, e.name, e.mobile, e.active, e.last_called_at) for e in rows}
+    return {
+        e.key: chain.Person(
+            e.key, e.name, e.mobile, e.active, e.last_called_at,
+            tuple(chain.Phone(p["number"], p.get("label")) for p in e.phones or ()),
+        )
+        for e in rows
+    }  # fmt: skip
+
+
+def engineer_with(session: Session, number: str) -> m.Engineer | None:
+    """The engineer one of whose phones `number` is (the mobile first)."""
+    rows = session.scalars(select(m.Engineer).order_by(m.Engineer.id)).all()
+    return next((e for e in rows if e.mobile == number), None) or next(
+        (e for e in rows if number in e.numbers()), None
+    )
 
 
 def displaced(session: Session, keys: set[str], at: datetime, window: timedelta) -> dict[str, int]:

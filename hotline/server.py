@@ -25,8 +25,9 @@ from typing import Any
 from flask import Flask
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +37,31 @@ READ_DEADLINE = 10  # seconds from a request's first byte until it must be compl
 CONNECTIONS = 8000
 
 
+ARRIVED = "hotline.arrived"  # the WSGI environ's key: time.monotonic() of the first byte
+
+
+class Parser(HTTPRequestParser):  # type: ignore[misc]
+    """A request being read, stamped with when its first byte came: the time it then waits in
+    the server's queue for a thread counts against a voice webhook's deadline too (the caller
+    hears silence from that moment, hotline/voice/guard.py)."""
+
+    def __init__(self, adj: Adjustments) -> None:
+        super().__init__(adj)
+        self.arrived = time.monotonic()
+
+
+class Task(WSGITask):  # type: ignore[misc]
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
+        environ[ARRIVED] = self.request.arrived
+        return environ
+
+
 class Channel(HTTPChannel):
-    """A connection that remembers when the request it is reading began."""
+    """A connection whose requests are stamped with when they began to arrive."""
 
-    reading_since: float | None = None
-
-    def received(self, data: bytes) -> bool:
-        if self.request is None and data:
-            self.reading_since = time.monotonic()
-        result: bool = super().received(data)
-        if self.request is None:  # nothing half-read: the request went to a thread
-            self.reading_since = None
-        return result
+    parser_class = Parser
+    task_class = Task
 
 
 class Server(TcpWSGIServer):  # type: ignore[misc]
@@ -83,8 +97,8 @@ class Server(TcpWSGIServer):  # type: ignore[misc]
         super().maintenance(now)
         late = time.monotonic() - READ_DEADLINE
         for channel in list(self.active_channels.values()):
-            since = getattr(channel, "reading_since", None)
-            if since is not None and since < late:
+            reading = getattr(channel, "request", None)  # a request not yet read in full
+            if reading is not None and getattr(reading, "arrived", late) < late:
                 channel.will_close = True
 
 

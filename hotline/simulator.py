@@ -30,8 +30,8 @@ from flask import Flask
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from hotline import db, dialer
-from hotline.models import Engineer, RepeatCall, Ticket
+from hotline import db, dialer, roster
+from hotline.models import RepeatCall, Ticket
 from hotline.simulated_twilio import Leg, SimulatedTwilio
 from hotline.voice.prompts import seconds_to_say
 
@@ -445,5 +445,5 @@ class Simulator:
 
     def who(self, number: str) -> str:
         with self.app.app_context(), db.new_session() as session:
-            key = session.scalar(select(Engineer.key).where(Engineer.mobile == number))
-        return key or "fallback"
+            engineer = roster.engineer_with(session, number)  # the mobile or a further phone
+        return engineer.key if engineer else "fallback"

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escalation.chain import (
+    LEVELS,
     Chain,
     Entry,
     Level,
     Person,
+    Phone,
     Policy,
     Situation,
     Skip,
     build,
     effective_policy,
+    parse_phones,
     parse_policy,
     usable_number,
 )
@@ -174,10 +178,116 @@ def test_usable_number() -> None:
         assert not usable_number(bad)
 
 
+# --- more than one phone per engineer --------------------------------------------------------
+
+LANDLINE = {
+    "jonas": (Phone("+49301110001", "Festnetz"),),
+    "anna": (Phone("+49301110002", "Festnetz"), Phone("+491511110002")),
+}
+
+
+def with_phones(people: dict[str, Person] = PEOPLE) -> dict[str, Person]:
+    return {k: replace(p, phones=LANDLINE.get(k, ())) for k, p in people.items()}
+
+
+def test_a_level_with_all_phones_rings_each_of_an_engineers_phones_in_order() -> None:
+    policy = parse_policy(
+        {"order": "fixed", "levels": [{"level": "own-primary", "phones": "all"}, "pool",
+                                      {"level": "project-lead", "phones": "all"}, "fallback"]}
+    )  # fmt: skip
+    chain = build(situation(people=with_phones(), policy=policy))
+    assert [(e.level, e.engineer, e.number) for e in chain.entries] == [
+        ("own-primary", "jonas", PEOPLE["jonas"].mobile),
+        ("own-primary", "jonas", "+49301110001"),
+        ("pool", "uwe", PEOPLE["uwe"].mobile),
+        ("pool", "sara", PEOPLE["sara"].mobile),
+        ("pool", "tim", PEOPLE["tim"].mobile),
+        ("project-lead", "anna", PEOPLE["anna"].mobile),
+        ("project-lead", "anna", "+49301110002"),
+        ("project-lead", "anna", "+491511110002"),
+        ("fallback", None, "+491715550000"),
+    ]
+    reasons = [e.reason for e in chain.entries if e.engineer == "anna"]
+    assert reasons == ["project lead of the customer's team",
+                       "project lead of the customer's team; phone 2 (Festnetz)",
+                       "project lead of the customer's team; phone 3"]  # fmt: skip
+
+
+def test_by_default_a_level_rings_the_mobile_only() -> None:
+    assert build(situation(people=with_phones(), policy=fixed())) == build(
+        situation(policy=fixed())
+    )
+    top = parse_policy({"phones": "all", "levels": ["own-primary", {"level": "pool",
+                        "phones": "first"}, "fallback"]})  # fmt: skip
+    assert [level.phones for level in top.levels] == ["all", "first", "all"]
+
+
+def test_all_phones_without_a_mobile_ring_the_others_and_skip_numbers_in_the_chain() -> None:
+    people = with_phones()
+    people["jonas"] = replace(people["jonas"], mobile=None)
+    # lena's landline is anna's: anna (the lead) keeps only the numbers not rung yet
+    people["lena"] = replace(people["lena"], phones=(Phone("+49301110002"),))
+    people["tim"] = replace(people["tim"], mobile="0171", phones=())
+    policy = parse_policy({"order": "fixed", "phones": "all"})
+    chain = build(situation(people=people, policy=policy))
+    by = [(e.engineer, e.number) for e in chain.entries if e.engineer in ("jonas", "lena", "anna")]
+    assert by == [
+        ("jonas", "+49301110001"),
+        ("lena", PEOPLE["lena"].mobile),
+        ("lena", "+49301110002"),
+        ("anna", PEOPLE["anna"].mobile),
+        ("anna", "+491511110002"),
+    ]
+    assert ("pool", "tim", "no usable mobile") in [
+        (s.level, s.engineer, s.reason) for s in chain.skipped
+    ]
+    people["uwe"] = replace(people["uwe"], mobile=PEOPLE["jonas"].mobile)
+    jonas_again = build(situation(people=people, policy=policy, team="rot")).skipped
+    assert Skip("pool", "uwe", "number already in chain") not in jonas_again  # jonas: no mobile
+    people["jonas"] = PEOPLE["jonas"]
+    again = build(situation(people=people, policy=parse_policy({"order": "fixed"}))).skipped
+    assert Skip("pool", "uwe", "number already in chain") in again
+
+
+def test_phones_are_checked_by_the_domain_type() -> None:
+    assert parse_phones(None) == ()
+    assert parse_phones([{"number": "+49301110001", "label": " Festnetz "}]) == (
+        Phone("+49301110001", "Festnetz"),
+    )
+    for bad, message in [
+        ("+49301110001", "expected a list"),
+        ([{"label": "Festnetz"}], "expected number"),
+        ([{"number": "030 1110001"}], "E.164"),
+        ([{"number": "+49301110001", "colour": "red"}], "expected number"),
+        ([{"number": "+49301110001", "label": "x" * 41}], "up to 40"),
+        ([{"number": "+49301110001", "label": "a\nb"}], "label"),
+        ([{"number": "+49301110001"}, {"number": "+49301110001"}], "listed twice"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            parse_phones(bad)
+    with pytest.raises(ValueError, match="the mobile already"):
+        parse_phones([{"number": "+491711111111"}], mobile="+491711111111")
+    with pytest.raises(ValueError, match="phones 'both'"):
+        parse_policy({"phones": "both"})
+    with pytest.raises(ValueError, match="level pool phones"):
+        parse_policy({"levels": [{"level": "pool", "phones": 2}, "fallback"]})
+
+
 keys = st.sampled_from(sorted(PEOPLE))
+numbers = st.sampled_from(
+    [
+        "+49301110001",
+        "+49301110002",
+        "+491511110002",
+        "+491711001000",
+        "+491711001001",
+        "0301110003",
+    ]
+)  # some an engineer's mobile; one bad
+phone_lists = st.lists(st.builds(Phone, numbers), max_size=3)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     on_call=st.lists(
         st.builds(OnCall, st.sampled_from(["blau", "rot", "gruen"]),
@@ -188,20 +298,38 @@ keys = st.sampled_from(sorted(PEOPLE))
     lead=st.none() | keys,
     order=st.sampled_from(["fewest-displaced", "round-robin", "fixed", "random"]),
     absent=st.dictionaries(keys, st.just("sick"), max_size=3),
+    phones=st.dictionaries(keys, phone_lists, max_size=4),
+    which=st.lists(st.sampled_from(["first", "all"]), min_size=5, max_size=5),
 )  # fmt: skip
 def test_a_chain_never_holds_anyone_twice(
-    on_call: list[OnCall], team: str | None, lead: str | None, order: str, absent: dict
-) -> None:
-    chain = build(
-        situation(on_call=on_call, team=team, project_lead=lead, absent=absent,
-                  policy=parse_policy({"order": order}))
-    )  # fmt: skip
-    engineers = [e.engineer for e in chain.entries if e.engineer]
-    assert len(engineers) == len(set(engineers))
+    on_call: list[OnCall], team: str | None, lead: str | None, order: str, absent: dict,
+    phones: dict[str, list[Phone]], which: list[str],
+) -> None:  # fmt: skip
+    """Every number once; an engineer's entries are one run of one level, their mobile first
+    (when usable and new) and then their further phones in order, only where the level rings
+    all phones; nobody absent; the fallback last."""
+    people = {k: replace(p, phones=tuple(phones.get(k, ()))) for k, p in PEOPLE.items()}
+    levels = [{"level": name, "phones": w} for name, w in zip(LEVELS, which, strict=True)]
+    policy = parse_policy({"order": order, "levels": levels})
+    chain = build(situation(on_call=on_call, team=team, project_lead=lead, absent=absent,
+                            people=people, policy=policy))  # fmt: skip
+    runs = [key for key, _ in groupby(e.engineer for e in chain.entries if e.engineer)]
+    assert len(runs) == len(set(runs))
     numbers = [e.number for e in chain.entries]
     assert len(numbers) == len(set(numbers))
-    assert not set(engineers) & set(absent)
+    assert all(usable_number(n) for n in numbers)
+    assert not set(runs) & set(absent)
     assert chain.entries[-1].level == "fallback"
+    rings = {level.name: level.phones for level in policy.levels}
+    for key in runs:
+        mine = [e for e in chain.entries if e.engineer == key]
+        assert len({e.level for e in mine}) == 1
+        own = [people[key].mobile, *(p.number for p in people[key].phones)]
+        if rings[mine[0].level] == "first":
+            own = own[:1]
+        got = [e.number for e in mine]
+        assert got == [n for n in dict.fromkeys(own) if n in got]  # in the engineer's order
+        assert got == list(dict.fromkeys(got))
 
 
 def test_a_frozen_chain_reads_back_into_the_core_types_in_every_version() -> None:

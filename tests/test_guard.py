@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 from builders import CENTRAL, FALLBACK, MUELLER_PHONE, call_sid, small_provider, xml
-from conftest import TwilioClient
+from conftest import PUBLIC_URL, TwilioClient, sign
 from flask import Flask
+from sqlalchemy import func, select
 
 from hotline import create_app, db
+from hotline.models import Ticket
+from hotline.server import ARRIVED
 from hotline.voice import guard
 from hotline.voice.guard import Breaker, Slots
 
@@ -122,6 +125,7 @@ def test_a_busy_process_answers_the_fallback_in_time_and_the_breaker_stays_close
             if r.name == "hotline.webhooks"] == ["busy"] * (Breaker.FAILURES + 1)  # fmt: skip
     assert not guard.breaker.failures and not guard.breaker.open(time.monotonic())
     app.extensions["hotline.voice.slots"] = Slots(1)  # the burst is over
+    app.config["HOTLINE_VOICE_DEADLINE"] = 60.0  # however slow this machine is today
     assert incoming(twilio).find("Gather") is not None  # the confirmation question
 
 
@@ -140,3 +144,22 @@ def test_a_request_that_finds_every_slot_taken_waits_its_turn_and_is_answered(
     waiting.join()
     assert not dials_fallback(answers[0])
     assert answers[0].find("Gather") is not None  # the confirmation question
+
+
+def test_a_request_that_waited_half_its_deadline_in_the_server_s_queue_gets_the_fallback(
+    app: Flask, provider: None
+) -> None:
+    """The server stamps each request with when it began to arrive (hotline/server.py); the
+    caller has heard silence since then, so that wait counts: no handler starts, nothing is
+    written, and the breaker stays closed."""
+    app.config["HOTLINE_VOICE_DEADLINE"] = 4.0
+    data = {"CallSid": call_sid(), "From": MUELLER_PHONE, "To": CENTRAL}
+    signature = sign(PUBLIC_URL + "/voice/incoming", data)
+    answer = app.test_client().post(
+        "/voice/incoming", data=data, headers={"X-Twilio-Signature": signature},
+        environ_base={ARRIVED: time.monotonic() - 2.0},
+    )  # fmt: skip
+    assert dials_fallback(xml(answer))
+    assert not guard.breaker.failures
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Ticket)) == 0

@@ -38,7 +38,7 @@ OPEN = {
     "api.openapi": "the API's document is public: a client learns from it",
 }
 # Routes a signed ticket link or an account opens: whoever sees the ticket (its chain, the office).
-TICKET = {"web.ticket", "web.acknowledge", "web.voicemail"}
+TICKET = {"web.ticket", "web.acknowledge", "web.voicemail", "web.call_back"}
 # ...and of those who see it, the ones who work it (never by link alone), or waive its surcharge.
 WORK = {"web.note": Permission.WORK_TICKET, "web.resolve": Permission.WORK_TICKET,
         "web.assign": Permission.WORK_TICKET, "web.waive": Permission.WAIVE}  # fmt: skip
@@ -142,8 +142,8 @@ def test_every_page_gives_each_role_exactly_what_it_may(app: Flask, demo: int) -
                     allowed = sees_ticket(role, ENGINEER.get(role), chain)
                     if rule.endpoint == "web.voicemail":
                         allowed = allowed and may(role, Permission.CALLER_DATA)
-                    if rule.endpoint == "web.acknowledge":  # an engineer takes a call-back
-                        allowed = allowed and role in ENGINEER
+                    if rule.endpoint in ("web.acknowledge", "web.call_back"):  # an engineer's
+                        allowed = allowed and role in ENGINEER  # phone: takes, calls back
                 else:
                     allowed = view.needs is None or may(role, view.needs)
                 refused_as_stranger = status == 302 and "/login" in answer.location

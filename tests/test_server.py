@@ -106,3 +106,30 @@ def test_one_address_cannot_take_every_connection(
     for s in held:
         s.close()
     built.close()
+
+
+def test_each_request_carries_when_it_began_to_arrive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The voice guard counts a webhook's deadline from its first byte, the server's queue
+    included (tests/test_guard.py: a request that waited there gets the fallback)."""
+    from flask import Flask, request
+
+    seen: list[float] = []
+    app_ = Flask(__name__)
+    app_.config.update(HOTLINE_WEB_THREADS=1, HOTLINE_CONNECTIONS_PER_CLIENT=0)
+
+    @app_.get("/")
+    def stamp() -> str:
+        seen.append(request.environ[server.ARRIVED])
+        return "ok"
+
+    built = _running(app_, monkeypatch, deadline=30)
+    before = time.monotonic()
+    s = socket.create_connection(("127.0.0.1", built.effective_port))
+    s.sendall(b"GET / HTTP/1.1\r\n")
+    s.sendall(b"Host: x\r\n\r\n")
+    assert s.recv(100).startswith(b"HTTP/1.1 200")
+    s.close()
+    built.close()
+    assert len(seen) == 1 and before <= seen[0] <= time.monotonic()

@@ -24,6 +24,7 @@ from hotline.directory.schema import (
     CustomerEntry,
     Directory,
     EngineerEntry,
+    EngineerPhoneEntry,
     JourFixeEntry,
     OverrideEntry,
     PhoneEntry,
@@ -132,6 +133,9 @@ def export_directory(session: Session) -> dict[str, Any]:
                 team=team_key.get(e.team_id),
                 role=e.role,
                 mobile=e.mobile,
+                phones=[
+                    EngineerPhoneEntry.model_construct(**_said(**phone)) for phone in e.phones or []
+                ],
                 email=e.email,
                 active=None if e.active else False,
             )
@@ -222,6 +226,8 @@ def export_directory(session: Session) -> dict[str, Any]:
     )
     if provider and provider.settings:
         out["provider"]["settings"] = provider.settings  # as checked and stored by the import
+    if provider and provider.webhooks:
+        out["provider"]["webhooks"] = provider.webhooks  # likewise; secrets are only named
     return out
 
 

@@ -129,9 +129,13 @@ def routing_review(directory: Directory) -> tuple[list[str], list[str]]:
         )
         if number
     ] + [
-        routing.Known(e.mobile, f"{entry_name('engineers', i, {'key': e.key})}.mobile")
+        routing.Known(number, f"{entry_name('engineers', i, {'key': e.key})}.{where}")
         for i, e in enumerate(directory.engineers)
-        if e.mobile
+        for where, number in [
+            ("mobile", e.mobile),
+            *((f"phones[{j}]", p.number) for j, p in enumerate(e.phones)),
+        ]
+        if number
     ]
     found = routing.findings(listed, known)
     errors = [f"{f.where}: {f.text}" for f in found if f.level == routing.ERROR]
@@ -219,8 +223,10 @@ def plan(directory: Directory) -> dict[str, Any]:
     """The clean values in the shape `apply` writes: column names, references as keys."""
     p = directory.provider
     settings = p.settings.model_dump(mode="json", exclude_unset=True) if p.settings else None
+    webhooks = [w.model_dump(mode="json", exclude_unset=True) for w in p.webhooks] or None
     return {
-        "provider": p.model_dump(exclude={"settings"}) | {"settings": settings},
+        "provider": p.model_dump(exclude={"settings", "webhooks"})
+        | {"settings": settings, "webhooks": webhooks},
         "teams": [t.model_dump() for t in directory.teams],
         "engineers": [e.model_dump() for e in directory.engineers],
         "customers": [

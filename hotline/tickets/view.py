@@ -107,9 +107,12 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
                 "left_at": shown(leg.left_at, where),
                 "ended_at": shown(leg.ended_at, where),
                 "seconds": leg.seconds,
+                "talk_seconds": leg.talk_seconds,
+                "round": leg.repage_round,
             }
             for leg in ticket.legs
         ],
+        "callback_seconds": ticket.callback_seconds,
         "timeline": [
             {"at": shown(e.at, where), "event": e.kind, **(e.detail or {})} for e in ticket.events
         ],

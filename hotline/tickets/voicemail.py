@@ -24,14 +24,21 @@ def chain_people(session: Session, ticket: Ticket) -> dict[str, str]:
     """Everybody in the frozen chain plus the customer's project lead: mobile -> engineer key.
 
     A call that never got as far as freezing its chain (it fell to the fallback before the
-    confirmation) is told to the chain as it stood when the call came in.
+    confirmation) is told to the chain as it stood when the call came in. SMS go to an
+    engineer's mobile, never to the further phones the chain may ring.
     """
     from hotline import roster
 
     entries = ticket.frozen_chain().entries
     if not entries:
         entries = roster.chain_for(session, ticket.customer, ticket.arrived_at).entries
-    people = {e.number: e.engineer for e in entries if e.engineer}
+    keys = list(dict.fromkeys(e.engineer for e in entries if e.engineer))
+    mobiles = dict(
+        session.execute(select(Engineer.key, Engineer.mobile).where(Engineer.key.in_(keys)))
+        .tuples()
+        .all()
+    )
+    people = {mobiles[k]: k for k in keys if mobiles.get(k)}
     customer = ticket.customer
     if customer and customer.team and customer.team.project_lead:
         lead = customer.team.project_lead
@@ -103,7 +110,8 @@ def reannounce(session: Session, now: datetime) -> int:
 
 def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datetime) -> Engineer:
     """An engineer acknowledges the voicemail: they call back (the page says "Rückruf
-    übernommen"), re-announcing stops, and everyone else who was told of it hears who took it.
+    übernommen"), re-announcing and the voice re-page stop, and everyone else who was told of it
+    hears who took it.
     Returns who has the call-back: `engineer`, or whoever took it first (one conditional
     UPDATE: two takers at once, one winner)."""
     won = db.claim(
@@ -115,6 +123,9 @@ def acknowledge(session: Session, ticket: Ticket, engineer: Engineer, now: datet
     if not won:
         return taker
     log(session, ticket, now, callflow.Kind.ACKNOWLEDGED, engineer=engineer.key)
+    from hotline import repage  # the voice re-page stops: its calls still ringing hang up
+
+    repage.taken(session, ticket)
     for number, key in chain_people(session, ticket).items():
         if key != engineer.key:
             body = texts.sms("taken", ticket=ticket, engineer=engineer.name)

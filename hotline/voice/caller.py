@@ -70,6 +70,7 @@ def incoming() -> Response:
     ticket = Ticket(
         call_sid=sid, from_raw=raw or None, from_number=phones.caller_id(raw),
         to_number=phones.caller_id(to), arrived_at=at, language="de",
+        attempts=[], repeat_calls=[],  # a new call has none: never asked of the database
     )  # fmt: skip
     ticket = calls.open_ticket(session, ticket, step, at, found.customer)
     return _answer(ticket, step)

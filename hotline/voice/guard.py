@@ -5,11 +5,13 @@
 - A handler runs in a thread of its own against a deadline (HOTLINE_VOICE_DEADLINE, a few
   seconds): a database that hangs, a lock held elsewhere or a bug gives the caller the fallback
   in time, never Twilio's "application error" after 15 s. A late handler never commits.
+- The deadline counts from the request's first byte (the server stamps it), so a wait in the
+  server's queue is counted too: that is silence on the caller's line as well.
 - At most HOTLINE_DB_POOL handlers of a process run at once (each holds a database connection).
-  A request that finds them all taken waits its turn for up to half its deadline; if none comes
-  free, the caller gets the fallback in time all the same. A busy process says nothing about the
-  database, so that wait never counts towards the circuit breaker; a handler that had its slot
-  and still missed the deadline does.
+  A request that finds them all taken waits its turn, first come first served, until half its
+  deadline has passed; then the caller gets the fallback in time all the same. A busy process
+  says nothing about the database, so that never counts towards the circuit breaker; a handler
+  that had its slot (and so at least half the deadline) and still missed it does.
 - Requests of one call are serialised (a PostgreSQL advisory lock on the caller's CallSid; on
   SQLite every write transaction is serial), and each answer is stored under a digest of its
   request: Twilio's retry of a request, even one racing the original, gets the same answer.
@@ -40,6 +42,7 @@ from werkzeug.exceptions import HTTPException
 from hotline import calls, db, logs, metrics, tallies
 from hotline.clock import now
 from hotline.models import Answer
+from hotline.server import ARRIVED
 
 log = logging.getLogger("hotline.voice")
 # One line per webhook (hotline/logs.py), under a name of its own: `simulate-call`, whose
@@ -245,14 +248,20 @@ def _serve(
                       "the fallback at once", request.path, caller_call_sid())  # fmt: skip
             return on_failure(), "breaker"
         seconds = float(current_app.config["HOTLINE_VOICE_DEADLINE"])
+        # The deadline counts from when the request came in: a wait in the server's queue is
+        # silence on the line too. Half of it may pass before a handler starts, the rest is
+        # the handler's: one that misses it had time enough to say something about the database.
+        waited = time.monotonic() - request.environ.get(ARRIVED, time.monotonic())
+        if waited >= seconds / 2:
+            raise Busy("waited for a thread of the server")
         work = functools.partial(_answer if store else _fresh, handler, *args, **kwargs)
-        response = within(seconds, work, slots(), queue=seconds / 2)
+        response = within(seconds - waited, work, slots(), queue=seconds / 2 - waited)
         breaker.succeeded()
         return response, "answered"
     except Busy:
         log.error(
-            "voice %s for CallSid=%s: no handler came free within %.1f s (this process is "
-            "busy; HOTLINE_DB_POOL handlers at once); answering with the fallback",
+            "voice %s for CallSid=%s: no handler started within %.1f s of the request (this "
+            "process is busy: HOTLINE_WEB_THREADS, HOTLINE_DB_POOL); answering with the fallback",
             request.path, caller_call_sid(),
             float(current_app.config["HOTLINE_VOICE_DEADLINE"]) / 2,
         )  # fmt: skip

@@ -169,6 +169,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "laufende Gespräch. Drücken Sie 1 zum Beitreten.",
     },
     "taken": {"de": "Dieser Notfall ist bereits angenommen oder beendet. Danke."},
+    # engineers, after a voicemail: the re-page and the call-back (escalation/repage.py,
+    # escalation/callback.py)
+    "repage": {
+        "de": "Notdienst: Nachricht von {customer}, Anrufer {caller}, vor {ago}, noch nicht "
+        "übernommen. Die 1 spielt sie ab, die 2 übernimmt den Rückruf, die 3 gibt weiter.",
+    },
+    "repage_passed": {"de": "Danke. Wir rufen die nächste Person an."},
+    "repage_taken": {"de": "Den Rückruf hat bereits jemand übernommen. Danke."},
+    "callback_menu": {
+        "de": "Rückruf zu Notfall {ticket}: {customer}, Nummer {number}. Die 1 verbindet Sie "
+        "jetzt; der Kunde sieht die Nummer der Hotline.",
+    },
+    "callback_none": {"de": "Für diesen Notfall ist keine Rückrufnummer bekannt. Danke."},
+    "callback_done": {"de": "Rückruf beendet. Danke."},
+    "callback_unreached": {
+        "de": "Der Kunde war nicht erreichbar. Auf der Ticketseite können Sie es erneut versuchen.",
+    },
+    "engineer_failure": {
+        "de": "Entschuldigung, eine technische Störung. Bitte öffnen Sie den Notfall über den "
+        "Link in der SMS.",
+    },
 }
 
 LANGUAGES = {"de": "de-DE", "en": "en-GB"}

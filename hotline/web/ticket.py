@@ -28,13 +28,14 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers import Response as Redirect
 
+from escalation import callback as calling
 from escalation.access import Permission, Role
-from hotline import billing, db, links, tickets
+from hotline import billing, callback, db, links, tickets
 from hotline.clock import now, zone
 from hotline.models import Customer, Engineer, Ticket
 from hotline.tickets import work
 from hotline.web import access, problem, web
-from hotline.web.words import DECISIONS, LEVELS
+from hotline.web.words import DECISIONS, LEVELS, PURPOSES
 
 log = logging.getLogger(__name__)
 TWILIO_MEDIA = "https://api.twilio.com/"
@@ -85,10 +86,12 @@ def ticket(ticket_id: int) -> str:
     return render_template(
         "ticket.html", t=tickets.as_dict(found), reader=who.name, k=request.args.get("k"),
         can_acknowledge=_can_acknowledge(found, who), caller_data=caller, works=works,
+        can_call_back=_asker(found, who) is not None and _refusal(found, who) is None,
         may_waive=who.kind == "user" and who.may(Permission.WAIVE) and who.engineer is not None,
         names=tickets.names(session), notes=found.notes if caller else None,
         surcharge=billing.surcharge(session, found, now()), resolvable=_resolvable(found),
         work_minutes=found.work_minutes, decisions=DECISIONS, levels=LEVELS,
+        purposes=PURPOSES,
         shown=lambda at: tickets.shown(at, zone(session)),
         customers=session.execute(select(Customer.number, Customer.name)
                                   .order_by(Customer.name)).tuples().all()
@@ -206,6 +209,51 @@ def acknowledge(ticket_id: int) -> Redirect:
     session.commit()
     k = request.values.get("k")
     return redirect(url_for("web.ticket", ticket_id=ticket_id, **({"k": k} if k else {})))
+
+
+@web.post("/tickets/<int:ticket_id>/callback")
+def call_back(ticket_id: int) -> Redirect:
+    """Zurückrufen: the hotline calls the asker's phone and, on 1, the customer from the central
+    number (hotline/callback.py). Whoever sees the ticket and is an engineer of its chain or a
+    project lead (escalation/callback.py `may`), by account or by the SMS link; starting it
+    takes a call-back still open."""
+    found, who = _open(ticket_id)
+    session = db.session()
+    engineer = _asker(found, who)
+    if engineer is None:
+        abort(403)
+    refused = _refusal(found, who)
+    if refused is None:
+        try:
+            callback.start(session, found, engineer, now())
+        except callback.Refused as exc:
+            refused = str(exc)
+    if refused is not None:
+        session.rollback()
+        flash(f"Kein Rückruf: {refused}", "error")
+    else:
+        access.audit("call back", f"ticket {ticket_id}")
+        session.commit()
+        flash("Ihr Telefon klingelt gleich. Drücken Sie dort die 1: wir verbinden Sie mit dem "
+              "Kunden, der die Nummer der Hotline sieht.", "ok")  # fmt: skip
+    k = request.values.get("k")
+    return redirect(url_for("web.ticket", ticket_id=ticket_id, **({"k": k} if k else {})))
+
+
+def _asker(found: Ticket, who: access.Who) -> Engineer | None:
+    """The engineer asking to call back (an account that works tickets, or a link's reader)."""
+    if not (who.kind == "link" or who.may(Permission.WORK_TICKET)) or who.engineer is None:
+        return None
+    return db.session().scalar(select(Engineer).where(Engineer.key == who.engineer))
+
+
+def _refusal(found: Ticket, who: access.Who) -> str | None:
+    engineer = _asker(found, who)
+    if engineer is None:
+        return "Ihr Konto gehört zu keinem Techniker."
+    chain = {e.engineer for e in found.frozen_chain().entries}
+    asker = calling.Asker(engineer.key, engineer.role == "project_lead", engineer.key in chain)
+    return calling.may(asker, callback.ticket_view(db.session(), found))
 
 
 @web.get("/tickets/<int:ticket_id>/voicemail")

@@ -74,6 +74,11 @@ WORDS: dict[str, str] = {
     "joined the conference": "in der Konferenz",
     "left the conference": "Konferenz verlassen",
     "pulled into the conference": "dazugeholt (Stern-Taste)",
+    "re-paged": "erneut angerufen (Nachricht)",
+    "passed on": "weitergegeben",
+    "re-page ended": "Anrufe zur Nachricht beendet",
+    "call-back": "Rückruf über die Hotline",
+    "called back": "zurückgerufen",
 }
 
 # What a dispatcher decided on a displaced appointment (escalation/displacement.py DECISIONS).
@@ -91,6 +96,14 @@ LEVELS: dict[str, str] = {
     "project-lead": "Projektleitung",
     "fallback": "Ausfallnummer",
 }
+# The calls the hotline places itself (hotline/dialer.py `Leg.purpose`) and what became of them.
+PURPOSES: dict[str, str] = {
+    "ring": "Notfall (Konferenz)",
+    "warm": "Stern-Taste",
+    "caller": "Anrufer umgeleitet",
+    "repage": "Nachricht, erneut angerufen",
+    "callback": "Rückruf",
+}
 # The roles of escalation/access.py as the pages name them.
 ROLES: dict[str, str] = {
     "admin": "Administration",
@@ -100,6 +113,34 @@ ROLES: dict[str, str] = {
 }
 
 ENGLISH: dict[str, str] = {
+    # /webhooks (hotline/web/webhooks.py)
+    "Ticketsystem": "ticket system",
+    "Ziele": "Targets",
+    "Ziel": "Target",
+    "Geheimnisse": "Secrets",
+    "fehlt": "missing",
+    "Kein Ziel: das Verzeichnis nennt keine Webhooks (provider.webhooks). Nachrichten, die kein "
+    "Notfall sind, gehen per E-Mail an das Support-Postfach.": "No target: the directory names "
+    "no webhooks (provider.webhooks). Messages that are no emergency go to the support mailbox "
+    "by e-mail.",
+    "Zustellungen": "Deliveries",
+    "Zustellung": "Delivery",
+    "alle": "all",
+    "wartet": "pending",
+    "zugestellt": "delivered",
+    "Ereignis": "Event",
+    "Versuche": "Tries",
+    "Letzte Antwort": "Last answer",
+    "Nächster Versuch": "Next try",
+    "nächster Versuch": "next try",
+    "Noch keine Zustellungen.": "No deliveries yet.",
+    "Angelegt": "Created",
+    "Ticket im Ticketsystem": "Ticket in the ticket system",
+    "Erneut senden": "Send again",
+    "Antwort": "Answer",
+    "Fehler": "Error",
+    "keine Antwort": "no answer",
+    "Noch kein Versuch.": "No try yet.",
     "Anmelden": "Log in",
     "Abmelden": "Log out",
     "E-Mail": "E-mail",
@@ -273,7 +314,8 @@ ENGLISH: dict[str, str] = {
     "Projektleitung": "Project lead",
     "Feiertage": "Holidays",
     "Name": "Name",
-    "Mobil": "Mobile",
+    "Mobil, weitere Telefone": "Mobile, further phones",
+    "weiteres Telefon": "further phone",
     "Rolle": "Role",
     "inaktiv": "inactive",
     "keine": "none",
