@@ -10,7 +10,6 @@ import re
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.models import Provider
@@ -31,8 +30,8 @@ def targets(session: Session) -> list[Target]:
     defaults filled in); none before a directory with `webhooks` is imported."""
     from hotline.directory.schema import WebhookEntry
 
-    stored = session.scalar(select(Provider.webhooks).order_by(Provider.id).limit(1))
-    return [WebhookEntry.model_validate(entry) for entry in stored or []]
+    provider = Provider.one(session)
+    return [WebhookEntry.model_validate(entry) for entry in (provider and provider.webhooks) or []]
 
 
 def setting(name: str | None) -> str | None:
