@@ -49,13 +49,16 @@ SCOPE = "everywhere"  # the mark's scope; an earlier purge forgot the timeline a
 # Timeline detail keys that hold no personal data of the caller: engineers' keys, customer
 # numbers, outcomes, states, flags, counts, durations, webhook paths and Twilio error codes.
 # Any other key is erased. (Some are written by the call flow's fallback path on main.)
-# `joins` and `again`: how a repeat call joined its ticket (escalation/repeat.py).
+# `joins` and `again`: how a repeat call joined its ticket (escalation/repeat.py); `bridge`,
+# `attempts`, `leg`: the conference bridge (escalation/bridge.py); `repage`, `round`, `why`: a
+# voicemail paged again by voice (escalation/repage.py).
 KEPT = frozenset(
     {
-        "again", "appointment", "attempt", "bridged", "by", "chain", "correct", "customer",
-        "dial_status", "during", "engineer", "error", "found", "joins", "key", "last_heard",
-        "late", "level", "outcome", "reason", "retention_days", "scope", "seconds", "start",
-        "status", "timeout", "via", "was", "where", "work_minutes",
+        "again", "appointment", "attempt", "attempts", "bridge", "bridged", "by", "chain",
+        "correct", "customer", "dial_status", "during", "engineer", "error", "found", "joins",
+        "key", "last_heard", "late", "leg", "level", "outcome", "reason", "repage",
+        "retention_days", "round", "scope", "seconds", "start", "status", "timeout", "via",
+        "was", "where", "why", "work_minutes",
     }
 )  # fmt: skip
 # Keys known to hold the caller's data (erased like every key not kept; named for the record).
