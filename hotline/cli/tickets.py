@@ -97,7 +97,8 @@ def render(data: dict[str, Any]) -> str:
         if data[key]:
             lines.append(f"  {label:<11} {data[key]}")
     if data["accepted_by"]:
-        lines.append(f"  accepted by {data['accepted_by']}, bridged {data['bridged_seconds'] or 0} s")
+        talked = data["bridged_seconds"] or 0
+        lines.append(f"  accepted by {data['accepted_by']}, bridged {talked} s")
     if data.get("callback_seconds"):
         lines.append(f"  called back {data['callback_seconds']} s through the hotline (phone time)")
     if data["voicemail_url"]:
