@@ -25,6 +25,9 @@ LEAD = "project-lead"  # the level of the last round's targets
 # A leg that never reported its end (a lost status callback) counts as over after this long:
 # the re-page never hangs on one lost webhook.
 STALE = timedelta(minutes=10)
+# A voicemail older than this when its re-page would begin is left to the SMS reminders: the
+# first deploy (or a worker back after an outage) never wakes people for yesterday's messages.
+OLD = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class Why(StrEnum):
     CLOSED = "closed"  # resolved, or no call-back waiting any more
     EXHAUSTED = "rounds exhausted"  # every round and the project lead rang: the SMS go on
     NOBODY = "nobody to page"  # the chain holds no engineer and there is no project lead
+    OLD = "too old"  # left more than `OLD` ago and never re-paged: the SMS reminders go on
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ def decide(w: Waiting, now: datetime, rules: Rules) -> Decision:
         return Stop(Why.CLOSED)
     if not w.chain and not w.lead:
         return Stop(Why.NOBODY)
+    if not w.paged and now - w.left_at > OLD:
+        return Stop(Why.OLD)
     if any(p.live(now) for p in w.paged):
         return Wait(None)
     current = max((p.round for p in w.paged), default=0)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from escalation import billing as rule
 from escalation import wallclock
 from escalation.billing import Emergency, Line, Terms
-from hotline import appointments, overquota, spreadsheet, tickets
+from hotline import appointments, outbound, overquota, spreadsheet, tickets
 from hotline.models import (
     Appointment,
     BillingLine,
@@ -57,6 +57,7 @@ def resolve(
     if notes:
         ticket.notes = f"{ticket.notes}\n{notes}" if ticket.notes else notes
     tickets.log(session, ticket, at, "resolved", work_minutes=work_minutes)
+    outbound.publish(session, ticket, "emergency.resolved", at)
     session.flush()  # on PostgreSQL, waits for a displacement check holding the ticket
     session.refresh(ticket, ["displacement_checked_at"])  # which may have ended since loading
     appointments.recheck(session, ticket, at)

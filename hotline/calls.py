@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from escalation import bridge, callflow, repeat
 from escalation.callflow import Customer as Change
 from escalation.callflow import Effect, Kind, Outcome, State, Step
-from hotline import db, dialer, logs, roster, tickets, urgent
+from hotline import db, dialer, logs, outbound, roster, tickets, urgent
 from hotline.models import Attempt, Customer, Engineer, Leg, RepeatCall, Ticket
 
 # Twilio ends every call after 4 hours: a bridged engineer is free again after that at the latest.
@@ -297,6 +297,7 @@ def _freeze_chain(session: Session, ticket: Ticket, now: datetime, **_: Any) -> 
     ticket.bridge = _bridge(chain)
     tickets.log(session, ticket, now, Kind.CONFIRMED, chain=len(chain.entries),
                 bridge=ticket.bridge)  # fmt: skip
+    outbound.publish(session, ticket, "emergency.opened", now)
 
 
 def _bridge(chain: Any) -> str:
@@ -328,6 +329,7 @@ def _talked(ticket: Ticket) -> int:
 def _tell_accepted(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
     won = next(a for a in ticket.attempts if a.id == ticket.accepted_attempt_id)
     tickets.tell_accepted(session, ticket, won)
+    outbound.publish(session, ticket, "emergency.accepted", now)
 
 
 def _tell_missed(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
@@ -340,6 +342,7 @@ def _announce_voicemail(
 ) -> None:  # fmt: skip
     ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
     tickets.announce_voicemail(session, ticket)
+    outbound.publish(session, ticket, "emergency.voicemail", now)
 
 
 def _forward_message(
@@ -347,11 +350,13 @@ def _forward_message(
     recording_seconds: int | None = None, **_: Any,
 ) -> None:  # fmt: skip
     ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
-    tickets.forward_message(session, ticket)
+    tickets.forward_message(session, ticket, now)
 
 
 def _queue_urgent(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:
     urgent.queue(session, ticket, now)
+    back = urgent.comes_back(session, ticket, now).at
+    outbound.publish(session, ticket, "urgent.opened", now, comes_back_at=back)
 
 
 def _keep_message(
@@ -359,6 +364,7 @@ def _keep_message(
     recording_seconds: int | None = None, **_: Any,
 ) -> None:  # fmt: skip
     ticket.voicemail_url, ticket.voicemail_seconds = recording_url, recording_seconds
+    outbound.publish(session, ticket, "urgent.message", now)
 
 
 def _stop_legs(session: Session, ticket: Ticket, now: datetime, **_: Any) -> None:

@@ -241,8 +241,25 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def directory(now: datetime) -> dict[str, Any]:
-    """The demo directory for the week of `now` (an aware instant)."""
+def zammad(url: str) -> dict[str, Any]:
+    """The demo's ticket system: a Zammad (`flask zammad-standin` plays one locally) told of
+    every ticket; its token and signing secret are settings the directory only names."""
+    return {
+        "key": "zammad",
+        "url": url,
+        "format": "zammad",
+        "secret": "HOTLINE_WEBHOOK_ZAMMAD_SECRET",
+        "zammad": {
+            "token": "HOTLINE_WEBHOOK_ZAMMAD_TOKEN",
+            "group": "Hotline",
+            "default_customer": "hotline@solutionbar.example",
+        },
+    }
+
+
+def directory(now: datetime, ticket_system: str | None = None) -> dict[str, Any]:
+    """The demo directory for the week of `now` (an aware instant); `ticket_system`: the URL
+    of a Zammad to tell of every ticket."""
     today = clock.local(now, wallclock.zone(ZONE)).date()
     monday = _monday(today)
     engineers = [
@@ -314,6 +331,7 @@ def directory(now: datetime) -> dict[str, Any]:
                     "fallback",
                 ]
             },
+            **({"webhooks": [zammad(ticket_system)]} if ticket_system else {}),
         },
         "teams": [{"key": k, "name": n, "project_lead": lead} for k, n, lead in TEAMS],
         "engineers": engineers,
@@ -345,13 +363,14 @@ def directory(now: datetime) -> dict[str, Any]:
     }
 
 
-def seed(session: Session, week: date | None = None) -> Summary:
+def seed(session: Session, week: date | None = None, ticket_system: str | None = None) -> Summary:
     """Load (or refresh) the demo provider through the directory import, for the week of
-    `week` (default: this week), so a walk-through with fixed dates can be replayed any day."""
+    `week` (default: this week), so a walk-through with fixed dates can be replayed any day;
+    with `ticket_system`, a Zammad at that URL is told of every ticket."""
     at = clock.now()
     if week is not None:
         at = wallclock.instant(datetime.combine(week, time(12)), wallclock.zone(ZONE))
     # the shared reception of 10045 and 10051 is ambiguous on purpose: a warning, confirmed
-    summary = import_directory(session, directory(at), accept_warnings=True)
+    summary = import_directory(session, directory(at, ticket_system), accept_warnings=True)
     _hours(session, _monday(clock.local(at, wallclock.zone(ZONE)).date()), at)
     return summary

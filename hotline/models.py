@@ -95,6 +95,9 @@ class Provider(Base):
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Working hours and emergency defaults for appointments and billing (escalation/).
     settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The webhook targets (ticket systems) as the directory gives them: [{"key", "url",
+    # "format", "secret", "events", "zammad"}]; read by hotline/outbound/targets.py.
+    webhooks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     @classmethod
     def one(cls, session: Session) -> Provider | None:
@@ -713,6 +716,57 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     external_id: Mapped[str | None] = mapped_column(String(64))  # Twilio SID / Message-ID
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One event of a ticket for one webhook target (a ticket system), sent by the worker.
+
+    Written in the transaction of the event itself, so an event that happened has its delivery
+    and one rolled back has none; sent later by the worker, so no voice request ever waits for a
+    ticket system. `body` is the event in the generic format (docs/webhooks.md), the bytes a
+    generic target gets on every try. `external_id` is the ticket system's own ticket once it
+    made one (Zammad's ticket id): the ticket's later events are added to it.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_target_ticket", "target", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # one per event and target
+    target: Mapped[str] = mapped_column(String(64))  # the target's key in the directory
+    event: Mapped[str] = mapped_column(String(32))  # hotline.outbound.events.EVENTS
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)  # emptied by the retention purge once sent
+    # pending | delivered | failed
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)  # the last try's HTTP status
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    attempts: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="delivery", cascade="all, delete-orphan", order_by="DeliveryAttempt.id"
+    )
+
+
+class DeliveryAttempt(Base):
+    """One try of a delivery: the delivery log's line (what the target answered, or why not)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None: no answer at all
+    error: Mapped[str | None] = mapped_column(Text)
+    milliseconds: Mapped[int] = mapped_column(Integer)
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempts")
 
 
 class Lease(Base):

@@ -14,14 +14,15 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from escalation import regions, routing
 from hotline import fallback, roster
 from hotline.clock import local, zone
 from hotline.directory.schema import Settings
-from hotline.models import Customer, Engineer, Phone, Provider, Team
+from hotline.models import Customer, Delivery, Engineer, Phone, Provider, Team
+from hotline.outbound import targets
 
 FAIL, WARN, OK = "FAIL", "WARN", "OK"
 
@@ -78,6 +79,8 @@ def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Fi
 
     for level, text in directory_findings(session, provider):
         say(level, text)
+    for level, text in webhook_findings(session):
+        say(level, text)
 
     report = roster.gap_report(session, now, now + timedelta(days=days))
     shown_in = zone(session)
@@ -92,6 +95,23 @@ def check(app: Flask, session: Session, now: datetime, days: int = 7) -> list[Fi
     if not report.gaps and not report.unreachable:
         say(OK, f"someone reachable is on call for every team for the next {days} days")
     return found
+
+
+def webhook_findings(session: Session) -> Iterator[tuple[str, str]]:
+    """A ticket system whose secret or token is not set gets nothing (its deliveries wait), and
+    failed deliveries wait for someone to send them again (docs/webhooks.md)."""
+    for target in targets.targets(session):
+        names = [target.secret, target.zammad.token if target.zammad else None]
+        missing = [n for n in names if n and targets.setting(n) is None]
+        if missing:
+            yield WARN, (f"webhook {target.key}: {', '.join(missing)} not set, its deliveries "
+                         "wait")  # fmt: skip
+        else:
+            yield OK, f"webhook {target.key}: {target.format} to {target.url}"
+    failed = session.scalar(select(func.count(Delivery.id)).where(Delivery.status == "failed"))
+    if failed:
+        yield WARN, (f"{failed} webhook deliveries failed: `flask --app hotline webhooks "
+                     "--status failed`, then --retry ID")  # fmt: skip
 
 
 def directory_findings(session: Session, provider: Provider) -> Iterator[tuple[str, str]]:

@@ -22,7 +22,7 @@ from escalation import jourfixe as rule
 from escalation.billing import cents, hours, notice, quota_share
 from escalation.displacement import DISPLACING
 from hotline import appointments, billing, jourfixe, texts
-from hotline.models import Appointment, Customer, Displacement, Ticket, TimeEntry
+from hotline.models import Appointment, Customer, Displacement, Message, Ticket, TimeEntry
 
 
 @dataclass(frozen=True)
@@ -203,17 +203,19 @@ def queue_status_emails(session: Session, now: datetime, everyone: bool = False)
             continue
         rhythm = jourfixe.rhythm(customer)
         due = rhythm.due(now, zone) if rhythm and not everyone else None
-        if due is not None:
+        if due is not None and jourfixe.queued(session, customer, due) is None:
             mail = status(session, customer, now, due)
             queued += queue(session, customer, mail, jourfixe.key(customer, due))
             continue
-        mail = status(session, customer, now, None)
         if everyone:
             key = _daily(customer, now.astimezone(zone).date())
-        elif mail.notice:
-            key = f"status:{customer.number}:{billing.month_of(now, zone)}:{mail.notice}"
-        else:
-            continue
-        queued += queue(session, customer, mail, key)
+        else:  # the figures alone first: most runs find nothing to send
+            month = billing.month_of(now, zone)
+            used = sum(x.billed_minutes for x in billing.month_lines(session, customer, month, now))
+            level = notice(quota_share(used, billing.terms(customer.contract, month)))
+            key = f"status:{customer.number}:{month}:{level}"
+            if level is None or session.scalar(select(Message.id).where(Message.dedupe_key == key)):
+                continue
+        queued += queue(session, customer, status(session, customer, now, None), key)
     session.commit()
     return queued

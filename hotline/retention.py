@@ -14,6 +14,9 @@ ticket older than `HOTLINE_RETENTION_DAYS` (the daily job `purge-personal-data`)
 - the outbox (`messages`): SMS and e-mails about the ticket, or older than the retention
   themselves, are emptied (recipient, subject, text, HTML, last error); the envelope (channel,
   key, status, times) stays, so a repeated key still sends nothing;
+- the ticket systems' deliveries (`webhook_deliveries`, hotline/outbound/): the event as sent
+  (caller ID, recording link) and the errors of their tries are emptied alike; the envelope
+  (event, target, status, tries, the ticket system's ticket id) stays;
 - the TwiML answers kept for repeated webhooks (`answers`, when the table exists) hold names and
   numbers read aloud: they are deleted after a day (hourly job `purge-answers`, and here).
 
@@ -36,7 +39,7 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 
 from hotline import notify, tickets
-from hotline.models import Answer, Event, Message, RepeatCall, Ticket
+from hotline.models import Answer, Delivery, DeliveryAttempt, Event, Message, RepeatCall, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +49,16 @@ SCOPE = "everywhere"  # the mark's scope; an earlier purge forgot the timeline a
 # Timeline detail keys that hold no personal data of the caller: engineers' keys, customer
 # numbers, outcomes, states, flags, counts, durations, webhook paths and Twilio error codes.
 # Any other key is erased. (Some are written by the call flow's fallback path on main.)
-# `joins` and `again`: how a repeat call joined its ticket (escalation/repeat.py).
+# `joins` and `again`: how a repeat call joined its ticket (escalation/repeat.py); `bridge`,
+# `attempts`, `leg`: the conference bridge (escalation/bridge.py); `repage`, `round`, `why`: a
+# voicemail paged again by voice (escalation/repage.py).
 KEPT = frozenset(
     {
-        "again", "appointment", "attempt", "bridged", "by", "chain", "correct", "customer",
-        "dial_status", "during", "engineer", "error", "found", "joins", "key", "last_heard",
-        "late", "level", "outcome", "reason", "retention_days", "scope", "seconds", "start",
-        "status", "timeout", "via", "was", "where", "work_minutes",
+        "again", "appointment", "attempt", "attempts", "bridge", "bridged", "by", "chain",
+        "correct", "customer", "dial_status", "during", "engineer", "error", "found", "joins",
+        "key", "last_heard", "late", "leg", "level", "outcome", "reason", "repage",
+        "retention_days", "round", "scope", "seconds", "start", "status", "timeout", "via",
+        "was", "where", "why", "work_minutes",
     }
 )  # fmt: skip
 # Keys known to hold the caller's data (erased like every key not kept; named for the record).
@@ -73,13 +79,14 @@ def purge_personal_data(session: Session, now: datetime, days: int | None = None
     purged = 0
     for ticket in session.scalars(due(cutoff)).all():
         purged += erase(session, ticket, now, keep)
-    emptied = empty_outbox(session, cutoff)
+    emptied = empty_outbox(session, cutoff) + empty_deliveries(session, cutoff)
     session.commit()
     deleted, left = delete_recordings(session, cutoff)
     answers = purge_answers(session, now)
     if purged or emptied or deleted or left or answers:
         log.info(
-            "retention %d days: %d tickets purged, %d messages emptied, %d recordings deleted "
+            "retention %d days: %d tickets purged, %d messages and deliveries emptied, "
+            "%d recordings deleted "
             "(%d left for the next run), %d stored answers deleted",
             keep.days, purged, emptied, deleted, left, answers,
         )  # fmt: skip
@@ -144,6 +151,31 @@ def empty_outbox(session: Session, cutoff: datetime) -> int:
             ),
         )
         .values(to="", subject=None, body="", html=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def empty_deliveries(session: Session, cutoff: datetime) -> int:
+    """Empty the webhook deliveries older than `cutoff` or about a ticket that is, and the
+    errors of their tries (a target's answer may quote the body); pending ones go out first."""
+    old_tickets = select(Ticket.id).where(Ticket.arrived_at < cutoff)
+    old = (
+        Delivery.status != "pending",
+        or_(Delivery.created_at < cutoff, Delivery.ticket_id.in_(old_tickets)),
+    )
+    session.execute(
+        update(DeliveryAttempt)
+        .where(
+            DeliveryAttempt.error.is_not(None),
+            DeliveryAttempt.delivery_id.in_(select(Delivery.id).where(*old)),
+        )
+        .values(error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(
+        update(Delivery)
+        .where(*old, or_(Delivery.body != "", Delivery.last_error.is_not(None)))
+        .values(body="", last_error=None)
         .execution_options(synchronize_session=False)
     ).rowcount
 

@@ -88,6 +88,12 @@ def table(zone: tzinfo) -> dict[str, Job]:
             "hotline.notify:deliver_email", IntervalTrigger(seconds=10), timedelta(seconds=10),
             lease=timedelta(minutes=5),
         ),
+        # The ticket systems' webhooks, a lane of their own too: a hung ticket system holds up
+        # neither SMS nor e-mail. Its lease is the deliveries' claim (5 minutes).
+        "deliver-webhooks": Job(
+            "hotline.outbound.deliver:deliver", IntervalTrigger(seconds=10),
+            timedelta(seconds=10), lease=timedelta(minutes=5),
+        ),
         # The REST calls a web process queued but did not send (it died right after its
         # commit): its own thread sends within a second, this within five; and conference legs
         # whose status callback never came end as unanswered, so a holding caller moves on.

@@ -92,7 +92,7 @@ def test_import_and_status_preview(
                     "2026-12-03T09:00,2026-12-03T10:00,JourFixe,1\n")  # fmt: skip
     assert "1 created, 0 updated, 0 skipped" in run(app, "import-appointments", str(file))
     preview = run(app, "status-emails", "--show", "10099")
-    assert preview.startswith("Subject: Statusbericht 12/2026: Bäckerei Brot")
+    assert "\nSubject: Statusbericht 12/2026: Bäckerei Brot\n" in preview
     assert "1 status e-mail queued" in run(app, "status-emails")
 
 

@@ -193,7 +193,7 @@ def test_the_worker_builds_its_daily_jobs_in_the_providers_zone(
         provider.timezone = "Europe/Vienna"
         session.commit()
         again = scheduler.build(app, BackgroundScheduler)
-        assert str(again.get_job("status-emails").trigger.timezone) == "Europe/Vienna"
+        assert str(again.get_job("purge-personal-data").trigger.timezone) == "Europe/Vienna"
     finally:
         with app.app_context():
             SQLAlchemyJobStore(engine=db.engine(), tablename=scheduler.JOB_TABLE).jobs_t.drop(

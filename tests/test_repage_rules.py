@@ -87,6 +87,13 @@ def test_it_stops_the_moment_someone_takes_it_or_the_ticket_closes() -> None:
     assert repage.decide(waiting(live, taken=True), at, RULES) == Stop(Why.TAKEN)
     assert repage.decide(waiting(live, closed=True), at, RULES) == Stop(Why.CLOSED)
     assert repage.decide(waiting(chain=(), lead=()), at, RULES) == Stop(Why.NOBODY)
+    # yesterday's voicemail is never re-paged (the first deploy, a worker back after an outage)
+    assert repage.decide(waiting(), LEFT + repage.OLD + timedelta(minutes=1), RULES) == Stop(
+        Why.OLD
+    )
+    assert repage.decide(waiting(live), LEFT + repage.OLD + timedelta(hours=1), RULES) != Stop(
+        Why.OLD
+    )  # once begun, it runs its rounds
 
 
 def test_a_lost_status_callback_does_not_hold_it_forever() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import inspect, select
 
 from hotline import db, notify, retention, scheduler
 from hotline.models import Lease, Message
+from hotline.outbound import deliver
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ran: list[tuple[str, datetime]] = []
@@ -162,6 +163,7 @@ def test_production_jobs_resolve_or_name_a_function() -> None:
     table = scheduler.table(BERLIN)
     assert scheduler.resolve(table["deliver-sms"].target) is notify.deliver_sms
     assert scheduler.resolve(table["deliver-email"].target) is notify.deliver_email
+    assert scheduler.resolve(table["deliver-webhooks"].target) is deliver.deliver
     purge, answers = table["purge-personal-data"], table["purge-answers"]
     assert scheduler.resolve(purge.target) is retention.purge_personal_data
     assert scheduler.resolve(answers.target) is retention.purge_answers

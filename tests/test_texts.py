@@ -92,6 +92,16 @@ def test_hostile_names_cannot_break_a_text(session: Any) -> None:
         assert email["Subject"] == subject
     assert sum(SHOWN in m[2] for m, _ in emails) >= 3  # subjects that name someone
 
+    articles = [(m, was) for m, was in pairs if m[0] == "zammad"]
+    assert len(articles) == 16
+    for (_, _, subject, text, title), (_, _, _, was, _) in articles:
+        assert breaks(subject) == [] and breaks(title) == [], (subject, title)
+        assert len(text.splitlines()) == len(was.splitlines()), text  # no value adds a line
+        assert [c for c in breaks(text) if c != "\n"] == [], text
+    assert sum(SHOWN in title for (_, _, _, _, title), _ in articles) >= 8  # the customer's name
+    named = sum("Evil <b>&amp;</b> {{ 7*7 }}" in text for (_, _, _, text, _), _ in articles)
+    assert named >= 7  # every first article names the customer, as typed
+
     (subject, text, html), (_, _, other) = hostile[-2:]  # Müller's status, with the names; Acme's
     assert breaks(subject) == [] and SHOWN in subject
     assert "<b>" not in html + other and "&lt;b&gt;&amp;amp;&lt;/b&gt;" in html  # escaped once

@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session
 
 from escalation.alarms import Condition, Key
 from escalation.displacement import AT_RISK, CANCELLED, RESCHEDULED
-from hotline import accounts, appointments, overquota, reports, roster, tickets, urgent, watch
+from hotline import (
+    accounts,
+    appointments,
+    clock,
+    overquota,
+    reports,
+    roster,
+    tickets,
+    urgent,
+    watch,
+)
 from hotline.models import (
     Appointment,
     Attempt,
@@ -26,6 +36,7 @@ from hotline.models import (
     Ticket,
     TimeEntry,
 )
+from hotline.outbound import events, zammad
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 ALARMS: list[tuple[Key, dict[str, Any]]] = [
@@ -97,8 +108,8 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
     tickets.tell_missed(session, known)
     tickets.announce_voicemail(session, known)
     tickets.announce_voicemail(session, known, 2)
-    tickets.forward_message(session, known)
-    tickets.forward_message(session, withheld)
+    tickets.forward_message(session, known, AT)
+    tickets.forward_message(session, withheld, AT)
     appointments._tell_dispatcher(session, known, [visit, call], [], "displaced")
     appointments._tell_dispatcher(session, known, [], [visit], "released")
     appointments._tell_dispatcher(session, withheld, [call], [], "displaced by withheld")
@@ -150,5 +161,27 @@ def compose_everything(session: Session, names: dict[str, str] | None = None) ->
     outbox = session.scalars(select(Message).order_by(Message.id)).all()
     return [
         *([m.channel, m.to, m.subject, m.body, m.html] for m in outbox),
+        *zammad_articles(session, known, withheld),
         *([s.subject, s.text, s.html] for s in statuses),
     ]
+
+
+def zammad_articles(session: Session, known: Ticket, withheld: Ticket) -> list[list[Any]]:
+    """What a Zammad is told of each event: ("zammad", event, article subject, article text,
+    ticket title), the first article of a ticket and a later one."""
+    zone = clock.zone(session)
+    known.resolved_at, known.work_minutes = AT + timedelta(hours=1), 20
+    found = []
+    for ticket, state, event in (
+        (known, "connected", "emergency.opened"), (known, "connected", "emergency.accepted"),
+        (known, "callback_pending", "emergency.voicemail"),
+        (known, "connected", "emergency.resolved"), (known, "not_emergency", "message.received"),
+        (withheld, "not_emergency", "message.received"), (known, "urgent", "urgent.opened"),
+        (known, "urgent", "urgent.message"),
+    ):  # fmt: skip
+        ticket.state = state
+        body = events.body(ticket, event, AT, comes_back_at=AT + timedelta(hours=5))
+        for first in (True, False):
+            subject, text = zammad.article(body, zone, first)
+            found.append(["zammad", event, subject, text, zammad.title(body, zone)])
+    return found

@@ -64,14 +64,20 @@ def export_command(file: str | None) -> None:
     type=click.DateTime(["%Y-%m-%d"]),
     help="Build the demo for the week of this date (default: this week).",
 )
+@click.option(
+    "--zammad",
+    metavar="URL",
+    help="Also tell this Zammad of every ticket (e.g. http://127.0.0.1:8765, where "
+    "`flask zammad-standin` listens; docs/webhooks.md).",
+)
 @with_appcontext
-def seed_demo(if_empty: bool, week: datetime | None) -> None:
+def seed_demo(if_empty: bool, week: datetime | None, zammad: str | None) -> None:
     """Load the demo provider "Solutionbar IT-Service" (dates relative to today or --week)."""
     session = db.session()
     if if_empty and Provider.one(session):
         click.echo("a provider exists: demo data not loaded")
     else:
-        for line in demo.seed(session, week.date() if week else None).lines():
+        for line in demo.seed(session, week.date() if week else None, zammad).lines():
             click.echo(line)
     if if_empty and session.scalar(select(func.count(User.id))):
         return  # an instance with accounts of its own gets no demo accounts

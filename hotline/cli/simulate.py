@@ -15,7 +15,8 @@ from escalation import wallclock
 from hotline import db, notify, phones, tickets
 from hotline.cli.tickets import render
 from hotline.clock import now, zone
-from hotline.models import Message, Provider, Ticket
+from hotline.models import Delivery, Message, Provider, Ticket
+from hotline.outbound import deliver
 from hotline.simulator import BEHAVIOURS, Clock, Script, Simulator
 
 
@@ -195,9 +196,11 @@ def simulate_call(
 
     def worker() -> None:
         """The worker's delivery, right after each webhook: a message goes out (as a DRY RUN
-        log line) at the moment of the call it was queued in, and says so in the outbox."""
+        log line) at the moment of the call it was queued in, and says so in the outbox; a
+        ticket system the directory names hears of the ticket as it happens."""
         with db.new_session() as session:
             notify.deliver_due(session, clock())
+            deliver.deliver(session, clock())
 
     # The transcript tells every step; the webhooks' one-line records (INFO) would say each again.
     voice_log = logging.getLogger("hotline.webhooks")  # hotline/voice/guard.py
@@ -229,6 +232,9 @@ def simulate_call(
         for m in queued:
             state = "sent (DRY RUN, logged)" if m.external_id == notify.DRY_RUN else m.status
             click.echo(f"  {m.channel} to {m.to}, {state}: {m.subject or m.body}")
+        for d in session.scalars(select(Delivery).where(Delivery.ticket_id == ticket.id)):
+            code = f" (HTTP {d.last_status})" if d.last_status else ""
+            click.echo(f"  webhook {d.event} to {d.target}, {d.status}{code}")
 
 
 commands = [simulate_call]

@@ -97,7 +97,10 @@ def render(data: dict[str, Any]) -> str:
         if data[key]:
             lines.append(f"  {label:<11} {data[key]}")
     if data["accepted_by"]:
-        lines.append(f"  accepted by {data['accepted_by']}, bridged {data['bridged_seconds']} s")
+        talked = data["bridged_seconds"] or 0
+        lines.append(f"  accepted by {data['accepted_by']}, bridged {talked} s")
+    if data.get("callback_seconds"):
+        lines.append(f"  called back {data['callback_seconds']} s through the hotline (phone time)")
     if data["voicemail_url"]:
         lines.append(f"  voicemail   {data['voicemail_seconds']} s  {data['voicemail_url']}")
     for again in data.get("repeat_calls", []):  # the same number while the ticket was open
@@ -138,6 +141,8 @@ def _leg(leg: dict[str, Any]) -> str:
     times = [f"{name} {leg[f'{name}_at'][11:19]}" for name in ("answered", "joined", "left")
              if leg[f"{name}_at"]]  # fmt: skip
     pressed = f", pressed {leg['pressed']}" if leg["pressed"] else ""
+    pressed += f", round {leg['round']}" if leg.get("round") else ""
+    pressed += f", talked {leg['talk_seconds']} s" if leg.get("talk_seconds") else ""
     error = f" ({leg['error']})" if leg["error"] else ""
     return (f"{leg['id']}. {leg['purpose']:<6} {leg['engineer'] or '-':<10} {leg['from'] or '-'}"
             f" -> {leg['to'] or 'the caller'}  {leg['status']}{error}{pressed}"

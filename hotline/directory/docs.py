@@ -23,6 +23,8 @@ TABLES: list[tuple[str, type[schema.Entry], str]] = [
     ("`provider`", schema.ProviderEntry, "required, a mapping"),
     ("`provider.settings`", schema.Settings, "planning and billing, docs/billing.md"),
     ("`provider.settings.working_hours`", schema.WorkingHoursSettings, "wall-clock times"),
+    ("`provider.webhooks`", schema.WebhookEntry, "list; docs/webhooks.md"),
+    ("`provider.webhooks[].zammad`", schema.ZammadSettings, "for `format: zammad`"),
     ("`teams`", schema.TeamEntry, "list"),
     ("`engineers`", schema.EngineerEntry, "list"),
     ("`engineers[].phones`", schema.EngineerPhoneEntry, "list, in the order rung after the mobile"),

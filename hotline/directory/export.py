@@ -226,6 +226,8 @@ def export_directory(session: Session) -> dict[str, Any]:
     )
     if provider and provider.settings:
         out["provider"]["settings"] = provider.settings  # as checked and stored by the import
+    if provider and provider.webhooks:
+        out["provider"]["webhooks"] = provider.webhooks  # likewise; secrets are only named
     return out
 
 

@@ -223,8 +223,10 @@ def plan(directory: Directory) -> dict[str, Any]:
     """The clean values in the shape `apply` writes: column names, references as keys."""
     p = directory.provider
     settings = p.settings.model_dump(mode="json", exclude_unset=True) if p.settings else None
+    webhooks = [w.model_dump(mode="json", exclude_unset=True) for w in p.webhooks] or None
     return {
-        "provider": p.model_dump(exclude={"settings"}) | {"settings": settings},
+        "provider": p.model_dump(exclude={"settings", "webhooks"})
+        | {"settings": settings, "webhooks": webhooks},
         "teams": [t.model_dump() for t in directory.teams],
         "engineers": [e.model_dump() for e in directory.engineers],
         "customers": [

@@ -49,9 +49,12 @@ from escalation.rota import LAYERS, parse_handoff, parse_restriction, parse_shif
 from escalation.slots import WorkingHours
 from escalation.wallclock import DEFAULT_ZONE, WEEKDAYS, instant, parse, wall
 from hotline import models as m
+from hotline.outbound.events import EVENTS
+from hotline.outbound.targets import ALL, NAME, PREFIX
 from hotline.phones import international, normalize, prefix
 
 ROLES = ("project_lead", "consultant")
+FORMATS = ("generic", "zammad")  # of a webhook: hotline/outbound/
 LANGUAGES = ("de", "en")
 
 
@@ -592,6 +595,90 @@ class Settings(Entry):
     )
 
 
+def _setting_name(value: Any) -> str:
+    """The name of a setting that holds a secret: never the secret itself (the file is exported,
+    mailed and kept in git), and only a webhook's own setting (hotline/outbound/targets.py)."""
+    text = _string(value, "the name of a setting").strip()
+    if not NAME.fullmatch(text):
+        raise ValueError(
+            f"{shown(value)} is not the name of a setting such as {PREFIX}ZAMMAD_TOKEN: the "
+            f"file names the setting ({PREFIX}..., in the environment or instance/settings.py), "
+            "never the secret itself"
+        )
+    return text
+
+
+def _events(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{shown(value)}: expected a list of events, or [all]")
+    return [_choice((ALL, *EVENTS))(v) for v in value]
+
+
+SettingName = Annotated[str, BeforeValidator(_setting_name)]
+Events = Annotated[list[str], BeforeValidator(_events)]
+
+
+class ZammadSettings(Entry):
+    """How the events become Zammad tickets and articles (docs/webhooks.md)."""
+
+    token: SettingName = Field(
+        description=f"the setting that holds the Zammad API token, e.g. `{PREFIX}ZAMMAD_TOKEN`"
+    )
+    group: Text(m.Team.name) = Field(description="the Zammad group of the tickets, e.g. `Support`")
+    default_customer: Email | None = Field(
+        None,
+        description="the Zammad customer (e-mail) of a caller whose customer has neither an "
+        "entry in `customers` nor an e-mail address; without it, the token's user",
+    )
+    customers: dict[CustomerRef, Email] = Field(
+        {},
+        description='customer number to Zammad customer (e-mail), e.g. `{"10042": '
+        '"it@mueller.example"}`; a customer not listed is found by its `email`',
+    )
+    internal: Bool = Field(
+        True,
+        description="the hotline's articles are internal notes (`false`: the customer sees them)",
+    )
+    close: Bool = Field(True, description="`emergency.resolved` closes the Zammad ticket")
+
+
+class WebhookEntry(Entry):
+    """A ticket system (or any receiver) told of every ticket's life (docs/webhooks.md)."""
+
+    key: Text(m.Delivery.target) = Field(description="stable id, shown in the delivery log")
+    url: Url = Field(
+        description="where the events go; for `zammad` the Zammad base URL (`https://zammad.example.de`)"
+    )
+    format: Annotated[str, BeforeValidator(_choice(FORMATS))] = Field(
+        "generic", description="`generic` (JSON, docs/webhooks.md) or `zammad` (its REST API)"
+    )
+    secret: SettingName | None = Field(
+        None,
+        description=f"the setting that holds the HMAC secret, e.g. `{PREFIX}CRM_SECRET`; "
+        "required for `generic`, optional for `zammad` (its token authenticates)",
+    )
+    events: Events = Field(
+        [ALL],
+        description=f"what it is told: `all` or some of {', '.join(f'`{e}`' for e in EVENTS)}",
+    )
+    zammad: ZammadSettings | None = Field(
+        None, description="required for `zammad`: `provider.webhooks[].zammad` below"
+    )
+
+    def takes(self, event: str) -> bool:
+        return ALL in self.events or event in self.events
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhookEntry:
+        if self.format == "generic" and self.secret is None:
+            raise ValueError("a generic webhook needs a secret: its receiver checks the signature")
+        if self.format == "zammad" and self.zammad is None:
+            raise ValueError("a zammad webhook needs its zammad settings (token, group)")
+        if self.format != "zammad" and self.zammad is not None:
+            raise ValueError("zammad settings belong to a webhook of format zammad")
+        return self
+
+
 class ProviderEntry(Entry):
     name: Text(m.Provider.name) = Field(description="the provider's name")
     central_number: PhoneNumber | None = Field(
@@ -630,6 +717,11 @@ class ProviderEntry(Entry):
     )
     settings: Settings | None = Field(
         None, description="planning and billing settings, `provider.settings` below"
+    )
+    webhooks: Annotated[list[WebhookEntry], _section("key")] = Field(
+        [],
+        description="the ticket systems told of every ticket's life, `provider.webhooks` below "
+        "(docs/webhooks.md)",
     )
 
 

@@ -1,15 +1,17 @@
 """The messages about a call, through the outbox: to the engineer who accepted it, about a caller
 who hung up, and a message that is no emergency to the support mailbox. The words are in
-hotline/templates/ (sms/accepted, sms/missed, email/missed, email/message)."""
+hotline/templates/ (sms/accepted, sms/missed, email/missed, email/message); a ticket system
+that takes messages gets them instead of the mailbox."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline import links, notify, texts
+from hotline import links, notify, outbound, texts
 from hotline.models import Attempt, Engineer, Provider, Ticket
 
 logger = logging.getLogger(__name__)
@@ -70,8 +72,16 @@ def tell_missed(session: Session, ticket: Ticket) -> None:
                              key=f"missed:{ticket.id}", ticket_id=ticket.id)  # fmt: skip
 
 
-def forward_message(session: Session, ticket: Ticket) -> None:
-    """A not-an-emergency message goes to the support mailbox as a normal request."""
+def forward_message(session: Session, ticket: Ticket, now: datetime) -> None:
+    """A not-an-emergency message becomes a normal request: a ticket in the ticket system when
+    one takes messages (hotline/outbound/), else an e-mail to the support mailbox."""
+    if outbound.publish(session, ticket, "message.received", now):
+        return
+    mail_message(session, ticket)
+
+
+def mail_message(session: Session, ticket: Ticket) -> None:
+    """The message to the support mailbox (also when no ticket system took it after all)."""
     provider = Provider.one(session)
     if not (provider and provider.support_email):
         logger.error("message on ticket %s: no support mailbox to forward it to", ticket.id)

@@ -21,7 +21,7 @@ web = Blueprint("web", __name__, template_folder="templates", static_folder="sta
 # The modules holding the routes, registered in this order.
 PAGES = [
     "auth", "home", "ticket", "directory", "appointments", "hours", "board", "tickets", "report",
-    "rota", "billing", "jourfixe", "accounts",
+    "rota", "billing", "jourfixe", "accounts", "webhooks",
 ]  # fmt: skip
 # The navigation: (endpoint, German label, permission); a page shows when its route exists.
 NAV = [
@@ -35,6 +35,7 @@ NAV = [
     ("web.billing", "Abrechnung", Permission.BILLING),
     ("web.report", "Bericht", Permission.BILLING),
     ("web.accounts", "Konten", Permission.ACCOUNTS),
+    ("web.webhooks", "Webhooks", Permission.ACCOUNTS),
 ]
 
 

@@ -98,10 +98,10 @@ LEVELS: dict[str, str] = {
 }
 # The calls the hotline places itself (hotline/dialer.py `Leg.purpose`) and what became of them.
 PURPOSES: dict[str, str] = {
-    "ring": "Bereitschaft (Konferenz)",
-    "warm": "dazugeholt (Stern-Taste)",
+    "ring": "Notfall (Konferenz)",
+    "warm": "Stern-Taste",
     "caller": "Anrufer umgeleitet",
-    "repage": "Nachricht: erneut angerufen",
+    "repage": "Nachricht, erneut angerufen",
     "callback": "Rückruf",
 }
 # The roles of escalation/access.py as the pages name them.
@@ -113,6 +113,34 @@ ROLES: dict[str, str] = {
 }
 
 ENGLISH: dict[str, str] = {
+    # /webhooks (hotline/web/webhooks.py)
+    "Ticketsystem": "ticket system",
+    "Ziele": "Targets",
+    "Ziel": "Target",
+    "Geheimnisse": "Secrets",
+    "fehlt": "missing",
+    "Kein Ziel: das Verzeichnis nennt keine Webhooks (provider.webhooks). Nachrichten, die kein "
+    "Notfall sind, gehen per E-Mail an das Support-Postfach.": "No target: the directory names "
+    "no webhooks (provider.webhooks). Messages that are no emergency go to the support mailbox "
+    "by e-mail.",
+    "Zustellungen": "Deliveries",
+    "Zustellung": "Delivery",
+    "alle": "all",
+    "wartet": "pending",
+    "zugestellt": "delivered",
+    "Ereignis": "Event",
+    "Versuche": "Tries",
+    "Letzte Antwort": "Last answer",
+    "Nächster Versuch": "Next try",
+    "nächster Versuch": "next try",
+    "Noch keine Zustellungen.": "No deliveries yet.",
+    "Angelegt": "Created",
+    "Ticket im Ticketsystem": "Ticket in the ticket system",
+    "Erneut senden": "Send again",
+    "Antwort": "Answer",
+    "Fehler": "Error",
+    "keine Antwort": "no answer",
+    "Noch kein Versuch.": "No try yet.",
     "Anmelden": "Log in",
     "Abmelden": "Log out",
     "E-Mail": "E-mail",
