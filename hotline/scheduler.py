@@ -297,6 +297,7 @@ def serve(app: Flask) -> None:
     with app.app_context(), db.new_session() as session:
         heartbeat.worker(session, clock.now())  # alive from the first second, not after 30 s
         zone = clock.zone(session).key
+        session.commit()  # SQLite: the read holds the write lock, and `jobs` reads on its own
         log.info("worker %s started, jobs: %s; daily jobs in %s", WORKER, ", ".join(jobs()), zone)
     try:
         scheduler.start()

@@ -52,6 +52,8 @@ def test_billing_docs_and_the_runs_use_the_schemas_settings() -> None:
 
 def planning_without_settings() -> Planning:
     class NoSession:
+        info: dict[object, object] = {}  # noqa: RUF012 - Provider.one keeps what it read here
+
         def scalars(self, *_: object) -> NoSession:
             return self
 

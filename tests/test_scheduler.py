@@ -258,3 +258,17 @@ def test_a_lost_race_for_the_job_table_is_tried_again(
         worker.shutdown(wait=False)
     assert len(calls) == 3  # lost, tried again, and once more when the scheduler starts
     assert "another worker was storing the jobs; trying again" in caplog.text
+
+
+def test_the_worker_starts_with_the_real_job_table(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`flask worker` up to the scheduler's start, with the production jobs: on SQLite a read
+    left open before the job table is read would wait for itself and kill the worker."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    monkeypatch.setattr(BlockingScheduler, "start", lambda self, *a, **k: None)
+    app.config.pop("SCHEDULER_JOBS", None)
+    with caplog.at_level(logging.INFO, logger="hotline.scheduler"):
+        scheduler.serve(app)
+    assert any("started, jobs: heartbeat" in r.getMessage() for r in caplog.records)
