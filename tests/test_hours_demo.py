@@ -4,29 +4,18 @@ Müller & Söhne past 80 % of December's quota, a second import changes nothing.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from readme_blocks import commands
 
 from hotline import create_app, db
 from hotline.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Support hours from the ticket system, against the quota"
-
-
-def commands() -> list[list[str]]:
-    block = (ROOT / "README.md").read_text().split(SECTION, 1)[1]
-    block = block.split("```sh\n", 1)[1].split("```", 1)[0]
-    result = []
-    for line in block.splitlines():
-        for part in line.split("#", 1)[0].split("&&"):
-            if part.strip():
-                result.append(shlex.split(part))
-    return result
 
 
 def test_the_example_csv_pushes_a_demo_customer_past_80_percent(
@@ -40,7 +29,7 @@ def test_the_example_csv_pushes_a_demo_customer_past_80_percent(
     monkeypatch.setenv("PWD", str(tmp_path))
     today = datetime(2026, 11, 28, 9, tzinfo=UTC)
     out: list[str] = []
-    for command in commands():
+    for command in commands(SECTION):
         match command:
             case [".", ".venv/bin/activate"]:
                 pass

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import os
-import shlex
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 from email_reader import strict
 from office import client_as
 from pypdf import PdfReader
+from readme_blocks import commands
 from sqlalchemy import create_engine, text
 
 from escalation.wallclock import parse, zone
@@ -26,26 +26,6 @@ from hotline.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## The status e-mail after a JourFixe"
-
-
-def commands() -> list[list[str]]:
-    block = (ROOT / "README.md").read_text().split(SECTION, 1)[1]
-    block = block.split("```sh\n", 1)[1].split("```", 1)[0]
-    result = []
-    for line in block.splitlines():
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        command: list[str] = []
-        for token in lexer:
-            if token == "&&":
-                result.append(command)
-                command = []
-            else:
-                command.append(token)
-        if command:
-            result.append(command)
-    return result
 
 
 def preview_on_the_web(at: str) -> str:
@@ -64,7 +44,7 @@ def run(folder: Path, today: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[
     monkeypatch.chdir(folder)
     monkeypatch.setenv("PWD", str(folder))
     out: dict[str, Any] = {"flask": []}
-    for command in commands():
+    for command in commands(SECTION):
         match command:
             case [".", ".venv/bin/activate"]:
                 pass

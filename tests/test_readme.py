@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from readme_blocks import commands
 from sqlalchemy import create_engine, text
 
 from hotline import create_app, db
@@ -32,33 +32,13 @@ CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 LINK_TOKEN = re.compile(r"\?k=[\w.-]+")
 
 
-def walkthrough() -> list[list[str]]:
-    """The commands of the walk-through's code block, in order: `a && b` is two."""
-    section = README.split(WALKTHROUGH, 1)[1]
-    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
-    commands: list[list[str]] = []
-    for line in block.splitlines():
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        command: list[str] = []
-        for token in lexer:
-            if token == "&&":
-                commands.append(command)
-                command = []
-            else:
-                command.append(token)
-        if command:
-            commands.append(command)
-    return commands
-
-
 def run_walkthrough(folder: Path, today: datetime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Each command as the shell would run it, `flask` as a fresh app (a process of its own)
     whose clock says `today`; returns what each `flask` command printed."""
     monkeypatch.chdir(folder)
     monkeypatch.setenv("PWD", str(folder))
     printed = []
-    for command in walkthrough():
+    for command in commands(WALKTHROUGH):
         match command:
             case [".", ".venv/bin/activate"]:
                 pass
@@ -118,7 +98,7 @@ def by_name(printed: list[str]) -> dict[str, str]:
     """Each flask command's output under its name (`appointment 10 reschedule` for the
     decision, `send-pending 1` and `send-pending 2` for the two sends)."""
     names = []
-    for command in walkthrough():
+    for command in commands(WALKTHROUGH):
         if command[0] != "flask":
             continue
         name = command[1]

@@ -5,7 +5,6 @@ as another, and the emergency's resolution closes its ticket; the delivery log s
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import socket
 import subprocess
@@ -15,32 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from readme_blocks import commands
 from sqlalchemy import create_engine, text
 
 from hotline import create_app, db
 from hotline.config import SETTINGS
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
 SECTION = "## The ticket system: an emergency arrives in Zammad"
 PORT = "8765"
-
-
-def commands() -> list[list[str]]:
-    block = README.split(SECTION, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
-    found: list[list[str]] = []
-    for line in block.splitlines():
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        command: list[str] = []
-        for token in lexer:
-            if token == "&&":
-                found.append(command)
-                command = []
-            else:
-                command.append(token)
-        if command:
-            found.append(command)
-    return found
 
 
 def free_port() -> str:
@@ -74,7 +55,7 @@ def test_the_readme_demo_puts_the_emergency_and_the_message_into_the_stand_in(
     background: list[subprocess.Popen[str]] = []
     printed: dict[str, str] = {}
     try:
-        for command in commands():
+        for command in commands(SECTION):
             command = [part.replace(PORT, port) for part in command]
             match command:
                 case [".", ".venv/bin/activate"]:

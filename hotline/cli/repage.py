@@ -10,21 +10,10 @@ from sqlalchemy import select
 
 from escalation.callflow import State
 from hotline import db, tickets
+from hotline.cli.simulate import behaviours
 from hotline.cli.tickets import render
 from hotline.models import Ticket
 from hotline.simulated_repage import BEHAVIOURS, Script, simulate
-
-
-def _behaviours(values: tuple[str, ...]) -> dict[str, str]:
-    found = {}
-    for value in values:
-        key, _, behaviour = value.partition("=")
-        if behaviour not in BEHAVIOURS:
-            raise click.BadParameter(
-                f"{value!r}: use KEY=BEHAVIOUR with one of {', '.join(BEHAVIOURS)}"
-            )
-        found[key] = behaviour
-    return found
 
 
 @click.command("simulate-repage")
@@ -59,7 +48,7 @@ def simulate_repage(ticket_id: int | None, engineers: tuple[str, ...], others: s
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["TWILIO_ACCOUNT_SID"]:
         raise click.ClickException("a Twilio account is configured: simulate on a demo instance")
-    script = Script(_behaviours(engineers), others, not customer_away, talk)
+    script = Script(behaviours(engineers, BEHAVIOURS), others, not customer_away, talk)
     if ticket_id is None:
         ticket_id = db.session().scalar(
             select(Ticket.id)

@@ -20,13 +20,14 @@ from hotline.outbound import deliver
 from hotline.simulator import BEHAVIOURS, Clock, Script, Simulator
 
 
-def _behaviour(values: tuple[str, ...]) -> dict[str, str]:
+def behaviours(values: tuple[str, ...], allowed: tuple[str, ...] = BEHAVIOURS) -> dict[str, str]:
+    """`--engineer KEY=BEHAVIOUR` options as a mapping, each behaviour one of `allowed`."""
     found = {}
     for value in values:
         key, _, behaviour = value.partition("=")
-        if behaviour not in BEHAVIOURS:
+        if behaviour not in allowed:
             raise click.BadParameter(
-                f"{value!r}: use KEY=BEHAVIOUR with one of {', '.join(BEHAVIOURS)}"
+                f"{value!r}: use KEY=BEHAVIOUR with one of {', '.join(allowed)}"
             )
         found[key] = behaviour
     return found
@@ -180,7 +181,7 @@ def simulate_call(
     db.session().close()  # no transaction open while the webhooks (other threads) run
     script = Script(
         presses=list(presses) or ["1"],
-        engineers=_behaviour(engineers),
+        engineers=behaviours(engineers),
         default=others,
         talk=talk,
         message=message,
