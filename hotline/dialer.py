@@ -252,15 +252,3 @@ def reported(session: Session, leg: Leg, status: str, seconds: int | None, now: 
         leg.left_at = now
     _hook(ENDED, session, leg, now)
     return True
-
-
-def live(session: Session, ticket_id: int) -> int:
-    """How many legs of the ticket are still up (queued, ringing, talking)."""
-    return len(
-        session.scalars(
-            select(Leg.id).where(
-                Leg.ticket_id == ticket_id, Leg.purpose != CALLER,
-                Leg.status.not_in([*ENDED_STATUSES, "error"]),
-            )
-        ).all()
-    )  # fmt: skip
