@@ -127,6 +127,6 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         do_POST = do_PUT = _serve  # noqa: N815 - http.server's names
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
+            """Quiet: the test says what it saw; http.server would print every request."""
 
     return Handler

@@ -32,7 +32,7 @@ def test_the_example_csv_pushes_a_demo_customer_past_80_percent(
     for command in commands(SECTION):
         match command:
             case [".", ".venv/bin/activate"]:
-                pass
+                pass  # the README activates the venv; this test runs in it already
             case ["export", assignment]:
                 name, _, value = assignment.partition("=")
                 monkeypatch.setenv(name, os.path.expandvars(value))
