@@ -104,6 +104,20 @@ def check(call: Call, try_: int) -> Step:
     )
 
 
+def wait(call: Call, move_refused: bool) -> Step:
+    """The conference's wait document asks again (each loop of the hold music).
+
+    The caller holds while the bridge rings. When the call has gone on elsewhere (the legs fell
+    back to `<Dial>`, the voicemail, the end) the caller was moved out through the REST API; a
+    wait document asking still means that move has not happened, and if the REST API refused it
+    (`move_refused`) the caller would hold forever: ask Twilio again each loop, and ask the
+    caller to call again (a new call from the number takes the ticket over and rings).
+    """
+    if isinstance(where(call).action, Hold) or not move_refused:
+        return Step(Hold())
+    return Step(Hold(stranded=True), effects=(Effect.MOVE_CALLER,))  # each try: a leg
+
+
 def leg_ended(
     call: Call, seq: int, status: CallStatus | None, declined: bool, others_in: bool
 ) -> Step:

@@ -262,9 +262,11 @@ class Connect:
 @dataclass(frozen=True)
 class Hold:
     """The caller waits in (or talks in) the ticket's conference; `joins`: a repeat call from
-    the same line joins the conversation going on there (repeat.py)."""
+    the same line joins the conversation going on there (repeat.py); `stranded`: the call went
+    on elsewhere but Twilio refused to move the caller out (bridge.wait): call again."""
 
     joins: bool = False
+    stranded: bool = False
 
 
 @dataclass(frozen=True)

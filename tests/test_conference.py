@@ -18,7 +18,7 @@ from sqlalchemy import select
 from twilio_recorder import RecordingHttpClient
 
 from escalation import callflow
-from hotline import calls, db, tickets
+from hotline import calls, db, dialer, tickets
 from hotline.models import Customer, Engineer, Provider, Rotation, RotationMember, Team, Ticket
 from hotline.simulator import Clock, Script, Simulator
 
@@ -269,6 +269,62 @@ def test_a_leg_whose_status_never_comes_ends_as_unanswered_and_the_walk_goes_on(
                 for r in recorder.requests]  # fmt: skip
         assert sent[1:] == [("CA00000000000000000000000000000001.json", "canceled"),
                             ("Calls.json", MOBILES["mia"])]  # fmt: skip
+
+
+def test_a_caller_the_rest_api_cannot_move_is_asked_to_call_again_and_moved_once_it_can(
+    app: Flask, clock: Clock, provider: None, twilio: TwilioClient
+) -> None:
+    """The level rang out and the REST API then refused both the next leg and the caller's move
+    to `<Dial>`: the caller would hold forever. Each loop of the wait document asks Twilio
+    again and tells the caller to call again; once the API answers, the caller is moved."""
+    recorder = RecordingHttpClient()
+    app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
+    with app.app_context():
+        session = db.session()
+        ticket = Ticket(call_sid="CA" + "6" * 32, arrived_at=clock(), to_number=CENTRAL,
+                        from_number=MUELLER_PHONE, state="confirming", question="confirmation",
+                        question_try=1)  # fmt: skip
+        ticket.customer = session.scalar(select(Customer).where(Customer.number == "10042"))
+        session.add(ticket)
+        session.flush()
+        calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
+        session.commit()
+        calls.dial(session, clock())  # jonas's leg is placed; the caller holds
+        hold = f"/voice/hold?ticket={ticket.id}&call={ticket.call_sid}"
+        form = {"CallSid": ticket.call_sid, "From": MUELLER_PHONE, "To": CENTRAL}
+
+        def wait_document() -> str:
+            session.commit()  # the webhook writes (SQLite: one writer)
+            response = twilio.post(hold, form)
+            document = ET.fromstring(response.get_data(as_text=True))
+            assert {verb.tag for verb in document} <= {"Say", "Play", "Pause", "Redirect"}
+            return " ".join(say.text or "" for say in document.iter("Say"))
+
+        assert "bleiben Sie in der Leitung" in wait_document()
+        recorder.fail(500, times=100)  # the REST API is down
+        clock.advance(seconds=90)
+        calls.dial(session, clock())  # jonas's ring is overdue: mia's leg is refused
+        calls.dial(session, clock())  # the move to <Dial> is refused too
+        session.refresh(ticket)
+        assert ticket.bridge == "dial"
+        assert [(leg.purpose, leg.status) for leg in ticket.legs][-1] == ("caller", "error")
+
+        assert "rufen Sie sofort noch einmal an" in wait_document()
+        calls.dial(session, clock())  # that loop's try is refused as well
+        assert "rufen Sie sofort noch einmal an" in wait_document()
+        assert "rufen Sie sofort noch einmal an" in wait_document()  # the move is still queued
+        recorder.statuses.clear()  # the REST API answers again
+        calls.dial(session, clock())
+        session.expire_all()
+        moves = [leg for leg in ticket.legs if leg.purpose == dialer.CALLER]
+        assert [leg.status for leg in moves] == ["error", "error", "completed"]  # one per loop
+        moved = recorder.requests[-1]
+        assert moved.url.endswith(f"/Calls/{ticket.call_sid}.json")
+        assert "/voice/bridge-ended?" in moved.data["Url"]
+        bridge_ended = moved.data["Url"].split("/voice/", 1)[1]
+        session.commit()
+        document = ET.fromstring(twilio.post("/voice/" + bridge_ended, form).get_data(as_text=True))
+        assert document.find("Dial/Number") is not None  # rung by <Dial> from here on
 
 
 def test_two_ones_at_the_same_moment_on_two_servers_threads_get_one_winner(

@@ -72,10 +72,13 @@ def bridge_ended() -> Response:
 @voice.post("/hold")
 @webhook(waiting, store=False)
 def hold() -> Response:
-    ticket = _ticket()
-    ctx = context(db.session(), ticket, callflow.Hold())
+    session, ticket = db.session(), _ticket()
+    tried = [leg.status for leg in ticket.legs if leg.purpose == dialer.CALLER
+             and leg.status in ("completed", "error")]  # fmt: skip
+    step = bridge.wait(calls.view(ticket), bool(tried) and tried[-1] == "error")
+    calls.apply(session, ticket, step, now())
     dialer.kick(current_app._get_current_object())  # type: ignore[attr-defined]  # what is left
-    return twiml.reply(twiml.hold_music(ctx))
+    return twiml.reply(twiml.hold_music(context(session, ticket, step.action), step.action))
 
 
 # --- what Twilio reports ---------------------------------------------------------------------

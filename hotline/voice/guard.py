@@ -211,11 +211,11 @@ def webhook(
     """Verify, then answer: from the stored answer of an earlier identical request, else by
     running the handler (and storing its answer); on any failure or a missed deadline the
     answer is `on_failure()`. `database=False` is for the fallback path, which needs none;
-    `store=False` for a handler that changes nothing and whose identical requests must get a
-    fresh answer (the conference's wait document tells the waiting time). `hold` marks a call's
-    first request: it waits behind calls under way, and if this process is too busy to start
-    it, `hold(n)` (the n-th time) puts the caller on a moment's hold and asks again, up to
-    `HOLDS` times, before the fallback."""
+    `store=False` for a handler whose identical requests must get a fresh answer (the
+    conference's wait document tells the waiting time). `hold` marks a call's first request: it
+    waits behind calls under way, and if this process is too busy to start it, `hold(n)` (the
+    n-th time) puts the caller on a moment's hold and asks again, up to `HOLDS` times, before
+    the fallback."""
 
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
@@ -406,11 +406,12 @@ def _answer(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Resp
 
 
 def _fresh(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Response:
-    """A read-only answer: under the call's lock, never stored, nothing committed."""
+    """An answer never stored (identical requests get a fresh one), under the call's lock;
+    what the handler changed is committed, unless the caller already got the fallback."""
     session = db.session()
     calls.lock(session, caller_call_sid())
     response = handler(*args, **kwargs)
-    session.rollback()
+    session.rollback() if g.late.is_set() else session.commit()
     return response
 
 

@@ -114,6 +114,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Ihr Notfall wird gerade besprochen. Wir schalten Sie dazu.",
         "en": "Your emergency is being discussed right now. We are putting you through.",
     },
+    "stranded": {
+        "de": "Wir können Sie von hier gerade nicht weiterverbinden. Bitte legen Sie auf und "
+        "rufen Sie sofort noch einmal an.",
+        "en": "We cannot put you through from here right now. Please hang up and call us "
+        "again right away.",
+    },
     "hold_first": {
         "de": "Wir rufen gerade unsere Techniker an. Bitte bleiben Sie in der Leitung.",
         "en": "We are calling our engineers now. Please stay on the line.",
