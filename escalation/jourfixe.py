@@ -4,14 +4,16 @@ are collected until it), and what its status e-mail reports.
 A rhythm is wall-clock time of the provider's zone ("every second Tuesday, 10:00"): each
 occurrence is that time on its day, whatever the offset that day, so a JourFixe stays at 10:00
 across the change to and from summer time (a time in the spring gap is the moment the clocks
-jump, escalation/wallclock.py). Occurrences are computed, never stored.
+jump, escalation/wallclock.py). Occurrences are computed, never stored; a day the JourFixe does
+not take place (cancelled by the project lead, a public holiday) is no occurrence, so it sends no
+status e-mail and the next e-mail reports everything since the last one that took place.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -21,18 +23,21 @@ from escalation.wallclock import WEEKDAYS, on, wall
 # a day it was down, but a rhythm imported today does not mail last month's meetings.
 CATCH_UP = timedelta(days=1)
 TOP = 5  # topics a status e-mail names
+SKIPS = 520  # days off in a row a rhythm looks past (ten years of a weekly JourFixe)
 
 
 @dataclass(frozen=True)
 class Rhythm:
     """Every `every_weeks` weeks on `weekday` (0 = Monday) at `at`, for `minutes`; the first
-    occurrence is the first such weekday on or after `start`."""
+    occurrence is the first such weekday on or after `start`. A rhythm's day in `off` (cancelled,
+    a public holiday) is no occurrence."""
 
     weekday: int
     at: time
     start: date
     every_weeks: int = 1
     minutes: int = 120
+    off: Container[date] = frozenset()
 
     def __post_init__(self) -> None:
         if self.weekday not in range(7):
@@ -55,37 +60,70 @@ class Rhythm:
         return self.first + timedelta(days=n * self.step)
 
     def occurrence(self, n: int, zone: tzinfo) -> datetime:
-        """The instant the `n`-th JourFixe (from 0) begins."""
+        """The instant the `n`-th day of the rhythm (from 0) begins, whether it takes place."""
         return on(self.day(n), self.at, zone)
 
+    def begins(self, day: date, zone: tzinfo) -> datetime | None:
+        """When the rhythm's meeting of `day` begins, off or not (None: no day of the rhythm)."""
+        n, rest = divmod((day - self.first).days, self.step)
+        return self.occurrence(n, zone) if n >= 0 and rest == 0 else None
+
+    def refuses_cancel(self, day: date, now: datetime, zone: tzinfo, reported: bool) -> str | None:
+        """Why the JourFixe of `day` cannot be cancelled (None: it can): `no day` of the
+        rhythm, `over` (it has ended), `reported` (its status e-mail is queued: `reported`)."""
+        start = self.begins(day, zone)
+        if start is None:
+            return "no day"
+        if reported:
+            return "reported"
+        return "over" if self.end(start) <= now else None
+
     def index(self, at: datetime, zone: tzinfo) -> int:
-        """The number of the last occurrence beginning at or before `at` (-1: none yet)."""
+        """The number of the last day of the rhythm beginning at or before `at` (-1: none yet),
+        off or not."""
         n = (wall(at, zone).date() - self.first).days // self.step
         while n >= 0 and self.occurrence(n, zone) > at:
             n -= 1
         return max(n, -1)
 
+    def _held(self, n: int, direction: int) -> int:
+        """The first day of the rhythm from the `n`-th on, going `direction` (1 or -1), that
+        is not off (-1: none before)."""
+        for _ in range(SKIPS):
+            if n < 0 or self.day(n) not in self.off:
+                return max(n, -1)
+            n += direction
+        raise ValueError(f"more than {SKIPS} JourFixe days off in a row from {self.day(n)}")
+
     def latest(self, at: datetime, zone: tzinfo) -> datetime | None:
         """The last occurrence that began at or before `at`."""
-        n = self.index(at, zone)
+        n = self._held(self.index(at, zone), -1)
         return self.occurrence(n, zone) if n >= 0 else None
 
     def following(self, at: datetime, zone: tzinfo) -> datetime:
         """The first occurrence that begins after `at`."""
-        return self.occurrence(self.index(at, zone) + 1, zone)
+        return self.occurrence(self._held(self.index(at, zone) + 1, 1), zone)
 
     def previous(self, start: datetime, zone: tzinfo) -> datetime | None:
         """The occurrence before the one beginning at `start`."""
-        n = self.index(start, zone) - 1
+        n = self._held(self.index(start, zone) - 1, -1)
         return self.occurrence(n, zone) if n >= 0 else None
 
     def between(self, since: datetime, until: datetime, zone: tzinfo) -> Iterator[datetime]:
         """Every occurrence beginning in [since, until), in order."""
         n = max(self.index(since, zone), 0)
         while (at := self.occurrence(n, zone)) < until:
-            if at >= since:
+            if at >= since and self.day(n) not in self.off:
                 yield at
             n += 1
+
+    def days(self, since: datetime, count: int, zone: tzinfo) -> list[date]:
+        """The next `count` days of the rhythm from `since` on, off or not (what a project lead
+        may cancel or take back)."""
+        n = self.index(since, zone)
+        if n < 0 or self.occurrence(n, zone) < since:
+            n += 1
+        return [self.day(n + i) for i in range(count)]
 
     def end(self, start: datetime) -> datetime:
         return start + timedelta(minutes=self.minutes)

@@ -2,21 +2,24 @@
 project lead who sends its status e-mail, the recipients, and the open requests it reports.
 
 One status e-mail per JourFixe: its outbox key names the occurrence (`key`), so the worker, a
-second worker and the "send now" button can all try, and only the first queues it.
+second worker and the "send now" button can all try, and only the first queues it. A day the
+JourFixe does not take place (cancelled here, or a public holiday of the customer's team) is no
+occurrence of its rhythm.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from escalation import regions
 from escalation.callflow import State
 from escalation.jourfixe import CATCH_UP, Rhythm
 from hotline import clock
-from hotline.models import Customer, Engineer, Message, Ticket
+from hotline.models import CancelledJourFixe, Customer, Engineer, Message, Provider, Ticket
 
 AHEAD = 4  # occurrences looked at for the next e-mail (a lead may have sent early)
 
@@ -25,7 +28,84 @@ def rhythm(customer: Customer) -> Rhythm | None:
     j = customer.jourfixe
     if j is None:
         return None
-    return Rhythm(j.weekday, time.fromisoformat(j.at), j.start, j.every_weeks, j.minutes)
+    off = Off({c.day for c in customer.cancelled_jourfixes}, holidays(customer))
+    return Rhythm(j.weekday, time.fromisoformat(j.at), j.start, j.every_weeks, j.minutes, off)
+
+
+@dataclass(frozen=True)
+class Off:
+    """The days a customer's JourFixe does not take place: cancelled, or a public holiday."""
+
+    cancelled: set[date]
+    holidays: regions.Holidays
+
+    def __contains__(self, day: object) -> bool:
+        return day in self.cancelled or day in self.holidays
+
+
+def holidays(customer: Customer) -> regions.Holidays:
+    """The public holidays of the customer's team (its region, else the provider's)."""
+    session = object_session(customer)
+    provider = Provider.one(session) if session is not None else None
+    team = customer.team.holiday_region if customer.team else None
+    return regions.Holidays(team or (provider.holiday_region if provider else regions.DEFAULT))
+
+
+REFUSALS = {
+    "no day": "{day} ist kein Tag des JourFixe-Rhythmus.",
+    "reported": "Die Status-E-Mail zum JourFixe am {day} ist schon in der Ausgangspost.",
+    "over": "Der JourFixe am {day} ist schon vorbei.",
+}
+
+
+def cancel(session: Session, customer: Customer, day: date, by: str, now: datetime) -> str | None:
+    """The JourFixe of `day` does not take place: no status e-mail for it. Returns why it
+    cannot be, in words (None: done, or it was cancelled already)."""
+    found, zone = rhythm(customer), clock.zone(session)
+    if found is None:
+        return REFUSALS["no day"].format(day=f"{day:%d.%m.%Y}")
+    start = found.begins(day, zone)
+    reported = start is not None and queued(session, customer, start) is not None
+    refusal = found.refuses_cancel(day, now, zone, reported)
+    if refusal is not None:
+        return REFUSALS[refusal].format(day=f"{day:%d.%m.%Y}")
+    if day not in {c.day for c in customer.cancelled_jourfixes}:
+        customer.cancelled_jourfixes.append(CancelledJourFixe(day=day, by=by[:64], at=now))
+    return None
+
+
+@dataclass(frozen=True)
+class Day:
+    """A coming day of the rhythm as the JourFixe page lists it."""
+
+    day: date
+    start: datetime
+    cancelled: CancelledJourFixe | None
+    holiday: bool
+    reported: bool  # its status e-mail is in the outbox
+
+
+def upcoming(session: Session, customer: Customer, now: datetime, count: int = 6) -> list[Day]:
+    """The rhythm's next `count` days from the one going on now, off or not."""
+    found = rhythm(customer)
+    if found is None:
+        return []
+    zone, cancelled = clock.zone(session), {c.day: c for c in customer.cancelled_jourfixes}
+    since, off = now - timedelta(minutes=found.minutes), holidays(customer)  # one going on: listed
+    return [
+        Day(day, start, cancelled.get(day), day in off,
+            reported=queued(session, customer, start) is not None)
+        for day in found.days(since, count, zone)
+        if (start := found.begins(day, zone)) is not None
+    ]  # fmt: skip
+
+
+def reinstate(customer: Customer, day: date) -> bool:
+    """The JourFixe of `day` takes place after all. False: it was not cancelled."""
+    found = next((c for c in customer.cancelled_jourfixes if c.day == day), None)
+    if found is not None:
+        customer.cancelled_jourfixes.remove(found)
+    return found is not None
 
 
 def lead(customer: Customer) -> Engineer | None:

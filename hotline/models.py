@@ -199,6 +199,9 @@ class Customer(Base):
     gl_jourfixes: Mapped[list[GLJourFixe]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="GLJourFixe.at"
     )
+    cancelled_jourfixes: Mapped[list[CancelledJourFixe]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="CancelledJourFixe.day"
+    )
 
 
 class Phone(Base):
@@ -271,6 +274,23 @@ class GLJourFixe(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(back_populates="gl_jourfixes")
+
+
+class CancelledJourFixe(Base):
+    """A day of a customer's JourFixe rhythm that does not take place: no status e-mail goes
+    out for it, the next one reports since the last JourFixe that took place. Kept apart from
+    the directory's rhythm (a directory import changes the rhythm, not these)."""
+
+    __tablename__ = "cancelled_jourfixes"
+    __table_args__ = (UniqueConstraint("customer_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(64))  # the account that cancelled it
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(back_populates="cancelled_jourfixes")
 
 
 # --- the rota ------------------------------------------------------------------------------

@@ -121,4 +121,12 @@ def shot(page: Any, name: str) -> None:
     """docs/screens/NAME.png, when HOTLINE_SCREENSHOTS=1 (the README links them)."""
     if os.environ.get("HOTLINE_SCREENSHOTS") == "1":
         SCREENS.mkdir(parents=True, exist_ok=True)
+        # A full-page shot leaves a sandboxed frame (its own process) blank below the first
+        # screen: the window is made as tall as the page for the shot.
+        size = page.viewport_size
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": size["width"], "height": height})
+        for frame in page.locator("iframe").all():
+            frame.content_frame.locator("body *").first.wait_for()
         page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+        page.set_viewport_size(size)

@@ -1,6 +1,7 @@
 """The JourFixe page in Chromium: a project lead on a phone and a dispatcher at a desk open a
 customer's next status e-mail (hours past 80 % from imported support hours, an urgent request
-still open), and "Jetzt senden" puts it into the outbox, once."""
+still open), "Jetzt senden" puts it into the outbox, once, and the JourFixe before Christmas is
+cancelled."""
 
 from __future__ import annotations
 
@@ -53,6 +54,13 @@ def test_the_next_status_email_is_previewed_and_sent_once(
     assert "Statusbericht zum JourFixe am 08.12.2026" in outbox
     # the next e-mail is now the one after the following JourFixe
     assert "Statusbericht zum JourFixe am 22.12.2026" in desk.locator("#subject").inner_text()
+    # the one before Christmas does not take place: the next e-mail reports the one after it
+    upcoming = desk.locator("#upcoming tr", has_text="22.12.2026")
+    upcoming.locator("button:has-text('Fällt aus')").click()
+    desk.wait_for_url("**/jourfixe/10042")
+    assert "Der JourFixe am 22.12.2026 fällt aus" in desk.content()
+    assert "fällt aus" in desk.locator("#upcoming tr", has_text="22.12.2026").inner_text()
+    assert "Statusbericht zum JourFixe am 05.01.2027" in desk.locator("#subject").inner_text()
     shot(desk, "jourfixe")
     assert site.flask("outbox").count("Statusbericht zum JourFixe am 08.12.2026") == 1
     assert "Jetzt senden" not in page_as("engineer").goto(f"{site.base}/jourfixe/10042").text()

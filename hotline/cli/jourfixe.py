@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -22,12 +23,21 @@ def _customer(number: str) -> Customer:
 
 @click.command("jourfixe")
 @click.argument("number", required=False)
+@click.option("--cancel", "cancel_day", type=click.DateTime(["%Y-%m-%d"]),
+              help="the JourFixe of this day (YYYY-MM-DD) does not take place")  # fmt: skip
+@click.option("--reinstate", "reinstate_day", type=click.DateTime(["%Y-%m-%d"]),
+              help="the customer's JourFixe of this day takes place after all")  # fmt: skip
 @at_option()
-def show(number: str | None) -> None:
-    """Each customer's JourFixe: the rhythm, the last and next one, who sends the status e-mail
-    to whom, which JourFixe the next one reports, and the GL-JourFixe dates."""
+def show(number: str | None, cancel_day: datetime | None, reinstate_day: datetime | None) -> None:
+    """Each customer's JourFixe: the rhythm, the last and next one, the coming days it does not
+    take place, who sends the status e-mail to whom, which JourFixe the next one reports, and
+    the GL-JourFixe dates. With --cancel or --reinstate: change one day of NUMBER's rhythm."""
     session = db.session()
     now, zone = clock.now(), clock.zone(session)
+    if cancel_day or reinstate_day:
+        if not number:
+            raise click.UsageError("--cancel and --reinstate need the customer's NUMBER")
+        _change(_customer(number), cancel_day, reinstate_day)
     customers = [_customer(number)] if number else session.scalars(
         select(Customer).order_by(Customer.number)
     ).all()  # fmt: skip
@@ -48,10 +58,33 @@ def show(number: str | None) -> None:
             click.echo(f"  {rhythm.said('en')}, {rhythm.minutes} min; last {shown(last)}, "
                        f"next {shown(following)}")  # fmt: skip
             click.echo(f"  next status e-mail: for the JourFixe of {shown(target)} ({state})")
+            off = [_off(d) for d in jourfixe.upcoming(session, c, now) if d.cancelled or d.holiday]
+            if off:
+                click.echo(f"  does not take place: {', '.join(off)}")
         to = ", ".join(jourfixe.recipients(c)) or "-"
         click.echo(f"  from {lead.key if lead else '-'} to {to}")
         if c.gl_jourfixes:
             click.echo(f"  GL-JourFixe: {', '.join(shown(g.at) for g in c.gl_jourfixes)}")
+
+
+def _off(day: jourfixe.Day) -> str:
+    why = f"cancelled by {day.cancelled.by}" if day.cancelled else "public holiday"
+    return f"{day.day:%d.%m.%Y} ({why})"
+
+
+def _change(customer: Customer, cancel: datetime | None, reinstate: datetime | None) -> None:
+    session = db.session()
+    if reinstate:
+        day = reinstate.date()
+        found = jourfixe.reinstate(customer, day)
+        click.echo(f"the JourFixe of {day} takes place" + ("" if found else " (was not cancelled)"))
+    if cancel:
+        day = cancel.date()
+        refusal = jourfixe.cancel(session, customer, day, "command line", clock.now())
+        if refusal is not None:
+            raise click.ClickException(refusal)
+        click.echo(f"the JourFixe of {day} does not take place: no status e-mail for it")
+    session.commit()
 
 
 @click.command("gl-report")

@@ -8,7 +8,7 @@ the JourFixe, queued under that JourFixe's key, so it goes out once whoever send
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -56,7 +56,33 @@ def status_email(number: str) -> ResponseReturnValue:
         ends=rhythm.end(mail.jourfixe) if rhythm and mail.jourfixe else None, now=now,
         address=current_app.config["HOTLINE_MAIL_FROM"], sent=jourfixe.sent(session, customer),
         half=str(Half.of(now.astimezone(clock.zone(session)).date())),
+        upcoming=jourfixe.upcoming(session, customer, now),
     )  # fmt: skip
+
+
+@web.post("/jourfixe/<number>/cancelled")
+@access.needs(Permission.STATUS_EMAIL)
+def cancel_jourfixe(number: str) -> ResponseReturnValue:
+    """A coming JourFixe does not take place (`cancel`), or does after all (`reinstate`)."""
+    session = db.session()
+    customer = _customer(number)
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+    except ValueError:
+        abort(400)
+    said = f"{day:%d.%m.%Y}"
+    if request.form.get("action") == "reinstate":
+        if jourfixe.reinstate(customer, day):
+            access.audit("reinstate JourFixe", f"customer {customer.number} {day}")
+        flash(f"Der JourFixe am {said} findet statt.")
+    else:
+        who = access.current()
+        refusal = jourfixe.cancel(session, customer, day, who.name if who else "?", clock.now())
+        if refusal is None:
+            access.audit("cancel JourFixe", f"customer {customer.number} {day}")
+        flash(refusal or f"Der JourFixe am {said} fällt aus: zu ihm geht keine Status-E-Mail raus.")
+    session.commit()
+    return redirect(url_for("web.status_email", number=customer.number))
 
 
 @web.get("/jourfixe/<number>/html")

@@ -359,6 +359,19 @@ ENGLISH: dict[str, str] = {
     "keine E-Mail-Adresse im Verzeichnis: wird nicht verschickt": (
         "no e-mail address in the directory: not sent"
     ),
+    "Die nächsten JourFixe": "The next JourFixes",
+    "Termin": "Date",
+    "fällt aus": "cancelled",
+    "Feiertag: fällt aus": "public holiday: cancelled",
+    "Status-E-Mail in der Ausgangspost": "status e-mail in the outbox",
+    "findet statt": "takes place",
+    "Findet doch statt": "Takes place after all",
+    "Fällt aus": "Cancel",
+    "Zu einem JourFixe, der ausfällt, geht keine Status-E-Mail raus; die nächste berichtet seit "
+    "dem letzten, der stattfand.": (
+        "A cancelled JourFixe sends no status e-mail; the next one reports since the last "
+        "JourFixe that took place."
+    ),
 }
 
 
