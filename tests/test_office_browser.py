@@ -59,3 +59,13 @@ def test_a_project_lead_opens_billing_on_a_phone(site: Site, page_as: Any) -> No
     row.locator("text=Vorschau").click()
     assert "Statusbericht zum JourFixe am 08.12.2026" in page.locator("#subject").inner_text()
     assert "Guten Tag" in page.locator("#text").inner_text()
+
+
+def test_every_office_page_fits_a_phone(site: Site, page_as: Any) -> None:
+    """At 412 px no page is wider than the screen (a wide table scrolls in its own box)."""
+    page = page_as("admin", width=412)
+    for path in ("/", "/tickets", "/appointments", "/rota", "/directory", "/hours", "/jourfixe",
+                 "/jourfixe/10042", "/billing", "/report", "/webhooks", "/accounts"):  # fmt: skip
+        page.goto(f"{site.base}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 412, f"{path} is {width} px wide at 412"
