@@ -78,7 +78,8 @@ def hold() -> Response:
     step = bridge.wait(calls.view(ticket), bool(tried) and tried[-1] == "error")
     calls.apply(session, ticket, step, now())
     dialer.kick(current_app._get_current_object())  # type: ignore[attr-defined]  # what is left
-    return twiml.reply(twiml.hold_music(context(session, ticket, step.action), step.action))
+    stranded = isinstance(step.action, callflow.Hold) and step.action.stranded
+    return twiml.reply(twiml.hold_music(context(session, ticket, step.action), stranded))
 
 
 # --- what Twilio reports ---------------------------------------------------------------------

@@ -411,7 +411,10 @@ def _fresh(handler: Callable[..., Response], *args: Any, **kwargs: Any) -> Respo
     session = db.session()
     calls.lock(session, caller_call_sid())
     response = handler(*args, **kwargs)
-    session.rollback() if g.late.is_set() else session.commit()
+    if g.late.is_set():
+        session.rollback()
+    else:
+        session.commit()
     return response
 
 

@@ -228,13 +228,13 @@ def _hold(ctx: Context) -> VoiceResponse:
     return response
 
 
-def hold_music(ctx: Context, hold: callflow.Hold | None = None) -> VoiceResponse:
+def hold_music(ctx: Context, stranded: bool = False) -> VoiceResponse:
     """The conference's wait document: the waiting time, music, then again (a waitUrl may hold
     only Say, Play, Pause and Redirect, so a stranded caller can only be asked to call again)."""
     response = VoiceResponse()
     words = (
         text("stranded", ctx.language)
-        if hold is not None and hold.stranded
+        if stranded
         else text("hold", ctx.language, waited=waited(ctx.waited, ctx.language))
         if ctx.waited >= 10
         else text("hold_first", ctx.language)
