@@ -237,6 +237,19 @@ def test_a_second_phone_of_the_line_joins_the_conversation_in_the_bridge(
         assert [r.joins for r in ticket.repeat_calls] == ["in hand"]
 
 
+def confirmed(session: Any, clock: Clock, call_sid: str) -> Ticket:
+    """Müller & Söhne's call, just confirmed as an emergency (committed): its legs are queued."""
+    ticket = Ticket(call_sid=call_sid, arrived_at=clock(), to_number=CENTRAL,
+                    from_number=MUELLER_PHONE, state="confirming", question="confirmation",
+                    question_try=1)  # fmt: skip
+    ticket.customer = session.scalar(select(Customer).where(Customer.number == "10042"))
+    session.add(ticket)
+    session.flush()
+    calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
+    session.commit()
+    return ticket
+
+
 def test_a_leg_whose_status_never_comes_ends_as_unanswered_and_the_walk_goes_on(
     app: Flask, clock: Clock, provider: None
 ) -> None:
@@ -246,15 +259,7 @@ def test_a_leg_whose_status_never_comes_ends_as_unanswered_and_the_walk_goes_on(
     app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
     with app.app_context():
         session = db.session()
-        ticket = Ticket(call_sid="CA" + "5" * 32, arrived_at=clock(), to_number=CENTRAL,
-                        from_number=MUELLER_PHONE, state="confirming", question="confirmation",
-                        question_try=1)  # fmt: skip
-        ticket.customer = session.scalar(select(Customer).where(Customer.number == "10042"))
-        session.add(ticket)
-        session.flush()
-
-        calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
-        session.commit()
+        ticket = confirmed(session, clock, "CA" + "5" * 32)
         assert ticket.bridge == "conference"
         calls.dial(session, clock())
         assert [r.data["To"] for r in recorder.requests] == [MOBILES["jonas"]]
@@ -281,14 +286,7 @@ def test_a_caller_the_rest_api_cannot_move_is_asked_to_call_again_and_moved_once
     app.config.update(TWILIO_HTTP_CLIENT=recorder, HOTLINE_DIALER_THREAD=False)
     with app.app_context():
         session = db.session()
-        ticket = Ticket(call_sid="CA" + "6" * 32, arrived_at=clock(), to_number=CENTRAL,
-                        from_number=MUELLER_PHONE, state="confirming", question="confirmation",
-                        question_try=1)  # fmt: skip
-        ticket.customer = session.scalar(select(Customer).where(Customer.number == "10042"))
-        session.add(ticket)
-        session.flush()
-        calls.apply(session, ticket, callflow.confirmation(calls.view(ticket), 1, "1"), clock())
-        session.commit()
+        ticket = confirmed(session, clock, "CA" + "6" * 32)
         calls.dial(session, clock())  # jonas's leg is placed; the caller holds
         hold = f"/voice/hold?ticket={ticket.id}&call={ticket.call_sid}"
         form = {"CallSid": ticket.call_sid, "From": MUELLER_PHONE, "To": CENTRAL}
