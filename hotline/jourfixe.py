@@ -28,7 +28,7 @@ def rhythm(customer: Customer) -> Rhythm | None:
     j = customer.jourfixe
     if j is None:
         return None
-    off = Off({c.day for c in customer.cancelled_jourfixes}, holidays(customer))
+    off = Off(frozenset(c.day for c in customer.cancelled_jourfixes), holidays(customer))
     return Rhythm(j.weekday, time.fromisoformat(j.at), j.start, j.every_weeks, j.minutes, off)
 
 
@@ -36,7 +36,7 @@ def rhythm(customer: Customer) -> Rhythm | None:
 class Off:
     """The days a customer's JourFixe does not take place: cancelled, or a public holiday."""
 
-    cancelled: set[date]
+    cancelled: frozenset[date]
     holidays: regions.Holidays
 
     def __contains__(self, day: object) -> bool:
