@@ -3,13 +3,12 @@ Müller & Söhne past 80 % of December's quota, a second import changes nothing.
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from readme_blocks import commands
+from readme_blocks import commands, shell
 
 from hotline import create_app, db
 from hotline.config import SETTINGS
@@ -30,16 +29,9 @@ def test_the_example_csv_pushes_a_demo_customer_past_80_percent(
     today = datetime(2026, 11, 28, 9, tzinfo=UTC)
     out: list[str] = []
     for command in commands(SECTION):
+        if shell(command, tmp_path, monkeypatch):
+            continue
         match command:
-            case [".", ".venv/bin/activate"]:
-                pass  # the README activates the venv; this test runs in it already
-            case ["export", assignment]:
-                name, _, value = assignment.partition("=")
-                monkeypatch.setenv(name, os.path.expandvars(value))
-            case ["unset", name]:
-                monkeypatch.delenv(name, raising=False)
-            case ["rm", "-rf", path]:
-                shutil.rmtree(tmp_path / path, ignore_errors=True)
             case ["flask", *args]:
                 app = create_app({"CLOCK": lambda: today})
                 result = app.test_cli_runner().invoke(args=args)

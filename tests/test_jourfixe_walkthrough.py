@@ -7,7 +7,6 @@ parser; the GL-JourFixe PDF is read by a second PDF reader."""
 from __future__ import annotations
 
 import html
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from email_reader import strict
 from office import client_as
 from pypdf import PdfReader
-from readme_blocks import commands
+from readme_blocks import commands, shell
 from sqlalchemy import create_engine, text
 
 from escalation.wallclock import parse, zone
@@ -45,18 +44,9 @@ def run(folder: Path, today: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[
     monkeypatch.setenv("PWD", str(folder))
     out: dict[str, Any] = {"flask": []}
     for command in commands(SECTION):
+        if shell(command, folder, monkeypatch):
+            continue
         match command:
-            case [".", ".venv/bin/activate"]:
-                pass  # the README activates the venv; this test runs in it already
-            case ["export", *assignments]:
-                for assignment in assignments:
-                    name, _, value = assignment.partition("=")
-                    monkeypatch.setenv(name, os.path.expandvars(value))
-            case ["unset", name]:
-                monkeypatch.delenv(name, raising=False)
-            case ["rm", "-rf", path]:
-                assert not Path(path).is_absolute() and ".." not in path
-                shutil.rmtree(folder / path, ignore_errors=True)
             case ["flask", *args]:
                 app = create_app({"CLOCK": lambda: today})
                 result = app.test_cli_runner().invoke(args=args)

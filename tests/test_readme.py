@@ -3,14 +3,12 @@ promises, on any day and on a second run."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from readme_blocks import commands
+from readme_blocks import commands, shell
 from sqlalchemy import create_engine, text
 
 from hotline import create_app, db
@@ -39,17 +37,9 @@ def run_walkthrough(folder: Path, today: datetime, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PWD", str(folder))
     printed = []
     for command in commands(WALKTHROUGH):
+        if shell(command, folder, monkeypatch):
+            continue
         match command:
-            case [".", ".venv/bin/activate"]:
-                pass  # the README activates the venv; this test runs in it already
-            case ["export", assignment]:
-                name, _, value = assignment.partition("=")
-                monkeypatch.setenv(name, os.path.expandvars(value))
-            case ["unset", name]:
-                monkeypatch.delenv(name, raising=False)
-            case ["rm", "-rf", path]:
-                assert not Path(path).is_absolute() and ".." not in path
-                shutil.rmtree(folder / path, ignore_errors=True)
             case ["flask", *args]:
                 app = create_app({"CLOCK": lambda: today})
                 result = app.test_cli_runner().invoke(args=args)

@@ -4,8 +4,6 @@ as another, and the emergency's resolution closes its ticket; the delivery log s
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from readme_blocks import commands
+from readme_blocks import commands, shell
 from sqlalchemy import create_engine, text
 
 from hotline import create_app, db
@@ -57,17 +55,9 @@ def test_the_readme_demo_puts_the_emergency_and_the_message_into_the_stand_in(
     try:
         for command in commands(SECTION):
             command = [part.replace(PORT, port) for part in command]
+            if shell(command, tmp_path, monkeypatch):
+                continue
             match command:
-                case [".", ".venv/bin/activate"]:
-                    pass  # the README activates the venv; this test runs in it already
-                case ["export", assignment]:
-                    name, _, value = assignment.partition("=")
-                    monkeypatch.setenv(name, os.path.expandvars(value))
-                case ["unset", name]:
-                    monkeypatch.delenv(name, raising=False)
-                case ["rm", "-rf", path]:
-                    assert not Path(path).is_absolute() and ".." not in path
-                    shutil.rmtree(tmp_path / path, ignore_errors=True)
                 case ["flask", *args, "&"]:
                     flask = [sys.executable, "-m", "flask", "--app", "hotline", *args]
                     out = subprocess.PIPE
